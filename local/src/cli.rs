@@ -1,0 +1,37 @@
+use clap::{Parser, Subcommand};
+
+/// Message dispatcher: local harness and tools.
+#[derive(Debug, Parser)]
+#[command(name = "local", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply, revert or list the database migrations (DATABASE_URL).
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Insert realistic pending messages (default SEED_MESSAGE_COUNT).
+    Seed {
+        /// How many messages to create.
+        #[arg(long)]
+        count: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the latest migration, or down to `--to VERSION` (0 reverts all).
+    Down {
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}

@@ -1,0 +1,36 @@
+//! The local harness: `migrate` and `seed` today; the whole system in one process later.
+
+mod cli;
+mod migrate;
+mod seed;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shared::telemetry::{self, LogFormat};
+
+use crate::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init(LogFormat::detect());
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, with the cause chain, and no secrets: errors carry redacted URLs only.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = shared::Config::from_env()?;
+    match cli.command {
+        Command::Migrate { action } => migrate::run(&config, action).await,
+        Command::Seed { count } => {
+            seed::run(&config, count.unwrap_or(config.seed_message_count)).await
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The `local` binary's migrate and seed commands, run as a user would, against a scratch database.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use sqlx::{Connection, PgConnection};
+
+/// A database made for one test and dropped after it.
+struct ScratchDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl ScratchDatabase {
+    async fn create() -> Self {
+        let admin_url = std::env::var("DATABASE_URL").unwrap();
+        let name = format!("local_cli_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        Self { admin_url, name }
+    }
+
+    fn url(&self) -> String {
+        let (server, _) = self.admin_url.rsplit_once('/').unwrap();
+        format!("{server}/{}", self.name)
+    }
+
+    async fn query_count(&self, sql: &str) -> i64 {
+        let mut conn = PgConnection::connect(&self.url()).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+
+    async fn drop(self) {
+        let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::raw_sql(&sql).execute(&mut admin).await.unwrap();
+    }
+}
+
+fn local(database_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn migrate_down_to_zero_and_up_again_then_seed_works() {
+    let db = ScratchDatabase::create().await;
+    let url = db.url();
+
+    assert!(stdout(&local(&url, &["migrate", "status"])).contains("pending"));
+    assert!(stdout(&local(&url, &["migrate", "up"])).contains("schema at version 3"));
+    assert!(!stdout(&local(&url, &["migrate", "status"])).contains("pending"));
+    assert!(stdout(&local(&url, &["migrate", "down"])).contains("schema at version 2"));
+    assert!(stdout(&local(&url, &["migrate", "down", "--to", "0"])).contains("schema at version 0"));
+    let tables = "SELECT count(*) FROM information_schema.tables
+                  WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'";
+    assert_eq!(db.query_count(tables).await, 0);
+
+    assert!(stdout(&local(&url, &["migrate", "up"])).contains("schema at version 3"));
+    assert!(stdout(&local(&url, &["seed", "--count", "2500"])).contains("seeded 2500"));
+    let pending = "SELECT count(*) FROM messages WHERE status = 'pending'";
+    assert_eq!(db.query_count(pending).await, 2500);
+    let distinct = "SELECT count(DISTINCT content) FROM messages";
+    assert!(db.query_count(distinct).await > 100, "texts vary");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn seed_defaults_to_seed_message_count() {
+    let db = ScratchDatabase::create().await;
+    let url = db.url();
+    stdout(&local(&url, &["migrate", "up"]));
+    let output = Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(["seed"])
+        .env("DATABASE_URL", &url)
+        .env("SEED_MESSAGE_COUNT", "7")
+        .output()
+        .unwrap();
+    assert!(stdout(&output).contains("seeded 7"));
+    assert_eq!(db.query_count("SELECT count(*) FROM messages").await, 7);
+    db.drop().await;
+}
+
+#[test]
+fn bad_configuration_fails_with_one_line_naming_the_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(["seed"])
+        .env("MESSAGE_CHAR_LIMIT", "lots")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid MESSAGE_CHAR_LIMIT=\"lots\": expected an integer from 1 to 1600"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line_without_the_password() {
+    let output = local("postgres://app:hunter2@127.0.0.1:1/x", &["migrate", "up"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to PostgreSQL at postgres://app:***@127.0.0.1:1/x"));
+    assert!(!stderr.contains("hunter2"));
+}

@@ -1,0 +1,260 @@
+//! Configuration from the environment, loaded and validated once at start-up.
+//! Every bad value fails with one line naming the variable and what it expects.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::domain::CONTENT_HARD_LIMIT;
+
+/// One bad variable: `invalid MESSAGE_BATCH_SIZE="abc": expected an integer from 1 to 10000`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {var}{shown}: expected {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    /// The offending value, quoted; empty for secrets, which are never echoed.
+    shown: String,
+    pub expected: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, value: Option<&str>, expected: impl Into<String>) -> Self {
+        let shown = match value {
+            Some(v) if !is_secret(var) => format!("={v:?}"),
+            _ => String::new(),
+        };
+        Self {
+            var,
+            shown,
+            expected: expected.into(),
+        }
+    }
+
+    pub fn missing(var: &'static str, expected: impl Into<String>) -> Self {
+        Self {
+            var,
+            shown: " (not set)".into(),
+            expected: expected.into(),
+        }
+    }
+}
+
+fn is_secret(var: &str) -> bool {
+    matches!(
+        var,
+        "DATABASE_URL" | "DB_PASSWORD" | "REDIS_URL" | "WEBHOOK_AUTH_KEY" | "API_AUTH_TOKEN"
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// From DATABASE_URL, else built from DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
+    pub database_url: Option<SecretString>,
+    /// From REDIS_URL, else REDIS_HOST/REDIS_PORT. `None`: no cache, in-process rate limit.
+    pub redis_url: Option<SecretString>,
+    pub app_port: u16,
+    pub batch_size: u32,
+    pub interval_minutes: u32,
+    pub interval_seconds: Option<u32>,
+    pub char_limit: usize,
+    pub worker_count: usize,
+    pub max_attempts: i32,
+    pub lease: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub webhook_url: Option<Url>,
+    pub webhook_auth_key: Option<SecretString>,
+    pub webhook_timeout: Duration,
+    pub rate_limit_per_second: u32,
+    pub api_auth_token: Option<SecretString>,
+    pub schedule_name: Option<String>,
+    pub schedule_group: Option<String>,
+    pub seed_message_count: u32,
+}
+
+pub const MAX_BATCH_SIZE: u32 = 10_000;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Same as [`Config::from_env`] over any source, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let retry_base =
+            Duration::from_secs(env.int("MESSAGE_RETRY_BASE_SECONDS", 30, 1, 86_400)?);
+        let retry_max =
+            Duration::from_secs(env.int("MESSAGE_RETRY_MAX_SECONDS", 1800, 1, 604_800)?);
+        if retry_max < retry_base {
+            return Err(ConfigError::new(
+                "MESSAGE_RETRY_MAX_SECONDS",
+                Some(&retry_max.as_secs().to_string()),
+                "a value no smaller than MESSAGE_RETRY_BASE_SECONDS",
+            ));
+        }
+        Ok(Self {
+            database_url: database_url(&env)?,
+            redis_url: redis_url(&env)?,
+            app_port: env.int("APP_PORT", 8080, 0, 65_535)?,
+            batch_size: env.int("MESSAGE_BATCH_SIZE", 2, 1, MAX_BATCH_SIZE)?,
+            interval_minutes: env.int("MESSAGE_INTERVAL_MINUTES", 2, 1, 1440)?,
+            interval_seconds: env.optional_int("MESSAGE_INTERVAL_SECONDS", 1, 86_400)?,
+            char_limit: env.int("MESSAGE_CHAR_LIMIT", 160, 1, CONTENT_HARD_LIMIT)?,
+            worker_count: env.int("MESSAGE_WORKER_COUNT", 5, 1, 1000)?,
+            max_attempts: env.int("MESSAGE_MAX_ATTEMPTS", 3, 1, 100)?,
+            lease: Duration::from_secs(env.int("MESSAGE_LEASE_SECONDS", 60, 1, 86_400)?),
+            retry_base,
+            retry_max,
+            webhook_url: webhook_url(&env)?,
+            webhook_auth_key: env.secret("WEBHOOK_AUTH_KEY"),
+            webhook_timeout: Duration::from_secs(env.int("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 900)?),
+            rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
+            api_auth_token: env.secret("API_AUTH_TOKEN"),
+            schedule_name: env.text("SCHEDULE_NAME"),
+            schedule_group: env.text("SCHEDULE_GROUP"),
+            seed_message_count: env.int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)?,
+        })
+    }
+
+    /// Settings from a list of pairs, for tests and tools.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::from_lookup(|var| map.get(var).cloned())
+    }
+
+    /// The database URL, or the one-line error every function shows when it is missing.
+    pub fn require_database_url(&self) -> Result<&SecretString, ConfigError> {
+        self.database_url.as_ref().ok_or_else(|| {
+            ConfigError::missing(
+                "DATABASE_URL",
+                "a postgres:// URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
+            )
+        })
+    }
+
+    pub fn require_webhook_url(&self) -> Result<&Url, ConfigError> {
+        self.webhook_url
+            .as_ref()
+            .ok_or_else(|| ConfigError::missing("WEBHOOK_URL", "an http:// or https:// URL"))
+    }
+
+    /// The period between dispatch runs: MESSAGE_INTERVAL_SECONDS (local only) or the minutes.
+    pub fn interval(&self) -> Duration {
+        match self.interval_seconds {
+            Some(seconds) => Duration::from_secs(seconds.into()),
+            None => Duration::from_secs(u64::from(self.interval_minutes) * 60),
+        }
+    }
+}
+
+/// Typed reads over the lookup; empty values count as unset.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn text(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn secret(&self, var: &str) -> Option<SecretString> {
+        self.text(var).map(SecretString::from)
+    }
+
+    fn optional_int<T>(&self, var: &'static str, min: T, max: T) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(raw) = self.text(var) else {
+            return Ok(None);
+        };
+        match raw.parse::<T>() {
+            Ok(value) if value >= min && value <= max => Ok(Some(value)),
+            _ => Err(ConfigError::new(
+                var,
+                Some(&raw),
+                format!("an integer from {min} to {max}"),
+            )),
+        }
+    }
+
+    fn int<T>(&self, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        Ok(self.optional_int(var, min, max)?.unwrap_or(default))
+    }
+}
+
+fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
+    if let Some(url) = env.text("DATABASE_URL") {
+        check_scheme("DATABASE_URL", &url, &["postgres", "postgresql"])?;
+        return Ok(Some(url.into()));
+    }
+    let Some(host) = env.text("DB_HOST") else {
+        return Ok(None);
+    };
+    let port: u16 = env.int("DB_PORT", 5432, 1, 65_535)?;
+    let user = env.text("DB_USER").unwrap_or_else(|| "postgres".into());
+    let name = env.text("DB_NAME").unwrap_or_else(|| "postgres".into());
+    let mut url = Url::parse("postgres://localhost")
+        .map_err(|_| ConfigError::new("DB_HOST", Some(&host), "a host name"))?;
+    url.set_host(Some(&host))
+        .map_err(|_| ConfigError::new("DB_HOST", Some(&host), "a host name or IP address"))?;
+    let _ = url.set_port(Some(port));
+    let _ = url.set_username(&user);
+    if let Some(password) = env.text("DB_PASSWORD") {
+        let _ = url.set_password(Some(&password));
+    }
+    url.set_path(&name);
+    Ok(Some(SecretString::from(url.to_string())))
+}
+
+fn redis_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
+    if let Some(url) = env.text("REDIS_URL") {
+        check_scheme("REDIS_URL", &url, &["redis", "rediss"])?;
+        return Ok(Some(url.into()));
+    }
+    let Some(host) = env.text("REDIS_HOST") else {
+        return Ok(None);
+    };
+    let port: u16 = env.int("REDIS_PORT", 6379, 1, 65_535)?;
+    Ok(Some(format!("redis://{host}:{port}").into()))
+}
+
+fn webhook_url(env: &Env) -> Result<Option<Url>, ConfigError> {
+    let Some(raw) = env.text("WEBHOOK_URL") else {
+        return Ok(None);
+    };
+    check_scheme("WEBHOOK_URL", &raw, &["http", "https"]).map(Some)
+}
+
+fn check_scheme(var: &'static str, raw: &str, schemes: &[&str]) -> Result<Url, ConfigError> {
+    let expected = || format!("a URL starting with {}", schemes.join("://, ") + "://");
+    match Url::parse(raw) {
+        Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Ok(url),
+        _ => Err(ConfigError::new(var, Some(raw), expected())),
+    }
+}
+
+/// Redacts a URL's password for logs: `postgres://app:***@db/x`.
+pub fn redact_url(url: &SecretString) -> String {
+    match Url::parse(url.expose_secret()) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable url>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

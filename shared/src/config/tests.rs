@@ -1,0 +1,165 @@
+use secrecy::ExposeSecret;
+
+use super::*;
+
+#[test]
+fn defaults_match_the_design() {
+    let config = Config::from_pairs(&[]).unwrap();
+    assert!(config.database_url.is_none());
+    assert!(config.redis_url.is_none());
+    assert_eq!(config.app_port, 8080);
+    assert_eq!(config.batch_size, 2);
+    assert_eq!(config.interval_minutes, 2);
+    assert_eq!(config.interval(), Duration::from_secs(120));
+    assert_eq!(config.char_limit, 160);
+    assert_eq!(config.worker_count, 5);
+    assert_eq!(config.max_attempts, 3);
+    assert_eq!(config.lease, Duration::from_secs(60));
+    assert_eq!(config.retry_base, Duration::from_secs(30));
+    assert_eq!(config.retry_max, Duration::from_secs(1800));
+    assert_eq!(config.webhook_timeout, Duration::from_secs(10));
+    assert_eq!(config.rate_limit_per_second, 10);
+    assert_eq!(config.seed_message_count, 100);
+    assert!(config.webhook_url.is_none() && config.api_auth_token.is_none());
+}
+
+#[test]
+fn interval_seconds_overrides_minutes() {
+    let config = Config::from_pairs(&[("MESSAGE_INTERVAL_SECONDS", "5")]).unwrap();
+    assert_eq!(config.interval(), Duration::from_secs(5));
+}
+
+#[test]
+fn db_parts_build_a_url_when_database_url_is_unset() {
+    let config = Config::from_pairs(&[
+        ("DB_HOST", "db.internal"),
+        ("DB_PORT", "6543"),
+        ("DB_USER", "app"),
+        ("DB_PASSWORD", "p@ss/word"),
+        ("DB_NAME", "messages"),
+    ])
+    .unwrap();
+    let url = config.database_url.unwrap();
+    assert_eq!(
+        url.expose_secret(),
+        "postgres://app:p%40ss%2Fword@db.internal:6543/messages"
+    );
+}
+
+#[test]
+fn database_url_wins_over_parts() {
+    let config =
+        Config::from_pairs(&[("DATABASE_URL", "postgres://a@h/d"), ("DB_HOST", "other")]).unwrap();
+    assert_eq!(
+        config.database_url.unwrap().expose_secret(),
+        "postgres://a@h/d"
+    );
+}
+
+#[test]
+fn redis_host_and_port_build_a_url() {
+    let config = Config::from_pairs(&[("REDIS_HOST", "cache"), ("REDIS_PORT", "6380")]).unwrap();
+    assert_eq!(
+        config.redis_url.unwrap().expose_secret(),
+        "redis://cache:6380"
+    );
+}
+
+#[test]
+fn bad_values_name_the_variable_and_what_it_expects() {
+    let cases = [
+        (
+            "MESSAGE_BATCH_SIZE",
+            "abc",
+            "invalid MESSAGE_BATCH_SIZE=\"abc\": expected an integer from 1 to 10000",
+        ),
+        (
+            "MESSAGE_BATCH_SIZE",
+            "0",
+            "invalid MESSAGE_BATCH_SIZE=\"0\": expected an integer from 1 to 10000",
+        ),
+        (
+            "MESSAGE_CHAR_LIMIT",
+            "5000",
+            "invalid MESSAGE_CHAR_LIMIT=\"5000\": expected an integer from 1 to 1600",
+        ),
+        (
+            "APP_PORT",
+            "-1",
+            "invalid APP_PORT=\"-1\": expected an integer from 0 to 65535",
+        ),
+        (
+            "WEBHOOK_URL",
+            "ftp://x",
+            "invalid WEBHOOK_URL=\"ftp://x\": expected a URL starting with http://, https://",
+        ),
+        (
+            "WEBHOOK_URL",
+            "not a url",
+            "invalid WEBHOOK_URL=\"not a url\": expected a URL starting with http://, https://",
+        ),
+        (
+            "MESSAGE_WORKER_COUNT",
+            "1.5",
+            "invalid MESSAGE_WORKER_COUNT=\"1.5\": expected an integer from 1 to 1000",
+        ),
+    ];
+    for (var, value, line) in cases {
+        let err = Config::from_pairs(&[(var, value)]).unwrap_err();
+        assert_eq!(err.var, var);
+        assert_eq!(err.to_string(), line);
+        assert!(!err.to_string().contains('\n'));
+    }
+}
+
+#[test]
+fn secret_values_are_never_echoed_in_errors() {
+    let err = Config::from_pairs(&[("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
+    assert_eq!(err.var, "DATABASE_URL");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[test]
+fn retry_cap_below_base_is_rejected() {
+    let err = Config::from_pairs(&[
+        ("MESSAGE_RETRY_BASE_SECONDS", "60"),
+        ("MESSAGE_RETRY_MAX_SECONDS", "10"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.var, "MESSAGE_RETRY_MAX_SECONDS");
+}
+
+#[test]
+fn empty_values_count_as_unset() {
+    let config = Config::from_pairs(&[("MESSAGE_BATCH_SIZE", ""), ("WEBHOOK_URL", " ")]).unwrap();
+    assert_eq!(config.batch_size, 2);
+    assert!(config.webhook_url.is_none());
+}
+
+#[test]
+fn missing_database_url_says_how_to_set_it() {
+    let config = Config::from_pairs(&[]).unwrap();
+    let line = config.require_database_url().unwrap_err().to_string();
+    assert!(
+        line.contains("DATABASE_URL") && line.contains("DB_HOST"),
+        "{line}"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_for_logs_and_debug() {
+    let config = Config::from_pairs(&[
+        ("DATABASE_URL", "postgres://app:hunter2@db/x"),
+        ("WEBHOOK_AUTH_KEY", "key-123"),
+        ("API_AUTH_TOKEN", "tok-456"),
+    ])
+    .unwrap();
+    let debug = format!("{config:?}");
+    for secret in ["hunter2", "key-123", "tok-456"] {
+        assert!(!debug.contains(secret), "{secret} leaked in {debug}");
+    }
+    assert_eq!(
+        redact_url(config.database_url.as_ref().unwrap()),
+        "postgres://app:***@db/x"
+    );
+}

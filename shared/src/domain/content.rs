@@ -1,0 +1,98 @@
+use std::fmt;
+
+use serde::Serialize;
+
+/// The most characters any configuration may allow; the database enforces it too.
+pub const CONTENT_HARD_LIMIT: usize = 1600;
+
+/// Message text: 1 to `limit` Unicode characters (not bytes: "ş" counts once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Content(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentError {
+    #[error("content is empty")]
+    Empty,
+    #[error("content has {length} characters; the limit is {limit}")]
+    TooLong { length: usize, limit: usize },
+}
+
+impl Content {
+    pub fn parse(input: &str, limit: usize) -> Result<Self, ContentError> {
+        if input.is_empty() {
+            return Err(ContentError::Empty);
+        }
+        let length = input.chars().count();
+        if length > limit {
+            return Err(ContentError::TooLong { length, limit });
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Content {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_byte_characters_count_once() {
+        let at_limit = "ş".repeat(160);
+        assert_eq!(at_limit.len(), 320, "two bytes each");
+        assert!(Content::parse(&at_limit, 160).is_ok());
+
+        let over = "ş".repeat(161);
+        assert_eq!(
+            Content::parse(&over, 160),
+            Err(ContentError::TooLong {
+                length: 161,
+                limit: 160
+            })
+        );
+    }
+
+    #[test]
+    fn four_byte_emoji_count_once() {
+        assert!(Content::parse(&"🚀".repeat(160), 160).is_ok());
+        assert!(Content::parse(&"🚀".repeat(161), 160).is_err());
+    }
+
+    #[test]
+    fn empty_content_is_rejected() {
+        assert_eq!(Content::parse("", 160), Err(ContentError::Empty));
+    }
+
+    #[test]
+    fn whitespace_sql_and_control_characters_are_kept_verbatim() {
+        for text in [
+            " ",
+            "'; DROP TABLE messages; --",
+            "line1\nline2\t\u{0007}",
+            "Merhaba dünya",
+        ] {
+            assert_eq!(Content::parse(text, 160).unwrap().as_str(), text);
+        }
+    }
+
+    #[test]
+    fn the_limit_is_the_configured_one() {
+        assert!(Content::parse("abcde", 5).is_ok());
+        assert!(Content::parse("abcdef", 5).is_err());
+    }
+}

@@ -1,0 +1,309 @@
+//! The dispatcher's side of the table: claim a batch, then record each outcome
+//! conditional on the claim's `version`, so a lost claim never overwrites a newer one.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{Content, MessageId, PhoneNumber};
+
+/// A row exactly as claimed, before the domain rules are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedRow {
+    pub id: Uuid,
+    pub phone_number: String,
+    pub content: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A claimed message that passed the domain rules: ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: MessageId,
+    pub phone_number: PhoneNumber,
+    pub content: Content,
+    /// Attempts including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The version this claim holds; every record below is conditional on it.
+    pub version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SentRecord {
+    pub id: MessageId,
+    pub version: i64,
+    pub webhook_message_id: String,
+    pub response: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RetryRecord {
+    pub id: MessageId,
+    pub version: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub error_code: String,
+    pub last_error: String,
+    pub response: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FailedRecord {
+    pub id: MessageId,
+    pub version: i64,
+    pub error_code: String,
+    pub last_error: String,
+    pub response: Option<String>,
+}
+
+/// Claims up to `limit` due messages in one statement, oldest `created_at` first.
+///
+/// Due means `pending` with `next_attempt_at` reached, or `processing` whose lease ran out
+/// (a crashed run). Rows locked by a concurrent claim are skipped, never waited for. Each
+/// claimed row becomes `processing` with a fresh lease, one more attempt and a new version.
+#[tracing::instrument(skip(executor))]
+pub async fn claim_batch(
+    executor: impl PgExecutor<'_>,
+    limit: u32,
+    lease: Duration,
+) -> sqlx::Result<Vec<ClaimedRow>> {
+    let mut rows = sqlx::query_as!(
+        ClaimedRow,
+        r#"WITH expired AS (
+               SELECT id, created_at FROM messages
+               WHERE status = 'processing' AND locked_until < now()
+               ORDER BY created_at, id
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED
+           ), due AS (
+               SELECT id, created_at FROM messages
+               WHERE status = 'pending' AND next_attempt_at <= now()
+               ORDER BY created_at, id
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED
+           ), picked AS (
+               SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM due) AS candidates
+               ORDER BY created_at, id
+               LIMIT $1
+           )
+           UPDATE messages AS m
+           SET status = 'processing',
+               locked_until = now() + make_interval(secs => $2),
+               attempts = m.attempts + 1,
+               version = m.version + 1,
+               updated_at = now()
+           FROM picked
+           WHERE m.id = picked.id
+           RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at"#,
+        i64::from(limit),
+        lease.as_secs_f64(),
+    )
+    .fetch_all(executor)
+    .await?;
+    rows.sort_by_key(|row| (row.created_at, row.id));
+    Ok(rows)
+}
+
+/// Why a claimed row cannot be sent at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub error_code: &'static str,
+    pub detail: String,
+}
+
+impl ClaimedRow {
+    /// Checks the domain rules; a row written by another tool may break them.
+    pub fn validate(self, char_limit: usize) -> Result<Claim, Rejection> {
+        if self.attempts > self.max_attempts {
+            return Err(Rejection {
+                error_code: "attempts_exhausted",
+                detail: format!(
+                    "claimed {} times without a recorded outcome (limit {})",
+                    self.attempts, self.max_attempts
+                ),
+            });
+        }
+        let phone_number = PhoneNumber::parse(&self.phone_number).map_err(|err| Rejection {
+            error_code: "invalid_phone_number",
+            detail: err.to_string(),
+        })?;
+        let content = Content::parse(&self.content, char_limit).map_err(|err| Rejection {
+            error_code: "invalid_content",
+            detail: err.to_string(),
+        })?;
+        Ok(Claim {
+            id: self.id.into(),
+            phone_number,
+            content,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            version: self.version,
+        })
+    }
+}
+
+/// Claims a batch and returns the sendable part. Rows that break the domain rules are
+/// recorded `failed` with an error_code at once, so they never block the queue.
+pub async fn claim_valid_batch(
+    pool: &PgPool,
+    limit: u32,
+    lease: Duration,
+    char_limit: usize,
+) -> sqlx::Result<Vec<Claim>> {
+    let rows = claim_batch(pool, limit, lease).await?;
+    let mut claims = Vec::with_capacity(rows.len());
+    let mut rejected = Vec::new();
+    for row in rows {
+        let (id, version) = (row.id, row.version);
+        match row.validate(char_limit) {
+            Ok(claim) => claims.push(claim),
+            Err(rejection) => {
+                tracing::warn!(message_id = %id, error_code = rejection.error_code, "claimed message breaks the rules; marking it failed");
+                rejected.push(FailedRecord {
+                    id: id.into(),
+                    version,
+                    error_code: rejection.error_code.into(),
+                    last_error: rejection.detail,
+                    response: None,
+                });
+            }
+        }
+    }
+    if !rejected.is_empty() {
+        record_failed(pool, &rejected).await?;
+    }
+    Ok(claims)
+}
+
+/// Marks claims sent. Returns the ids that were still held by these claims;
+/// the others were stale (their lease expired and another run took them) and did not change.
+pub async fn record_sent(
+    executor: impl PgExecutor<'_>,
+    records: &[SentRecord],
+) -> sqlx::Result<Vec<MessageId>> {
+    let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
+    let message_ids: Vec<&str> = records
+        .iter()
+        .map(|r| r.webhook_message_id.as_str())
+        .collect();
+    let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let applied = sqlx::query_scalar!(
+        r#"UPDATE messages AS m
+           SET status = 'sent', sent_at = now(), locked_until = NULL, next_attempt_at = NULL,
+               webhook_message_id = r.webhook_message_id, webhook_response = r.response,
+               error_code = NULL, last_error = NULL, updated_at = now(), version = m.version + 1
+           FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[])
+                AS r(id, version, webhook_message_id, response)
+           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           RETURNING m.id"#,
+        &ids,
+        &versions,
+        &message_ids as &[&str],
+        &responses as &[Option<&str>],
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(report_stale("sent", &ids, applied))
+}
+
+/// Puts claims back to `pending`, due at each record's `next_attempt_at`.
+pub async fn record_retry(
+    executor: impl PgExecutor<'_>,
+    records: &[RetryRecord],
+) -> sqlx::Result<Vec<MessageId>> {
+    let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
+    let due: Vec<DateTime<Utc>> = records.iter().map(|r| r.next_attempt_at).collect();
+    let codes: Vec<&str> = records.iter().map(|r| r.error_code.as_str()).collect();
+    let errors: Vec<&str> = records.iter().map(|r| r.last_error.as_str()).collect();
+    let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let applied = sqlx::query_scalar!(
+        r#"UPDATE messages AS m
+           SET status = 'pending', locked_until = NULL, next_attempt_at = r.next_attempt_at,
+               error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
+               updated_at = now(), version = m.version + 1
+           FROM UNNEST($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+                AS r(id, version, next_attempt_at, error_code, last_error, response)
+           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           RETURNING m.id"#,
+        &ids,
+        &versions,
+        &due,
+        &codes as &[&str],
+        &errors as &[&str],
+        &responses as &[Option<&str>],
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(report_stale("retry", &ids, applied))
+}
+
+/// Ends claims `failed` with an error_code and the last error.
+pub async fn record_failed(
+    executor: impl PgExecutor<'_>,
+    records: &[FailedRecord],
+) -> sqlx::Result<Vec<MessageId>> {
+    let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
+    let codes: Vec<&str> = records.iter().map(|r| r.error_code.as_str()).collect();
+    let errors: Vec<&str> = records.iter().map(|r| r.last_error.as_str()).collect();
+    let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let applied = sqlx::query_scalar!(
+        r#"UPDATE messages AS m
+           SET status = 'failed', locked_until = NULL, next_attempt_at = NULL,
+               error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
+               updated_at = now(), version = m.version + 1
+           FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::text[])
+                AS r(id, version, error_code, last_error, response)
+           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           RETURNING m.id"#,
+        &ids,
+        &versions,
+        &codes as &[&str],
+        &errors as &[&str],
+        &responses as &[Option<&str>],
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(report_stale("failed", &ids, applied))
+}
+
+/// Hands unsent claims back at once (due now, the attempt not counted) instead of
+/// letting them wait for the lease to expire.
+pub async fn release(
+    executor: impl PgExecutor<'_>,
+    claims: &[(MessageId, i64)],
+) -> sqlx::Result<Vec<MessageId>> {
+    let (ids, versions) = ids_and_versions(claims.iter().copied());
+    let applied = sqlx::query_scalar!(
+        r#"UPDATE messages AS m
+           SET status = 'pending', locked_until = NULL, next_attempt_at = now(),
+               attempts = greatest(m.attempts - 1, 0), updated_at = now(), version = m.version + 1
+           FROM UNNEST($1::uuid[], $2::int8[]) AS r(id, version)
+           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           RETURNING m.id"#,
+        &ids,
+        &versions,
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(report_stale("release", &ids, applied))
+}
+
+fn ids_and_versions(pairs: impl Iterator<Item = (MessageId, i64)>) -> (Vec<Uuid>, Vec<i64>) {
+    pairs.map(|(id, version)| (id.as_uuid(), version)).unzip()
+}
+
+/// Logs each id whose claim was lost; returns the applied ones.
+fn report_stale(outcome: &str, requested: &[Uuid], applied: Vec<Uuid>) -> Vec<MessageId> {
+    if applied.len() != requested.len() {
+        let applied_set: std::collections::HashSet<&Uuid> = applied.iter().collect();
+        for id in requested.iter().filter(|id| !applied_set.contains(id)) {
+            tracing::warn!(message_id = %id, outcome, "stale claim: the message was reclaimed or changed; outcome not recorded");
+        }
+    }
+    applied.into_iter().map(MessageId::from).collect()
+}

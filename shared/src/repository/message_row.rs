@@ -1,0 +1,50 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{Message, MessageStatus};
+
+/// A `messages` row as the queries return it; converted to the domain [`Message`].
+#[derive(Debug)]
+pub(crate) struct MessageRow {
+    pub id: Uuid,
+    pub phone_number: String,
+    pub content: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub webhook_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = sqlx::Error;
+
+    fn try_from(row: MessageRow) -> Result<Self, Self::Error> {
+        let status: MessageStatus = row
+            .status
+            .parse()
+            .map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+        Ok(Message {
+            id: row.id.into(),
+            phone_number: row.phone_number,
+            content: row.content,
+            status,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
+            next_attempt_at: row.next_attempt_at,
+            webhook_message_id: row.webhook_message_id,
+            last_error: row.last_error,
+            error_code: row.error_code,
+        })
+    }
+}
+
+pub(crate) fn into_messages(rows: Vec<MessageRow>) -> Result<Vec<Message>, sqlx::Error> {
+    rows.into_iter().map(Message::try_from).collect()
+}

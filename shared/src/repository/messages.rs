@@ -1,0 +1,196 @@
+//! Writing and reading messages for the API: insert, get, the sent list, stats.
+
+use serde::Serialize;
+use sqlx::{PgExecutor, PgPool};
+
+use super::message_row::{into_messages, MessageRow};
+use crate::domain::{Message, MessageId, NewMessage};
+
+/// The result of an insert: a new row, or the first row stored under the same idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    Created(Message),
+    Existing(Message),
+}
+
+impl Inserted {
+    pub fn message(&self) -> &Message {
+        match self {
+            Self::Created(m) | Self::Existing(m) => m,
+        }
+    }
+
+    pub fn into_message(self) -> Message {
+        match self {
+            Self::Created(m) | Self::Existing(m) => m,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentPage {
+    pub items: Vec<Message>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub pending: i64,
+    pub processing: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub total: i64,
+}
+
+/// Stores a message. With an idempotency key already in use, returns the first message instead.
+#[tracing::instrument(skip_all, fields(message_id))]
+pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
+    let id = MessageId::new();
+    tracing::Span::current().record("message_id", tracing::field::display(id));
+    let created = sqlx::query_as!(
+        MessageRow,
+        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key)
+           VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6)
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
+                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+        id.as_uuid(),
+        new.phone_number.as_str(),
+        new.content.as_str(),
+        new.max_attempts,
+        new.send_at,
+        new.idempotency_key.as_deref(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    if let Some(row) = created {
+        return Ok(Inserted::Created(row.try_into()?));
+    }
+    // Only a key conflict returns no row; the first row with that key is committed by now.
+    let key = new.idempotency_key.as_deref().unwrap_or_default();
+    let existing = find_by_idempotency_key(pool, key).await?;
+    existing
+        .map(Inserted::Existing)
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn find_by_idempotency_key(
+    executor: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<Message>> {
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
+                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+           FROM messages WHERE idempotency_key = $1"#,
+        key,
+    )
+    .fetch_optional(executor)
+    .await?;
+    row.map(Message::try_from).transpose()
+}
+
+#[tracing::instrument(skip(executor))]
+pub async fn get(executor: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<Option<Message>> {
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
+                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+           FROM messages WHERE id = $1"#,
+        id.as_uuid(),
+    )
+    .fetch_optional(executor)
+    .await?;
+    row.map(Message::try_from).transpose()
+}
+
+/// Sent messages, newest `sent_at` first. `page` starts at 1.
+#[tracing::instrument(skip(pool))]
+pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+    let rows = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
+                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+           FROM messages WHERE status = 'sent'
+           ORDER BY sent_at DESC, id DESC
+           LIMIT $1 OFFSET $2"#,
+        i64::from(page_size),
+        offset,
+    )
+    .fetch_all(pool)
+    .await?;
+    let total =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "total!" FROM messages WHERE status = 'sent'"#)
+            .fetch_one(pool)
+            .await?;
+    Ok(SentPage {
+        items: into_messages(rows)?,
+        page,
+        page_size,
+        total,
+    })
+}
+
+/// Message counts by status.
+#[tracing::instrument(skip_all)]
+pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'pending')    AS "pending!",
+                  count(*) FILTER (WHERE status = 'processing') AS "processing!",
+                  count(*) FILTER (WHERE status = 'sent')       AS "sent!",
+                  count(*) FILTER (WHERE status = 'failed')     AS "failed!",
+                  count(*)                                      AS "total!"
+           FROM messages"#
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(Stats {
+        pending: row.pending,
+        processing: row.processing,
+        sent: row.sent,
+        failed: row.failed,
+        total: row.total,
+    })
+}
+
+/// Stores many messages in one statement. Rows whose idempotency key is already taken are
+/// skipped; the returned messages are the ones created, in input order.
+#[tracing::instrument(skip_all, fields(count = batch.len()))]
+pub async fn insert_batch(
+    executor: impl PgExecutor<'_>,
+    batch: &[NewMessage],
+) -> sqlx::Result<Vec<Message>> {
+    let ids: Vec<uuid::Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
+    let phones: Vec<&str> = batch.iter().map(|m| m.phone_number.as_str()).collect();
+    let contents: Vec<&str> = batch.iter().map(|m| m.content.as_str()).collect();
+    let max_attempts: Vec<i32> = batch.iter().map(|m| m.max_attempts).collect();
+    let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> =
+        batch.iter().map(|m| m.send_at).collect();
+    let keys: Vec<Option<&str>> = batch.iter().map(|m| m.idempotency_key.as_deref()).collect();
+    let rows = sqlx::query_as!(
+        MessageRow,
+        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key, created_at)
+           SELECT id, phone_number, content, max_attempts, GREATEST(send_at, now()), idempotency_key,
+                  clock_timestamp()
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[])
+                WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key, position)
+           ORDER BY position
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
+                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+        &ids,
+        &phones as &[&str],
+        &contents as &[&str],
+        &max_attempts,
+        &send_at as &[Option<chrono::DateTime<chrono::Utc>>],
+        &keys as &[Option<&str>],
+    )
+    .fetch_all(executor)
+    .await?;
+    let mut messages = into_messages(rows)?;
+    messages.sort_by_key(|m| m.created_at);
+    Ok(messages)
+}

@@ -1,0 +1,40 @@
+//! Logging set-up: JSON lines on Lambda (CloudWatch parses them), readable text locally.
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+impl LogFormat {
+    /// JSON when running inside Lambda, text otherwise; `LOG_FORMAT=json|text` overrides.
+    pub fn detect() -> Self {
+        match std::env::var("LOG_FORMAT").as_deref() {
+            Ok("json") => Self::Json,
+            Ok("text") => Self::Text,
+            _ if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() => Self::Json,
+            _ => Self::Text,
+        }
+    }
+}
+
+/// Installs the global subscriber once; `RUST_LOG` filters (default `info`, sqlx notices hidden).
+pub fn init(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let result = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .without_time()
+            .try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+    // A second init (tests, or a harness embedding a function) keeps the first subscriber.
+    drop(result);
+}
