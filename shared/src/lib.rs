@@ -1,10 +1,16 @@
 //! Everything the functions and the local harness share: domain types, configuration,
-//! the repository, and (in later modules) the cache, webhook client and dispatcher.
+//! the repository, the webhook client, the rate limit, the Redis cache and the dispatcher.
 
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod domain;
+pub mod rate_limit;
+pub mod redis_connection;
 pub mod repository;
+pub mod retry_policy;
+pub mod sent_cache;
 pub mod telemetry;
+pub mod webhook;
 
 pub use config::{Config, ConfigError};

@@ -192,7 +192,8 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
         webhook_message_id: "ok".into(),
         response: None,
     };
-    assert_eq!(claims::record_sent(&pool, &[current]).await.unwrap(), [id]);
+    let applied = claims::record_sent(&pool, &[current]).await.unwrap();
+    assert_eq!(applied.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [id]);
     assert_eq!(status_of(&pool, &message).await, "sent");
 }
 
@@ -253,7 +254,11 @@ async fn a_claimed_row_that_breaks_the_rules_is_failed_instead_of_blocking_the_q
     let claims = claims::claim_valid_batch(&pool, 10, LEASE, 160)
         .await
         .unwrap();
-    assert_eq!(claims.iter().map(|c| c.id).collect::<Vec<_>>(), [good.id]);
+    assert_eq!(
+        claims.claims.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [good.id]
+    );
+    assert_eq!(claims.rejected, 1);
 
     let rejected = shared::repository::messages::get(&pool, MessageId::from(too_long))
         .await
@@ -275,10 +280,11 @@ async fn a_message_reclaimed_past_its_attempts_ends_failed(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    assert!(claims::claim_valid_batch(&pool, 10, LEASE, 160)
+    let batch = claims::claim_valid_batch(&pool, 10, LEASE, 160)
         .await
-        .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(batch.claims.is_empty());
+    assert_eq!(batch.rejected, 1);
     let failed = shared::repository::messages::get(&pool, message.id)
         .await
         .unwrap()

@@ -147,6 +147,13 @@ impl ClaimedRow {
     }
 }
 
+/// A claimed batch: the sendable claims, and how many rows were failed for breaking the rules.
+#[derive(Debug, Default)]
+pub struct ClaimedBatch {
+    pub claims: Vec<Claim>,
+    pub rejected: usize,
+}
+
 /// Claims a batch and returns the sendable part. Rows that break the domain rules are
 /// recorded `failed` with an error_code at once, so they never block the queue.
 pub async fn claim_valid_batch(
@@ -154,7 +161,7 @@ pub async fn claim_valid_batch(
     limit: u32,
     lease: Duration,
     char_limit: usize,
-) -> sqlx::Result<Vec<Claim>> {
+) -> sqlx::Result<ClaimedBatch> {
     let rows = claim_batch(pool, limit, lease).await?;
     let mut claims = Vec::with_capacity(rows.len());
     let mut rejected = Vec::new();
@@ -174,25 +181,27 @@ pub async fn claim_valid_batch(
             }
         }
     }
-    if !rejected.is_empty() {
-        record_failed(pool, &rejected).await?;
-    }
-    Ok(claims)
+    let rejected = if rejected.is_empty() {
+        0
+    } else {
+        record_failed(pool, &rejected).await?.len()
+    };
+    Ok(ClaimedBatch { claims, rejected })
 }
 
-/// Marks claims sent. Returns the ids that were still held by these claims;
-/// the others were stale (their lease expired and another run took them) and did not change.
+/// Marks claims sent. Returns the ids (and stored `sent_at`) that were still held by these
+/// claims; the others were stale (another run took them) and did not change.
 pub async fn record_sent(
     executor: impl PgExecutor<'_>,
     records: &[SentRecord],
-) -> sqlx::Result<Vec<MessageId>> {
+) -> sqlx::Result<Vec<(MessageId, DateTime<Utc>)>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let message_ids: Vec<&str> = records
         .iter()
         .map(|r| r.webhook_message_id.as_str())
         .collect();
     let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
-    let applied = sqlx::query_scalar!(
+    let applied = sqlx::query!(
         r#"UPDATE messages AS m
            SET status = 'sent', sent_at = now(), locked_until = NULL, next_attempt_at = NULL,
                webhook_message_id = r.webhook_message_id, webhook_response = r.response,
@@ -200,7 +209,7 @@ pub async fn record_sent(
            FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[])
                 AS r(id, version, webhook_message_id, response)
            WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
-           RETURNING m.id"#,
+           RETURNING m.id, m.sent_at AS "sent_at!""#,
         &ids,
         &versions,
         &message_ids as &[&str],
@@ -208,7 +217,11 @@ pub async fn record_sent(
     )
     .fetch_all(executor)
     .await?;
-    Ok(report_stale("sent", &ids, applied))
+    report_stale("sent", &ids, applied.iter().map(|row| row.id).collect());
+    Ok(applied
+        .into_iter()
+        .map(|row| (row.id.into(), row.sent_at))
+        .collect())
 }
 
 /// Puts claims back to `pending`, due at each record's `next_attempt_at`.

@@ -2,8 +2,10 @@
 //! Functions take an executor so they compose with transactions.
 
 pub mod claims;
+pub mod dispatch_runs;
 mod message_row;
 pub mod messages;
 
-pub use claims::{Claim, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
+pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
+pub use dispatch_runs::{DispatchRun, RunCounts};
 pub use messages::{Inserted, SentPage, Stats};

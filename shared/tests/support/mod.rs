@@ -1,5 +1,8 @@
-//! Helpers shared by the integration tests: building and inserting messages.
+//! Helpers shared by the integration tests: building and inserting messages, a receiver, a dispatcher.
 #![allow(dead_code, clippy::unwrap_used)]
+
+pub mod dispatch;
+pub mod receiver;
 
 use chrono::{DateTime, Utc};
 use shared::domain::{Content, Message, NewMessage, PhoneNumber};

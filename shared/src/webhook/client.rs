@@ -1,0 +1,171 @@
+//! The one HTTP client that talks to the receiver, built once per process.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use url::Url;
+
+use super::outcome::{classify, Outcome};
+use super::retry_after::parse_retry_after;
+use crate::repository::Claim;
+
+/// At most this much of a response is read; the rest is ignored.
+const MAX_BODY_READ: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    url: Url,
+    auth_key: Option<HeaderValue>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for WebhookClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookClient")
+            .field("url", &self.url.as_str())
+            .field("auth_key", &self.auth_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// The body on the wire: exactly `{"to", "content"}`.
+#[derive(Serialize)]
+struct Payload<'a> {
+    to: &'a str,
+    content: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookClientError {
+    #[error("WEBHOOK_AUTH_KEY contains characters not allowed in an HTTP header")]
+    InvalidAuthKey,
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+impl WebhookClient {
+    /// `pool_size` is how many keep-alive connections to hold: the number of requests in flight.
+    pub fn new(
+        url: Url,
+        auth_key: Option<&SecretString>,
+        timeout: Duration,
+        pool_size: usize,
+    ) -> Result<Self, WebhookClientError> {
+        let auth_key = auth_key
+            .map(|key| {
+                let mut value = HeaderValue::from_str(key.expose_secret())
+                    .map_err(|_| WebhookClientError::InvalidAuthKey)?;
+                value.set_sensitive(true);
+                Ok::<_, WebhookClientError>(value)
+            })
+            .transpose()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .pool_max_idle_per_host(pool_size.max(1))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            // A redirect would carry the auth key elsewhere: a 3xx is a permanent failure instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("message-dispatcher/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            url,
+            auth_key,
+            timeout,
+        })
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// POSTs one message and classifies the answer. Never fails: every problem is an [`Outcome`].
+    #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
+    pub async fn send(&self, claim: &Claim) -> Outcome {
+        let payload = Payload {
+            to: claim.phone_number.as_str(),
+            content: claim.content.as_str(),
+        };
+        let mut request = self
+            .http
+            .post(self.url.clone())
+            .header("Idempotency-Key", claim.id.to_string())
+            .json(&payload);
+        if let Some(key) = &self.auth_key {
+            request = request.header("x-ins-auth-key", key.clone());
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => return self.transport_failure(err),
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, chrono::Utc::now()));
+        let body = match read_bounded(response).await {
+            Ok(body) => body,
+            Err(err) => return self.transport_failure(err),
+        };
+        let outcome = classify(status, retry_after, &body);
+        tracing::debug!(%status, "webhook answered");
+        outcome
+    }
+
+    fn transport_failure(&self, err: reqwest::Error) -> Outcome {
+        // Without the URL: it may carry a token in its query string.
+        let err = err.without_url();
+        let (error_code, reason) = if err.is_timeout() {
+            (
+                "timeout",
+                format!("no answer within {} s", self.timeout.as_secs_f32()),
+            )
+        } else if err.is_connect() {
+            (
+                "connection_error",
+                format!("cannot connect: {}", error_chain(&err)),
+            )
+        } else {
+            ("transport_error", error_chain(&err))
+        };
+        Outcome::Retry {
+            error_code: error_code.into(),
+            reason,
+            retry_after: None,
+            body: None,
+        }
+    }
+}
+
+async fn read_bounded(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_BODY_READ.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_BODY_READ {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `outer: inner: root`, the way operators want to read a failure.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,180 @@
+//! Classifying a receiver's answer: delivered, retry later, or failed for good.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+/// Stored response bodies are cut to this many bytes (on a character boundary).
+pub const RESPONSE_BODY_LIMIT: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx with a non-empty `messageId`.
+    Delivered { message_id: String, body: String },
+    /// Timeout, connection error, 408, 429 or 5xx: try again later.
+    Retry {
+        error_code: String,
+        reason: String,
+        retry_after: Option<Duration>,
+        body: Option<String>,
+    },
+    /// Any other answer: the message can never be delivered as it is.
+    Permanent {
+        error_code: String,
+        reason: String,
+        body: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    #[serde(rename = "messageId")]
+    message_id: Option<serde_json::Value>,
+}
+
+/// Classifies an HTTP answer. `body` is what was read of it (already bounded).
+pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Outcome {
+    let kept = || Some(truncate_body(body));
+    if status.is_success() {
+        return match usable_message_id(body) {
+            Some(message_id) => Outcome::Delivered {
+                message_id,
+                body: truncate_body(body),
+            },
+            None => Outcome::Permanent {
+                error_code: "invalid_response".into(),
+                reason: format!("HTTP {status} without a usable messageId in the body"),
+                body: kept(),
+            },
+        };
+    }
+    let error_code = format!("http_{}", status.as_u16());
+    let reason = format!("HTTP {status}");
+    let temporary = status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error();
+    if temporary {
+        Outcome::Retry {
+            error_code,
+            reason,
+            retry_after,
+            body: kept(),
+        }
+    } else {
+        Outcome::Permanent {
+            error_code,
+            reason,
+            body: kept(),
+        }
+    }
+}
+
+/// `messageId` as a non-blank string (a number is accepted and kept as text).
+fn usable_message_id(body: &str) -> Option<String> {
+    let accepted: Accepted = serde_json::from_str(body).ok()?;
+    let id = match accepted.message_id? {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let id = id.trim();
+    (!id.is_empty() && id.len() <= 512).then(|| id.to_owned())
+}
+
+/// Cuts a body to [`RESPONSE_BODY_LIMIT`] bytes without splitting a character.
+pub fn truncate_body(body: &str) -> String {
+    if body.len() <= RESPONSE_BODY_LIMIT {
+        return body.to_owned();
+    }
+    let mut end = RESPONSE_BODY_LIMIT;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    body[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(outcome: &Outcome) -> &str {
+        match outcome {
+            Outcome::Delivered { .. } => "delivered",
+            Outcome::Retry { error_code, .. } | Outcome::Permanent { error_code, .. } => error_code,
+        }
+    }
+
+    #[test]
+    fn accepted_with_a_message_id_is_delivered() {
+        let body = r#"{"message":"Accepted","messageId":"67f2f8a8-ea58-4ed0-a6f9-ff217df4d849"}"#;
+        let outcome = classify(StatusCode::ACCEPTED, None, body);
+        assert_eq!(
+            outcome,
+            Outcome::Delivered {
+                message_id: "67f2f8a8-ea58-4ed0-a6f9-ff217df4d849".into(),
+                body: body.into()
+            }
+        );
+        assert!(
+            matches!(classify(StatusCode::OK, None, r#"{"messageId":42}"#), Outcome::Delivered { message_id, .. } if message_id == "42")
+        );
+    }
+
+    #[test]
+    fn success_without_a_usable_message_id_is_an_invalid_response() {
+        for body in [
+            "",
+            "OK",
+            "{}",
+            r#"{"messageId":""}"#,
+            r#"{"messageId":"  "}"#,
+            r#"{"messageId":null}"#,
+            r#"{"messageId":{}}"#,
+            "[1]",
+        ] {
+            let outcome = classify(StatusCode::ACCEPTED, None, body);
+            assert!(
+                matches!(&outcome, Outcome::Permanent { error_code, body: Some(kept), .. } if error_code == "invalid_response" && kept == body),
+                "{body:?}: {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn temporary_statuses_retry_and_others_are_permanent() {
+        let table = [
+            (408, "http_408", true),
+            (429, "http_429", true),
+            (500, "http_500", true),
+            (502, "http_502", true),
+            (503, "http_503", true),
+            (400, "http_400", false),
+            (401, "http_401", false),
+            (404, "http_404", false),
+            (422, "http_422", false),
+            (301, "http_301", false),
+        ];
+        for (status, expected, retry) in table {
+            let outcome = classify(StatusCode::from_u16(status).unwrap(), None, "x");
+            assert_eq!(code(&outcome), expected);
+            assert_eq!(matches!(outcome, Outcome::Retry { .. }), retry, "{status}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_carried_on_retries() {
+        let wait = Some(Duration::from_secs(7));
+        assert!(
+            matches!(classify(StatusCode::TOO_MANY_REQUESTS, wait, ""), Outcome::Retry { retry_after, .. } if retry_after == wait)
+        );
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character_boundary() {
+        let body = "ş".repeat(RESPONSE_BODY_LIMIT);
+        let cut = truncate_body(&body);
+        assert!(cut.len() <= RESPONSE_BODY_LIMIT && cut.len() >= RESPONSE_BODY_LIMIT - 1);
+        assert!(body.starts_with(&cut));
+    }
+}

@@ -1,0 +1,135 @@
+//! A real webhook receiver on 127.0.0.1 whose answers each test decides.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    pub fn idempotency_key(&self) -> String {
+        self.headers["idempotency-key"].to_str().unwrap().to_owned()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub delay: Duration,
+}
+
+impl Reply {
+    /// What the reference receiver answers.
+    pub fn accepted() -> Self {
+        let body = format!(
+            r#"{{"message":"Accepted","messageId":"{}"}}"#,
+            uuid::Uuid::new_v4()
+        );
+        Self::status(202, &body)
+    }
+
+    pub fn status(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+type Behaviour = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
+#[derive(Clone)]
+struct Shared {
+    received: Arc<Mutex<Vec<Received>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+}
+
+pub struct Receiver {
+    pub url: String,
+    shared: Shared,
+}
+
+impl Receiver {
+    pub async fn start(reply: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
+        let shared = Shared {
+            received: Arc::default(),
+            behaviour: Arc::new(Mutex::new(Arc::new(reply))),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/webhook", post(receive))
+            .with_state(shared.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, shared }
+    }
+
+    pub async fn accepting() -> Self {
+        Self::start(|_| Reply::accepted()).await
+    }
+
+    pub fn set_reply(&self, reply: impl Fn(&Received) -> Reply + Send + Sync + 'static) {
+        *self.shared.behaviour.lock().unwrap() = Arc::new(reply);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.received.lock().unwrap().clone()
+    }
+}
+
+async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let received = Received {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
+    };
+    let behaviour = shared.behaviour.lock().unwrap().clone();
+    let reply = behaviour(&received);
+    shared.received.lock().unwrap().push(received);
+    tokio::time::sleep(reply.delay).await;
+    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
+    for (name, value) in reply.headers {
+        response.headers_mut().insert(name, value.parse().unwrap());
+    }
+    response
+}
+
+/// A loopback port with nothing listening: connections are refused.
+pub async fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/webhook")
+}
