@@ -74,6 +74,8 @@ type Behaviour = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     behaviour: Arc<Mutex<Behaviour>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<(usize, usize)>>,
 }
 
 pub struct Receiver {
@@ -86,6 +88,7 @@ impl Receiver {
         let shared = Shared {
             received: Arc::default(),
             behaviour: Arc::new(Mutex::new(Arc::new(reply))),
+            in_flight: Arc::default(),
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/webhook", listener.local_addr().unwrap());
@@ -104,6 +107,10 @@ impl Receiver {
         *self.shared.behaviour.lock().unwrap() = Arc::new(reply);
     }
 
+    pub fn peak_in_flight(&self) -> usize {
+        self.shared.in_flight.lock().unwrap().1
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
     }
@@ -118,7 +125,14 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
     let behaviour = shared.behaviour.lock().unwrap().clone();
     let reply = behaviour(&received);
     shared.received.lock().unwrap().push(received);
+    {
+        let mut in_flight = shared.in_flight.lock().unwrap();
+        in_flight.0 += 1;
+        in_flight.1 = in_flight.1.max(in_flight.0);
+    }
     tokio::time::sleep(reply.delay).await;
+    // Counted out before the answer leaves, so the client cannot start another one first.
+    shared.in_flight.lock().unwrap().0 -= 1;
     let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
     for (name, value) in reply.headers {
         response.headers_mut().insert(name, value.parse().unwrap());

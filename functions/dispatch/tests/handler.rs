@@ -1,0 +1,124 @@
+//! The Lambda handler driven as Lambda drives it: a `LambdaEvent` with a real EventBridge
+//! Scheduler payload and a `Context` with a deadline, against real PostgreSQL and a real receiver.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::routing::post;
+use axum::Router;
+use dispatch::DispatchFunction;
+use lambda_runtime::{Context, LambdaEvent};
+use shared::dispatch::Dispatcher;
+use shared::Config;
+use sqlx::PgPool;
+
+/// The payload our schedule sends (template.yaml, and local/events/scheduler.json).
+const SCHEDULER_EVENT: &str = include_str!("../../../local/events/scheduler.json");
+
+async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = bodies.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |body: String| async move {
+            seen.lock().unwrap().push(body);
+            (
+                axum::http::StatusCode::ACCEPTED,
+                r#"{"message":"Accepted","messageId":"m-1"}"#,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, bodies)
+}
+
+fn lambda_event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
+    let mut context = Context::default();
+    context.request_id = "8f1c6ad8-0e9c-4c8b-a3a1-5d3b1d7f0c11".into();
+    context.invoked_function_arn =
+        "arn:aws:lambda:eu-west-1:123456789012:function:message-dispatcher-dispatch".into();
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(30);
+    context.deadline = deadline.as_millis() as u64;
+    LambdaEvent::new(payload, context)
+}
+
+async fn insert_pending(pool: &PgPool, count: i32) {
+    sqlx::query(
+        "INSERT INTO messages (phone_number, content, created_at)
+         SELECT '+9055512' || lpad(n::text, 5, '0'), 'hello ' || n, now() - interval '1 minute' + n * interval '1 ms'
+         FROM generate_series(1, $1) AS n",
+    )
+    .bind(count)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+fn function(pool: &PgPool, url: &str, batch_size: &str) -> DispatchFunction {
+    let config = Config::from_pairs(&[
+        ("WEBHOOK_URL", url),
+        ("WEBHOOK_AUTH_KEY", "k"),
+        ("MESSAGE_BATCH_SIZE", batch_size),
+        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000"),
+    ])
+    .unwrap();
+    DispatchFunction::new(Dispatcher::from_config(&config, pool.clone()).unwrap())
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: PgPool) {
+    insert_pending(&pool, 5).await;
+    let (url, bodies) = receiver().await;
+    let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
+
+    let summary = function(&pool, &url, "2")
+        .handle(lambda_event(payload))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.claimed,
+            summary.sent,
+            summary.retried,
+            summary.failed
+        ),
+        (2, 2, 0, 0)
+    );
+    assert_eq!(bodies.lock().unwrap().len(), 2);
+    let json = serde_json::to_value(summary).unwrap();
+    for field in ["claimed", "sent", "retried", "failed", "duration_ms"] {
+        assert!(json.get(field).is_some(), "summary has {field}: {json}");
+    }
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, 2);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_batch_size_in_the_payload_overrides_the_configured_one(pool: PgPool) {
+    insert_pending(&pool, 5).await;
+    let (url, _) = receiver().await;
+    let summary = function(&pool, &url, "2")
+        .handle(lambda_event(serde_json::json!({"batch_size": 4})))
+        .await
+        .unwrap();
+    assert_eq!(summary.sent, 4);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_bad_batch_size_is_an_error_and_sends_nothing(pool: PgPool) {
+    insert_pending(&pool, 2).await;
+    let (url, bodies) = receiver().await;
+    let err = function(&pool, &url, "2")
+        .handle(lambda_event(serde_json::json!({"batch_size": "lots"})))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("batch_size must be an integer"));
+    assert!(bodies.lock().unwrap().is_empty());
+}
