@@ -15,6 +15,12 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Run one dispatch run now, as the schedule would (needs WEBHOOK_URL); prints its summary.
+    Dispatch {
+        /// Messages to claim in this run (default MESSAGE_BATCH_SIZE).
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
     /// Insert realistic pending messages (default SEED_MESSAGE_COUNT).
     Seed {
         /// How many messages to create.

@@ -1,6 +1,7 @@
-//! The local harness: `migrate` and `seed` today; the whole system in one process later.
+//! The local harness: `migrate`, `seed` and one-shot `dispatch` today; the whole system in one process later.
 
 mod cli;
+mod dispatch_once;
 mod migrate;
 mod seed;
 
@@ -29,6 +30,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = shared::Config::from_env()?;
     match cli.command {
         Command::Migrate { action } => migrate::run(&config, action).await,
+        Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Seed { count } => {
             seed::run(&config, count.unwrap_or(config.seed_message_count)).await
         }

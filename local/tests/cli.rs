@@ -123,3 +123,53 @@ fn an_unreachable_database_is_one_clear_line_without_the_password() {
     assert!(stderr.contains("cannot connect to PostgreSQL at postgres://app:***@127.0.0.1:1/x"));
     assert!(!stderr.contains("hunter2"));
 }
+
+#[tokio::test]
+async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
+    use std::sync::{Arc, Mutex};
+    let db = ScratchDatabase::create().await;
+    let url = db.url();
+    stdout(&local(&url, &["migrate", "up"]));
+    stdout(&local(&url, &["seed", "--count", "5"]));
+
+    let seen: Arc<Mutex<usize>> = Arc::default();
+    let counter = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || async move {
+            *counter.lock().unwrap() += 1;
+            (
+                axum::http::StatusCode::ACCEPTED,
+                r#"{"message":"Accepted","messageId":"x"}"#,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_local"))
+        .args(["dispatch", "--batch-size", "3"])
+        .env("DATABASE_URL", &url)
+        .env("WEBHOOK_URL", &hook)
+        .output()
+        .await
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(
+        (summary["claimed"].as_i64(), summary["sent"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(*seen.lock().unwrap(), 3);
+    assert_eq!(
+        db.query_count("SELECT count(*) FROM messages WHERE status = 'sent'")
+            .await,
+        3
+    );
+
+    let missing = local(&url, &["dispatch"]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("WEBHOOK_URL"), "{stderr}");
+    db.drop().await;
+}

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod dispatch;
 pub mod domain;
+pub mod http;
 pub mod rate_limit;
 pub mod redis_connection;
 pub mod repository;

@@ -1,1 +1,29 @@
-fn main() {}
+//! The api Lambda: pool and clients built once at init, then the shared router per request.
+
+use std::sync::Arc;
+
+use shared::http::{router, AppState};
+use shared::redis_connection::RedisConnection;
+use shared::telemetry::{self, LogFormat};
+use shared::{db, Config};
+
+/// Requests are served one at a time per instance; a few connections cover the handlers' queries.
+const POOL_SIZE: u32 = 3;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init(LogFormat::detect());
+    let config = Config::from_env()?;
+    let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
+    let redis = config
+        .redis_url
+        .as_ref()
+        .map(RedisConnection::lazy)
+        .transpose()?;
+    let state = AppState {
+        pool,
+        redis,
+        config: Arc::new(config),
+    };
+    lambda_http::run(router(state)).await
+}

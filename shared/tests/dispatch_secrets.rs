@@ -1,0 +1,78 @@
+//! The webhook auth key never reaches a log line, even with every log level on.
+//! (Its own test binary: it installs the global log subscriber.)
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use support::dispatch::{limits, Setup, AUTH_KEY};
+use support::receiver::{refused_url, Receiver, Reply};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .json()
+        .init();
+
+    for n in 0..4 {
+        support::insert(&pool, n).await;
+    }
+    let mut setup = Setup::default();
+    setup.settings.webhook_timeout = Duration::from_millis(300);
+    // Delivered, server error, client error echoing the request headers, timeout, refused.
+    let receiver = Receiver::start(|r| match r.body.contains("number 0") {
+        true => Reply::accepted(),
+        false => Reply::status(400, &format!("{:?}", r.headers)),
+    })
+    .await;
+    setup
+        .build(&pool, &receiver.url)
+        .run_once(limits())
+        .await
+        .unwrap();
+    for n in 10..12 {
+        support::insert(&pool, n).await;
+    }
+    let slow = Receiver::start(|_| Reply::status(500, "x").after(Duration::from_secs(1))).await;
+    setup
+        .build(&pool, &slow.url)
+        .run_once(limits())
+        .await
+        .unwrap();
+    support::insert(&pool, 20).await;
+    setup
+        .build(&pool, &refused_url().await)
+        .run_once(limits())
+        .await
+        .unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.lines().count() > 10, "logs were captured:\n{logs}");
+    assert!(logs.contains("dispatch run finished"));
+    assert!(
+        !logs.contains(AUTH_KEY),
+        "the auth key leaked into the logs"
+    );
+}
