@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde::Deserialize;
 
 /// Stored response bodies are cut to this many bytes (on a character boundary).
 pub const RESPONSE_BODY_LIMIT: usize = 4096;
@@ -25,12 +24,6 @@ pub enum Outcome {
         reason: String,
         body: Option<String>,
     },
-}
-
-#[derive(Deserialize)]
-struct Accepted {
-    #[serde(rename = "messageId")]
-    message_id: Option<serde_json::Value>,
 }
 
 /// Classifies an HTTP answer. `body` is what was read of it (already bounded).
@@ -70,10 +63,10 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
     }
 }
 
-/// `messageId` as a non-blank string (a number is accepted and kept as text).
+/// A JSON object's `messageId` as a non-blank string (a number is accepted and kept as text).
 fn usable_message_id(body: &str) -> Option<String> {
-    let accepted: Accepted = serde_json::from_str(body).ok()?;
-    let id = match accepted.message_id? {
+    let accepted: serde_json::Value = serde_json::from_str(body).ok()?;
+    let id = match accepted.as_object()?.get("messageId")?.clone() {
         serde_json::Value::String(s) => s,
         serde_json::Value::Number(n) => n.to_string(),
         _ => return None,
