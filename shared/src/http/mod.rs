@@ -1,18 +1,43 @@
 //! The HTTP API's one router, used by the api Lambda, the local harness and the tests.
 
+mod auth;
 mod health;
+mod json_body;
+mod messages;
+mod problem;
 mod state;
 
-use axum::routing::get;
-use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
 
+pub use problem::{ApiError, FieldError};
 pub use state::AppState;
 
-/// Every route of the API. (The message and scheduler routes arrive with the API issue.)
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// Every route of the API.
 pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/messages", post(messages::create))
+        .route("/messages/sent", get(messages::list_sent))
+        .route("/messages/stats", get(messages::stats))
+        .route("/messages/{id}", get(messages::get))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_bearer,
+        ));
     Router::new()
+        .nest("/api/v1", api)
         .route("/live", get(health::live))
         .route("/health", get(health::health))
         .route("/ready", get(health::health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
 }

@@ -1,0 +1,96 @@
+//! A JSON body extractor whose every rejection is a problem+json naming what is wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+
+use super::problem::{ApiError, FieldError};
+
+/// A JSON object body, parsed into `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/json") || value.contains("+json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "the body must be JSON (Content-Type: application/json)".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!(
+                        "the body is larger than {} bytes",
+                        super::BODY_LIMIT_BYTES
+                    ))
+                } else {
+                    ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+                }
+            })?;
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+        {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            ));
+        }
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON, reporting syntax errors as malformed and data errors against their field.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = if path == "." {
+                    missing_field(&message).unwrap_or_default()
+                } else {
+                    path
+                };
+                let detail = if field.is_empty() {
+                    message.clone()
+                } else {
+                    format!("{field}: {message}")
+                };
+                ApiError::Validation {
+                    detail,
+                    errors: vec![FieldError::new(field, message)],
+                }
+            }
+            _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+        }
+    })
+}
+
+/// "missing field `content`" -> "content".
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// serde_json appends " at line 1 column 20": keep the message, drop the position.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
