@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod redis_connection;
 pub mod repository;
 pub mod retry_policy;
+pub mod scheduler;
 pub mod sent_cache;
 pub mod telemetry;
 pub mod webhook;

@@ -10,16 +10,19 @@ use http_body_util::BodyExt;
 use secrecy::SecretString;
 use shared::http::{router, AppState};
 use shared::redis_connection::RedisConnection;
+use shared::scheduler::LocalScheduler;
 use shared::Config;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
 fn state(pool: PgPool, redis_url: Option<&str>) -> AppState {
     let redis = redis_url.map(|url| RedisConnection::lazy(&SecretString::from(url)).unwrap());
+    let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
     AppState {
         pool,
         redis,
         config: Arc::new(Config::from_pairs(&[]).unwrap()),
+        scheduler,
     }
 }
 

@@ -12,16 +12,19 @@ use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use shared::http::{router, AppState};
+use shared::scheduler::LocalScheduler;
 use shared::Config;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
 fn app(pool: &PgPool, pairs: &[(&str, &str)]) -> axum::Router {
     let config = Config::from_pairs(pairs).unwrap();
+    let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
     router(AppState {
         pool: pool.clone(),
         redis: None,
         config: Arc::new(config),
+        scheduler,
     })
 }
 

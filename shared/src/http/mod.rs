@@ -5,6 +5,7 @@ mod health;
 mod json_body;
 mod messages;
 mod problem;
+mod scheduler;
 mod state;
 
 use axum::extract::DefaultBodyLimit;
@@ -12,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 
 pub use problem::{ApiError, FieldError};
+pub use scheduler::SchedulerStatus;
 pub use state::AppState;
 
 /// Request bodies above this are refused with 413.
@@ -24,6 +26,9 @@ pub fn router(state: AppState) -> Router {
         .route("/messages/sent", get(messages::list_sent))
         .route("/messages/stats", get(messages::stats))
         .route("/messages/{id}", get(messages::get))
+        .route("/scheduler/start", post(scheduler::start))
+        .route("/scheduler/stop", post(scheduler::stop))
+        .route("/scheduler/status", get(scheduler::status))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_bearer,

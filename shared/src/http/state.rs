@@ -3,6 +3,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::redis_connection::RedisConnection;
+use crate::scheduler::SchedulerControl;
 use crate::Config;
 
 /// What every handler may use; cheap to clone (pool and connections are shared handles).
@@ -11,4 +12,5 @@ pub struct AppState {
     pub pool: PgPool,
     pub redis: Option<RedisConnection>,
     pub config: Arc<Config>,
+    pub scheduler: Arc<dyn SchedulerControl>,
 }

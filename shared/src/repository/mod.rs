@@ -5,6 +5,7 @@ pub mod claims;
 pub mod dispatch_runs;
 mod message_row;
 pub mod messages;
+pub mod scheduler_state;
 
 pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 pub use dispatch_runs::{DispatchRun, RunCounts};
