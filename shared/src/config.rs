@@ -71,6 +71,8 @@ pub struct Config {
     pub api_auth_token: Option<SecretString>,
     pub schedule_name: Option<String>,
     pub schedule_group: Option<String>,
+    /// The dispatch function `start` invokes once at once (EventBridge backend).
+    pub dispatch_function_name: Option<String>,
     pub seed_message_count: u32,
 }
 
@@ -114,7 +116,8 @@ impl Config {
             rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
             api_auth_token: env.secret("API_AUTH_TOKEN"),
             schedule_name: env.text("SCHEDULE_NAME"),
-            schedule_group: env.text("SCHEDULE_GROUP"),
+            schedule_group: schedule_group(&env)?,
+            dispatch_function_name: env.text("DISPATCH_FUNCTION_NAME"),
             seed_message_count: env.int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)?,
         })
     }
@@ -214,6 +217,18 @@ fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
     }
     url.set_path(&name);
     Ok(Some(SecretString::from(url.to_string())))
+}
+
+fn schedule_group(env: &Env) -> Result<Option<String>, ConfigError> {
+    let group = env.text("SCHEDULE_GROUP");
+    if group.is_some() && env.text("SCHEDULE_NAME").is_none() {
+        return Err(ConfigError::new(
+            "SCHEDULE_GROUP",
+            group.as_deref(),
+            "SCHEDULE_NAME to be set as well",
+        ));
+    }
+    Ok(group)
 }
 
 fn redis_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {

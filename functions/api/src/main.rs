@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use shared::http::{router, AppState};
 use shared::redis_connection::RedisConnection;
-use shared::scheduler::LocalScheduler;
+use shared::scheduler;
 use shared::telemetry::{self, LogFormat};
 use shared::{db, Config};
 
@@ -21,11 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .as_ref()
         .map(RedisConnection::lazy)
         .transpose()?;
-    if config.schedule_name.is_some() {
-        // Never fall back to the local switch silently: that would leave the real schedule running.
-        return Err("SCHEDULE_NAME is set, but the EventBridge scheduler backend is not available in this build".into());
-    }
-    let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
+    let scheduler = scheduler::from_config(&config, pool.clone()).await;
     let state = AppState {
         pool,
         redis,

@@ -163,3 +163,17 @@ fn secrets_are_redacted_for_logs_and_debug() {
         "postgres://app:***@db/x"
     );
 }
+
+#[test]
+fn a_schedule_group_needs_a_schedule_name() {
+    let err = Config::from_pairs(&[("SCHEDULE_GROUP", "dispatch")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid SCHEDULE_GROUP=\"dispatch\": expected SCHEDULE_NAME to be set as well"
+    );
+    let ok = Config::from_pairs(&[("SCHEDULE_GROUP", "g"), ("SCHEDULE_NAME", "n")]).unwrap();
+    assert_eq!(
+        (ok.schedule_name.as_deref(), ok.schedule_group.as_deref()),
+        (Some("n"), Some("g"))
+    );
+}

@@ -4,10 +4,12 @@ use serde::Serialize;
 use super::{Content, MessageId, MessageStatus, PhoneNumber};
 
 /// A stored message as users see it (the API's `Message`). Absent values are `null`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
+    #[schema(example = "+905551111111")]
     pub phone_number: String,
+    #[schema(example = "Your verification code is 482913")]
     pub content: String,
     pub status: MessageStatus,
     pub attempts: i32,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a message is in its life. The stored form is the lowercase name,
 /// limited by a CHECK constraint in the schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     Pending,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::json_body::JsonBody;
-use super::problem::{ApiError, FieldError};
+use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::domain::{Content, Message, MessageId, NewMessage, PhoneNumber};
 use crate::repository::{messages, Inserted, SentPage, Stats};
@@ -17,9 +17,13 @@ use crate::repository::{messages, Inserted, SentPage, Stats};
 pub const MAX_PAGE_SIZE: u32 = 100;
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
+    /// E.164: `+` then 8 to 15 digits.
+    #[schema(example = "+905551111111")]
     pub phone_number: String,
+    /// 1 to MESSAGE_CHAR_LIMIT Unicode characters.
+    #[schema(example = "Your verification code is 482913")]
     pub content: String,
     /// Not sent before this time (RFC 3339); a past time means now.
     #[serde(default)]
@@ -87,6 +91,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+/// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = CreateMessageRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
+    responses(
+        (status = 201, description = "created", body = Message),
+        (status = 200, description = "an earlier message with the same Idempotency-Key", body = Message),
+        (status = 400, description = "malformed JSON or a bad field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
 #[tracing::instrument(skip_all, fields(message_id))]
 pub async fn create(
     State(state): State<AppState>,
@@ -106,6 +122,16 @@ pub async fn create(
     Ok((status, Json(message)))
 }
 
+/// One message by id.
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "the message id")),
+    responses(
+        (status = 200, description = "the message", body = Message),
+        (status = 400, description = "not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -119,6 +145,18 @@ pub async fn get(
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
 }
 
+/// Sent messages, newest `sent_at` first.
+#[utoipa::path(get, path = "/api/v1/messages/sent", tag = "messages",
+    params(
+        ("page" = Option<u32>, Query, minimum = 1, description = "1-based page (default 1)"),
+        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "default 20"),
+    ),
+    responses(
+        (status = 200, description = "one page", body = SentPage),
+        (status = 400, description = "out-of-range paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
 pub async fn list_sent(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -134,6 +172,13 @@ pub async fn list_sent(
     ))
 }
 
+/// Message counts by status.
+#[utoipa::path(get, path = "/api/v1/messages/stats", tag = "messages",
+    responses(
+        (status = 200, description = "counts", body = Stats),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(messages::stats(&state.pool).await?))
 }

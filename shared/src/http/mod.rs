@@ -4,22 +4,27 @@ mod auth;
 mod health;
 mod json_body;
 mod messages;
+mod openapi;
 mod problem;
+mod request_id;
 mod scheduler;
 mod state;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
-pub use problem::{ApiError, FieldError};
+pub use openapi::ApiDoc;
+pub use problem::{ApiError, FieldError, Problem};
 pub use scheduler::SchedulerStatus;
 pub use state::AppState;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
-/// Every route of the API.
+/// Every route of the API, the OpenAPI document and Swagger UI (served from the binary).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/messages", post(messages::create))
@@ -33,14 +38,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_bearer,
         ));
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
         .route("/live", get(health::live))
         .route("/health", get(health::health))
-        .route("/ready", get(health::health))
+        .route("/ready", get(health::ready))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .with_state(state)
+        .with_state(state);
+    let docs: Router = SwaggerUi::new("/swagger")
+        .url("/openapi.json", ApiDoc::openapi())
+        .into();
+    request_id::layer(routes.merge(docs))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// One field's problem, e.g. `{"field": "phone_number", "message": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -50,15 +50,23 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The body of every error (RFC 9457 problem details).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
     #[serde(rename = "type")]
-    kind: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    #[schema(example = "/problems/validation")]
+    pub kind: &'static str,
+    #[schema(example = "Bad Request")]
+    pub title: &'static str,
+    #[schema(example = 400)]
+    pub status: u16,
+    #[schema(
+        example = "phone_number: phone number must start with '+' (E.164, e.g. +905551111111)"
+    )]
+    pub detail: String,
+    /// Field problems, all of them at once.
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl ApiError {
@@ -100,7 +108,7 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let errors = match &self {
-            Self::Validation { errors, .. } => Some(errors.as_slice()),
+            Self::Validation { errors, .. } => Some(errors.clone()),
             _ => None,
         };
         let problem = Problem {

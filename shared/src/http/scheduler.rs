@@ -4,15 +4,18 @@ use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::{dispatch_runs, messages, DispatchRun, Stats};
-use crate::scheduler::{ScheduleState, SchedulerError};
+use crate::scheduler::{rate_interval, ScheduleInfo, ScheduleState, SchedulerError};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SchedulerStatus {
     pub state: ScheduleState,
+    /// `local` or `eventbridge`.
     pub backend: &'static str,
+    /// The EventBridge schedule expression; `null` for the local backend.
+    pub schedule_expression: Option<String>,
     pub interval_seconds: u64,
     pub batch_size: u32,
     pub last_run: Option<DispatchRun>,
@@ -25,33 +28,51 @@ impl From<SchedulerError> for ApiError {
     }
 }
 
+/// Enables the schedule and runs the dispatcher once at once. Idempotent.
+#[utoipa::path(post, path = "/api/v1/scheduler/start", tag = "scheduler",
+    responses((status = 200, description = "running", body = SchedulerStatus), (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub async fn start(State(state): State<AppState>) -> Result<Json<SchedulerStatus>, ApiError> {
     let schedule = state.scheduler.start().await?;
     status_with(&state, schedule).await
 }
 
+/// Disables the schedule; a run in flight finishes its claimed messages. Idempotent.
+#[utoipa::path(post, path = "/api/v1/scheduler/stop", tag = "scheduler",
+    responses((status = 200, description = "stopped", body = SchedulerStatus), (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub async fn stop(State(state): State<AppState>) -> Result<Json<SchedulerStatus>, ApiError> {
     let schedule = state.scheduler.stop().await?;
     status_with(&state, schedule).await
 }
 
+/// The schedule's state, settings, last run and message counts.
+#[utoipa::path(get, path = "/api/v1/scheduler/status", tag = "scheduler",
+    responses((status = 200, description = "the status", body = SchedulerStatus), (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<SchedulerStatus>, ApiError> {
-    let schedule = state.scheduler.state().await?;
+    let schedule = state.scheduler.status().await?;
     status_with(&state, schedule).await
 }
 
 async fn status_with(
     state: &AppState,
-    schedule: ScheduleState,
+    schedule: ScheduleInfo,
 ) -> Result<Json<SchedulerStatus>, ApiError> {
     let last_run = dispatch_runs::recent(&state.pool, 1)
         .await?
         .into_iter()
         .next();
+    let interval = schedule
+        .expression
+        .as_deref()
+        .and_then(rate_interval)
+        .unwrap_or_else(|| state.config.interval());
     Ok(Json(SchedulerStatus {
-        state: schedule,
+        state: schedule.state,
         backend: state.scheduler.backend(),
-        interval_seconds: state.config.interval().as_secs(),
+        schedule_expression: schedule.expression,
+        interval_seconds: interval.as_secs(),
         batch_size: state.config.batch_size,
         last_run,
         stats: messages::stats(&state.pool).await?,

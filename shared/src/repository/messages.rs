@@ -27,7 +27,7 @@ impl Inserted {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SentPage {
     pub items: Vec<Message>,
     pub page: u32,
@@ -35,7 +35,7 @@ pub struct SentPage {
     pub total: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub pending: i64,
     pub processing: i64,

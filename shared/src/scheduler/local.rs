@@ -3,7 +3,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use super::{ScheduleState, SchedulerControl, SchedulerError, SchedulerFuture};
+use super::{ScheduleInfo, ScheduleState, SchedulerControl, SchedulerError, SchedulerFuture};
 use crate::repository::scheduler_state;
 
 /// The local backend: a row in PostgreSQL, and a wake-up for the harness's ticker so that
@@ -27,15 +27,20 @@ impl LocalScheduler {
         self.wake.clone()
     }
 
-    async fn set(&self, state: &str) -> Result<ScheduleState, SchedulerError> {
+    async fn set(&self, state: &str) -> Result<ScheduleInfo, SchedulerError> {
         parse(&scheduler_state::set(&self.pool, state).await?.state)
+    }
+
+    /// The state as the ticker reads it before each period.
+    pub async fn is_running(&self) -> Result<bool, SchedulerError> {
+        Ok(self.status().await?.state == ScheduleState::Running)
     }
 }
 
-fn parse(state: &str) -> Result<ScheduleState, SchedulerError> {
+fn parse(state: &str) -> Result<ScheduleInfo, SchedulerError> {
     match state {
-        "running" => Ok(ScheduleState::Running),
-        "stopped" => Ok(ScheduleState::Stopped),
+        "running" => Ok(ScheduleInfo::local(ScheduleState::Running)),
+        "stopped" => Ok(ScheduleInfo::local(ScheduleState::Stopped)),
         other => Err(SchedulerError::Unknown(other.to_owned())),
     }
 }
@@ -47,9 +52,9 @@ impl SchedulerControl for LocalScheduler {
 
     fn start(&self) -> SchedulerFuture<'_> {
         Box::pin(async move {
-            let state = self.set("running").await?;
+            let info = self.set("running").await?;
             self.wake.notify_one();
-            Ok(state)
+            Ok(info)
         })
     }
 
@@ -57,7 +62,7 @@ impl SchedulerControl for LocalScheduler {
         Box::pin(self.set("stopped"))
     }
 
-    fn state(&self) -> SchedulerFuture<'_> {
+    fn status(&self) -> SchedulerFuture<'_> {
         Box::pin(async move {
             match scheduler_state::get(&self.pool).await? {
                 Some(row) => parse(&row.state),

@@ -1,20 +1,46 @@
 //! Scheduler control: start/stop/status over a backend chosen by configuration.
-//! Local (no SCHEDULE_NAME): the `scheduler_state` row, obeyed by the local harness's ticker.
+//! - EventBridge (SCHEDULE_NAME set): the real schedule, through aws-sdk-scheduler.
+//! - Local (no SCHEDULE_NAME): the `scheduler_state` row, obeyed by the local harness's ticker.
 
+mod eventbridge;
 mod local;
+mod rate_expression;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
+use sqlx::PgPool;
 
+use crate::Config;
+
+pub use eventbridge::{EventBridgeScheduler, ImmediateRun};
 pub use local::LocalScheduler;
+pub use rate_expression::rate_interval;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ScheduleState {
     Running,
     Stopped,
+}
+
+/// What a backend knows of its schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleInfo {
+    pub state: ScheduleState,
+    /// The schedule expression (EventBridge), e.g. `rate(2 minutes)`.
+    pub expression: Option<String>,
+}
+
+impl ScheduleInfo {
+    pub fn local(state: ScheduleState) -> Self {
+        Self {
+            state,
+            expression: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +49,12 @@ pub enum SchedulerError {
     Database(#[from] sqlx::Error),
     #[error("unexpected scheduler state {0:?}")]
     Unknown(String),
+    #[error("EventBridge Scheduler call failed: {0}")]
+    Aws(String),
 }
 
 pub type SchedulerFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<ScheduleState, SchedulerError>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<ScheduleInfo, SchedulerError>> + Send + 'a>>;
 
 /// Both operations are idempotent: starting a running schedule changes nothing.
 pub trait SchedulerControl: Send + Sync {
@@ -36,5 +64,29 @@ pub trait SchedulerControl: Send + Sync {
     fn start(&self) -> SchedulerFuture<'_>;
     /// Disables the schedule; a run in flight finishes its claimed messages.
     fn stop(&self) -> SchedulerFuture<'_>;
-    fn state(&self) -> SchedulerFuture<'_>;
+    fn status(&self) -> SchedulerFuture<'_>;
+}
+
+/// The backend the configuration asks for: EventBridge when SCHEDULE_NAME is set (AWS
+/// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint),
+/// else the local row.
+pub async fn from_config(config: &Config, pool: PgPool) -> Arc<dyn SchedulerControl> {
+    let Some(name) = &config.schedule_name else {
+        return Arc::new(LocalScheduler::new(pool));
+    };
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let immediate_run = config
+        .dispatch_function_name
+        .clone()
+        .map(|function_name| ImmediateRun {
+            lambda: aws_sdk_lambda::Client::new(&aws),
+            function_name,
+        });
+    let client = aws_sdk_scheduler::Client::new(&aws);
+    Arc::new(EventBridgeScheduler::new(
+        client,
+        name.clone(),
+        config.schedule_group.clone(),
+        immediate_run,
+    ))
 }

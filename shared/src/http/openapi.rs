@@ -1,0 +1,52 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{health, messages, problem, scheduler};
+use crate::domain::{Message, MessageId, MessageStatus};
+use crate::repository::{DispatchRun, SentPage, Stats};
+use crate::scheduler::ScheduleState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "message-dispatcher",
+        description = "Stores outbound messages and delivers them to a webhook on a schedule. \
+                       When API_AUTH_TOKEN is set, /api/v1 needs `Authorization: Bearer <token>`."
+    ),
+    paths(
+        messages::create,
+        messages::get,
+        messages::list_sent,
+        messages::stats,
+        scheduler::start,
+        scheduler::stop,
+        scheduler::status,
+        health::live,
+        health::health,
+        health::ready,
+    ),
+    components(schemas(
+        Message, MessageId, MessageStatus, SentPage, Stats, DispatchRun, ScheduleState,
+        messages::CreateMessageRequest, scheduler::SchedulerStatus, problem::Problem, problem::FieldError,
+        health::HealthReport, health::HealthChecks, health::Liveness,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "messages", description = "Store and read messages"),
+        (name = "scheduler", description = "Start, stop and inspect the dispatch schedule"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

@@ -1,0 +1,77 @@
+//! Every request gets a request id (the caller's `x-request-id` or a new UUID), echoed in the
+//! response and present on the request's log lines. (Its own binary: it installs the logger.)
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use shared::http::{router, AppState};
+use shared::scheduler::LocalScheduler;
+use shared::Config;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_writer(move || writer.clone())
+        .init();
+    let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
+    let state = AppState {
+        pool,
+        redis: None,
+        config: Arc::new(Config::from_pairs(&[]).unwrap()),
+        scheduler,
+    };
+
+    let request = Request::get("/api/v1/messages/stats")
+        .header("x-request-id", "req-7f3a")
+        .body(Body::empty())
+        .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-request-id"], "req-7f3a");
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("/api/v1/messages/stats"))
+        .collect();
+    assert!(!lines.is_empty(), "the request was logged:\n{logs}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""request_id":"req-7f3a""#)),
+        "{lines:?}"
+    );
+
+    let response = router(state)
+        .oneshot(Request::get("/live").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(generated.parse::<uuid::Uuid>().is_ok(), "{generated}");
+}
