@@ -31,8 +31,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate { action } => migrate::run(&config, action).await,
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
-        Command::Seed { count } => {
-            seed::run(&config, count.unwrap_or(config.seed_message_count)).await
-        }
+        Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,
     }
 }

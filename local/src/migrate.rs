@@ -12,10 +12,7 @@ pub async fn run(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
     match action {
         MigrateAction::Up => {
             MIGRATOR.run(&pool).await.context("applying migrations")?;
-            println!(
-                "migrations applied; schema at version {}",
-                current_version(&pool).await?
-            );
+            println!("migrations applied; schema at version {}", current_version(&pool).await?);
         }
         MigrateAction::Down { to } => {
             let current = current_version(&pool).await?;
@@ -26,14 +23,8 @@ pub async fn run(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
                 Some(target) => target,
                 None => previous_version(current),
             };
-            MIGRATOR
-                .undo(&pool, target)
-                .await
-                .context("reverting migrations")?;
-            println!(
-                "migrations reverted; schema at version {}",
-                current_version(&pool).await?
-            );
+            MIGRATOR.undo(&pool, target).await.context("reverting migrations")?;
+            println!("migrations reverted; schema at version {}", current_version(&pool).await?);
         }
         MigrateAction::Status => print_status(&pool).await?,
     }
@@ -42,17 +33,10 @@ pub async fn run(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
 
 /// The version before `current` among the known migrations (0 when none is left).
 fn previous_version(current: i64) -> i64 {
-    MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|&v| v < current)
-        .max()
-        .unwrap_or(0)
+    MIGRATOR.iter().map(|m| m.version).filter(|&v| v < current).max().unwrap_or(0)
 }
 
-async fn applied_versions(
-    pool: &PgPool,
-) -> anyhow::Result<Vec<(i64, chrono::DateTime<chrono::Utc>)>> {
+async fn applied_versions(pool: &PgPool) -> anyhow::Result<Vec<(i64, chrono::DateTime<chrono::Utc>)>> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(pool)
         .await
@@ -60,12 +44,10 @@ async fn applied_versions(
     if !exists {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
-        "SELECT version, installed_on FROM _sqlx_migrations WHERE success ORDER BY version",
-    )
-    .fetch_all(pool)
-    .await
-    .context("reading migration history")
+    sqlx::query_as("SELECT version, installed_on FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .context("reading migration history")
 }
 
 async fn current_version(pool: &PgPool) -> anyhow::Result<i64> {
@@ -75,19 +57,13 @@ async fn current_version(pool: &PgPool) -> anyhow::Result<i64> {
 async fn print_status(pool: &PgPool) -> anyhow::Result<()> {
     let applied = applied_versions(pool).await?;
     println!("{:<8} {:<24} {:<8} applied at", "version", "name", "state");
-    for migration in MIGRATOR
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-    {
+    for migration in MIGRATOR.iter().filter(|m| !m.migration_type.is_down_migration()) {
         let applied_at = applied.iter().find(|(v, _)| *v == migration.version);
         let (state, at) = match applied_at {
             Some((_, at)) => ("applied", at.to_rfc3339()),
             None => ("pending", String::new()),
         };
-        println!(
-            "{:<8} {:<24} {:<8} {}",
-            migration.version, migration.description, state, at
-        );
+        println!("{:<8} {:<24} {:<8} {}", migration.version, migration.description, state, at);
     }
     Ok(())
 }

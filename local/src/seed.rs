@@ -12,13 +12,7 @@ use shared::Config;
 const BATCH: usize = 1_000;
 
 /// Country prefixes and mobile ranges that look like real traffic.
-const PREFIXES: &[(&str, usize)] = &[
-    ("+90 5", 9),
-    ("+44 7", 9),
-    ("+49 15", 9),
-    ("+1 ", 10),
-    ("+31 6", 8),
-];
+const PREFIXES: &[(&str, usize)] = &[("+90 5", 9), ("+44 7", 9), ("+49 15", 9), ("+1 ", 10), ("+31 6", 8)];
 
 const TEMPLATES: &[&str] = &[
     "Your verification code is {code}. It expires in 5 minutes.",
@@ -39,12 +33,9 @@ pub async fn run(config: &Config, count: u32) -> anyhow::Result<()> {
     let mut created = 0usize;
     while created < total {
         let size = BATCH.min(total - created);
-        let batch: Vec<NewMessage> = (0..size)
-            .map(|_| random_message(&mut rng, config))
-            .collect::<anyhow::Result<_>>()?;
-        let inserted = messages::insert_batch(&pool, &batch)
-            .await
-            .context("inserting seed messages")?;
+        let batch: Vec<NewMessage> =
+            (0..size).map(|_| random_message(&mut rng, config)).collect::<anyhow::Result<_>>()?;
+        let inserted = messages::insert_batch(&pool, &batch).await.context("inserting seed messages")?;
         created += inserted.len();
         progress.inc(inserted.len() as u64);
     }
@@ -58,9 +49,7 @@ fn progress_bar(total: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} messages ({per_sec}, eta {eta})")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} messages ({per_sec}, eta {eta})") {
         bar.set_style(style);
     }
     bar
@@ -68,10 +57,7 @@ fn progress_bar(total: usize) -> ProgressBar {
 
 fn random_message(rng: &mut impl Rng, config: &Config) -> anyhow::Result<NewMessage> {
     let (prefix, digits) = PREFIXES.choose(rng).copied().unwrap_or(("+90 5", 9));
-    let mut number: String = prefix
-        .chars()
-        .filter(|c| *c == '+' || c.is_ascii_digit())
-        .collect();
+    let mut number: String = prefix.chars().filter(|c| *c == '+' || c.is_ascii_digit()).collect();
     for _ in 0..digits {
         number.push(char::from(b'0' + rng.random_range(0..10)));
     }
@@ -79,21 +65,8 @@ fn random_message(rng: &mut impl Rng, config: &Config) -> anyhow::Result<NewMess
     let text = template
         .replace("{code}", &rng.random_range(100_000..1_000_000).to_string())
         .replace("{order}", &rng.random_range(10_000..99_999).to_string())
-        .replace(
-            "{day}",
-            ["Monday", "Tuesday", "Friday"]
-                .choose(rng)
-                .copied()
-                .unwrap_or("Monday"),
-        )
-        .replace(
-            "{amount}",
-            &format!(
-                "{}.{:02}",
-                rng.random_range(5..500),
-                rng.random_range(0..100)
-            ),
-        );
+        .replace("{day}", ["Monday", "Tuesday", "Friday"].choose(rng).copied().unwrap_or("Monday"))
+        .replace("{amount}", &format!("{}.{:02}", rng.random_range(5..500), rng.random_range(0..100)));
     let phone_number = PhoneNumber::parse(&number).context("generated phone number")?;
     let content = Content::parse(&text, config.char_limit).context("generated content")?;
     Ok(NewMessage::new(phone_number, content, config.max_attempts))

@@ -17,10 +17,7 @@ impl ScratchDatabase {
         let admin_url = std::env::var("DATABASE_URL").unwrap();
         let name = format!("local_cli_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
         Self { admin_url, name }
     }
 
@@ -52,11 +49,7 @@ fn local(database_url: &str, args: &[&str]) -> Output {
 }
 
 fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -138,10 +131,7 @@ async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
         "/hook",
         axum::routing::post(move || async move {
             *counter.lock().unwrap() += 1;
-            (
-                axum::http::StatusCode::ACCEPTED,
-                r#"{"message":"Accepted","messageId":"x"}"#,
-            )
+            (axum::http::StatusCode::ACCEPTED, r#"{"message":"Accepted","messageId":"x"}"#)
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -156,16 +146,9 @@ async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
         .await
         .unwrap();
     let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
-    assert_eq!(
-        (summary["claimed"].as_i64(), summary["sent"].as_i64()),
-        (Some(3), Some(3))
-    );
+    assert_eq!((summary["claimed"].as_i64(), summary["sent"].as_i64()), (Some(3), Some(3)));
     assert_eq!(*seen.lock().unwrap(), 3);
-    assert_eq!(
-        db.query_count("SELECT count(*) FROM messages WHERE status = 'sent'")
-            .await,
-        3
-    );
+    assert_eq!(db.query_count("SELECT count(*) FROM messages WHERE status = 'sent'").await, 3);
 
     let missing = local(&url, &["dispatch"]);
     assert!(!missing.status.success());

@@ -25,27 +25,16 @@ impl ConfigError {
             Some(v) if !is_secret(var) => format!("={v:?}"),
             _ => String::new(),
         };
-        Self {
-            var,
-            shown,
-            expected: expected.into(),
-        }
+        Self { var, shown, expected: expected.into() }
     }
 
     pub fn missing(var: &'static str, expected: impl Into<String>) -> Self {
-        Self {
-            var,
-            shown: " (not set)".into(),
-            expected: expected.into(),
-        }
+        Self { var, shown: " (not set)".into(), expected: expected.into() }
     }
 }
 
 fn is_secret(var: &str) -> bool {
-    matches!(
-        var,
-        "DATABASE_URL" | "DB_PASSWORD" | "REDIS_URL" | "WEBHOOK_AUTH_KEY" | "API_AUTH_TOKEN"
-    )
+    matches!(var, "DATABASE_URL" | "DB_PASSWORD" | "REDIS_URL" | "WEBHOOK_AUTH_KEY" | "API_AUTH_TOKEN")
 }
 
 #[derive(Debug, Clone)]
@@ -86,10 +75,8 @@ impl Config {
     /// Same as [`Config::from_env`] over any source, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
-        let retry_base =
-            Duration::from_secs(env.int("MESSAGE_RETRY_BASE_SECONDS", 30, 1, 86_400)?);
-        let retry_max =
-            Duration::from_secs(env.int("MESSAGE_RETRY_MAX_SECONDS", 1800, 1, 604_800)?);
+        let retry_base = Duration::from_secs(env.int("MESSAGE_RETRY_BASE_SECONDS", 30, 1, 86_400)?);
+        let retry_max = Duration::from_secs(env.int("MESSAGE_RETRY_MAX_SECONDS", 1800, 1, 604_800)?);
         if retry_max < retry_base {
             return Err(ConfigError::new(
                 "MESSAGE_RETRY_MAX_SECONDS",
@@ -124,10 +111,8 @@ impl Config {
 
     /// Settings from a list of pairs, for tests and tools.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Self::from_lookup(|var| map.get(var).cloned())
     }
 
@@ -161,9 +146,7 @@ struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
     fn text(&self, var: &str) -> Option<String> {
-        (self.0)(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.0)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn secret(&self, var: &str) -> Option<SecretString> {
@@ -179,11 +162,7 @@ impl Env<'_> {
         };
         match raw.parse::<T>() {
             Ok(value) if value >= min && value <= max => Ok(Some(value)),
-            _ => Err(ConfigError::new(
-                var,
-                Some(&raw),
-                format!("an integer from {min} to {max}"),
-            )),
+            _ => Err(ConfigError::new(var, Some(&raw), format!("an integer from {min} to {max}"))),
         }
     }
 
@@ -222,11 +201,7 @@ fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
 fn schedule_group(env: &Env) -> Result<Option<String>, ConfigError> {
     let group = env.text("SCHEDULE_GROUP");
     if group.is_some() && env.text("SCHEDULE_NAME").is_none() {
-        return Err(ConfigError::new(
-            "SCHEDULE_GROUP",
-            group.as_deref(),
-            "SCHEDULE_NAME to be set as well",
-        ));
+        return Err(ConfigError::new("SCHEDULE_GROUP", group.as_deref(), "SCHEDULE_NAME to be set as well"));
     }
     Ok(group)
 }

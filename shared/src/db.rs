@@ -16,12 +16,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// Builds a pool. Lambda functions pass a small `max_connections`; the harness a larger one.
 pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url.expose_secret().parse().with_context(|| {
-        format!(
-            "DATABASE_URL {} is not a valid PostgreSQL URL",
-            redact_url(url)
-        )
-    })?;
+    let options: PgConnectOptions = url
+        .expose_secret()
+        .parse()
+        .with_context(|| format!("DATABASE_URL {} is not a valid PostgreSQL URL", redact_url(url)))?;
     let options = options.application_name("message-dispatcher");
     // One direct connection first: its error says why (refused, auth, no such database),
     // where a pool would only report that it timed out.

@@ -37,11 +37,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// `per_second` requests per second, evenly spaced (no burst), shared through `redis` when given.
-    pub fn new(
-        per_second: NonZeroU32,
-        redis: Option<RedisConnection>,
-        key: impl Into<String>,
-    ) -> Self {
+    pub fn new(per_second: NonZeroU32, redis: Option<RedisConnection>, key: impl Into<String>) -> Self {
         let interval = Duration::from_secs(1) / per_second.get();
         let quota = Quota::with_period(interval.max(Duration::from_nanos(1)))
             .unwrap_or_else(|| Quota::per_second(per_second))
@@ -70,21 +66,15 @@ impl RateLimiter {
             tokio::time::sleep_until(ready_at).await;
             return true;
         }
-        tokio::time::timeout_at(not_after, self.local.until_ready())
-            .await
-            .is_ok()
+        tokio::time::timeout_at(not_after, self.local.until_ready()).await.is_ok()
     }
 
     async fn reserve_shared(&self) -> Option<Duration> {
         let redis = self.redis.as_ref()?;
         let interval_us = self.interval.as_micros().max(1) as u64;
         let mut conn = redis.manager();
-        let result: redis::RedisResult<i64> = self
-            .script
-            .key(&self.key)
-            .arg(interval_us)
-            .invoke_async(&mut conn)
-            .await;
+        let result: redis::RedisResult<i64> =
+            self.script.key(&self.key).arg(interval_us).invoke_async(&mut conn).await;
         let wait_us = redis.observe(result, "the shared rate limit (now per process)")?;
         Some(Duration::from_micros(wait_us.max(0) as u64))
     }

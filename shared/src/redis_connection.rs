@@ -20,20 +20,15 @@ pub struct RedisConnection {
 impl RedisConnection {
     /// Prepares a connection without connecting: a Redis that is down at start-up is not fatal.
     pub fn lazy(url: &SecretString) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url.expose_secret()).map_err(|_| {
-            anyhow::anyhow!("REDIS_URL {} is not a valid Redis URL", redact_url(url))
-        })?;
+        let client = redis::Client::open(url.expose_secret())
+            .map_err(|_| anyhow::anyhow!("REDIS_URL {} is not a valid Redis URL", redact_url(url)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_millis(500)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let manager = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Self {
-            manager,
-            down: Arc::new(AtomicBool::new(false)),
-            target: redact_url(url).into(),
-        })
+        Ok(Self { manager, down: Arc::new(AtomicBool::new(false)), target: redact_url(url).into() })
     }
 
     pub fn manager(&self) -> ConnectionManager {

@@ -14,12 +14,7 @@ impl RetryPolicy {
     /// Delay after failed attempt number `attempt` (1-based): about `base * 2^(attempt-1)`,
     /// ±20% jitter so failed batches do not retry in lockstep, capped at `max`.
     /// A `Retry-After` from the receiver wins, clamped to `max`.
-    pub fn delay(
-        &self,
-        attempt: i32,
-        retry_after: Option<Duration>,
-        rng: &mut impl Rng,
-    ) -> Duration {
+    pub fn delay(&self, attempt: i32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
         if let Some(wait) = retry_after {
             return wait.min(self.max);
         }
@@ -34,10 +29,7 @@ impl RetryPolicy {
 mod tests {
     use super::*;
 
-    const POLICY: RetryPolicy = RetryPolicy {
-        base: Duration::from_secs(30),
-        max: Duration::from_secs(1800),
-    };
+    const POLICY: RetryPolicy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
 
     #[test]
     fn delays_double_per_attempt_within_the_jitter() {
@@ -45,10 +37,7 @@ mod tests {
         for (attempt, nominal) in [(1, 30.0), (2, 60.0), (3, 120.0), (4, 240.0)] {
             for _ in 0..200 {
                 let delay = POLICY.delay(attempt, None, &mut rng).as_secs_f64();
-                assert!(
-                    delay >= nominal * 0.8 - 1e-9 && delay <= nominal * 1.2 + 1e-9,
-                    "{attempt}: {delay}"
-                );
+                assert!(delay >= nominal * 0.8 - 1e-9 && delay <= nominal * 1.2 + 1e-9, "{attempt}: {delay}");
             }
         }
     }
@@ -56,8 +45,7 @@ mod tests {
     #[test]
     fn jitter_spreads_the_delays() {
         let mut rng = rand::rng();
-        let delays: std::collections::HashSet<_> =
-            (0..50).map(|_| POLICY.delay(2, None, &mut rng)).collect();
+        let delays: std::collections::HashSet<_> = (0..50).map(|_| POLICY.delay(2, None, &mut rng)).collect();
         assert!(delays.len() > 10);
     }
 
@@ -65,22 +53,13 @@ mod tests {
     fn delays_are_capped() {
         let mut rng = rand::rng();
         assert_eq!(POLICY.delay(12, None, &mut rng), Duration::from_secs(1800));
-        assert_eq!(
-            POLICY.delay(i32::MAX, None, &mut rng),
-            Duration::from_secs(1800)
-        );
+        assert_eq!(POLICY.delay(i32::MAX, None, &mut rng), Duration::from_secs(1800));
     }
 
     #[test]
     fn retry_after_wins_and_is_clamped() {
         let mut rng = rand::rng();
-        assert_eq!(
-            POLICY.delay(1, Some(Duration::from_secs(5)), &mut rng),
-            Duration::from_secs(5)
-        );
-        assert_eq!(
-            POLICY.delay(1, Some(Duration::from_secs(86_400)), &mut rng),
-            Duration::from_secs(1800)
-        );
+        assert_eq!(POLICY.delay(1, Some(Duration::from_secs(5)), &mut rng), Duration::from_secs(5));
+        assert_eq!(POLICY.delay(1, Some(Duration::from_secs(86_400)), &mut rng), Duration::from_secs(1800));
     }
 }

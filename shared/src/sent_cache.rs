@@ -43,8 +43,7 @@ impl SentCache {
                 "message_id": entry.webhook_message_id,
                 "sent_at": entry.sent_at.to_rfc3339_opts(SecondsFormat::Micros, true),
             });
-            pipe.set_ex(Self::key(entry.id), value.to_string(), SENT_TTL_SECONDS)
-                .ignore();
+            pipe.set_ex(Self::key(entry.id), value.to_string(), SENT_TTL_SECONDS).ignore();
         }
         let mut conn = redis.manager();
         let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;

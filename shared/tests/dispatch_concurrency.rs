@@ -14,10 +14,7 @@ use support::dispatch::{drain, limits, Setup};
 use support::receiver::{Receiver, Reply};
 
 async fn ids_in_created_order(pool: &PgPool) -> Vec<String> {
-    sqlx::query_scalar("SELECT id::text FROM messages ORDER BY created_at, id")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar("SELECT id::text FROM messages ORDER BY created_at, id").fetch_all(pool).await.unwrap()
 }
 
 async fn count_status(pool: &PgPool, status: &str) -> i64 {
@@ -58,19 +55,12 @@ async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: P
 
     // FIFO across claims: a message arrives no further from its age rank than what
     // the eight runners can hold in flight at once.
-    let rank: HashMap<String, usize> = ids_in_created_order(&pool)
-        .await
-        .into_iter()
-        .enumerate()
-        .map(|(i, id)| (id, i))
-        .collect();
+    let rank: HashMap<String, usize> =
+        ids_in_created_order(&pool).await.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
     let window = 8 * 50;
     for (arrival, request) in received.iter().enumerate() {
         let age_rank = rank[&request.idempotency_key()];
-        assert!(
-            arrival.abs_diff(age_rank) <= window,
-            "message of rank {age_rank} arrived {arrival}th"
-        );
+        assert!(arrival.abs_diff(age_rank) <= window, "message of rank {age_rank} arrived {arrival}th");
     }
 }
 
@@ -82,11 +72,7 @@ async fn one_runner_with_one_worker_sends_in_created_order(pool: PgPool) {
     setup.settings.batch_size = 7;
     setup.settings.worker_count = 1;
     drain(&setup.build(&pool, &receiver.url)).await;
-    let arrived: Vec<String> = receiver
-        .received()
-        .iter()
-        .map(|r| r.idempotency_key())
-        .collect();
+    let arrived: Vec<String> = receiver.received().iter().map(|r| r.idempotency_key()).collect();
     assert_eq!(arrived, ids_in_created_order(&pool).await);
 }
 
@@ -143,10 +129,7 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
 
     // 2.2 s budget - 1 s timeout - 0.5 s margin: sends may start during the first 0.7 s only.
     let summary = dispatcher
-        .run_once(RunLimits {
-            batch_size: None,
-            budget: Duration::from_millis(2200),
-        })
+        .run_once(RunLimits { batch_size: None, budget: Duration::from_millis(2200) })
         .await
         .unwrap();
     assert_eq!(summary.claimed, 10);
@@ -154,24 +137,14 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
     assert_eq!(summary.sent + summary.released, 10);
     assert!(summary.duration_ms < 2200, "{summary:?}");
 
-    assert_eq!(
-        count_status(&pool, "processing").await,
-        0,
-        "nothing left claimed"
-    );
-    assert_eq!(
-        count_status(&pool, "pending").await,
-        i64::from(summary.released)
-    );
+    assert_eq!(count_status(&pool, "processing").await, 0, "nothing left claimed");
+    assert_eq!(count_status(&pool, "pending").await, i64::from(summary.released));
     let handed_back_attempts: i64 =
         sqlx::query_scalar("SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()")
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(
-        handed_back_attempts, 0,
-        "released claims are due now and their attempt is not counted"
-    );
+    assert_eq!(handed_back_attempts, 0, "released claims are due now and their attempt is not counted");
 
     // The next run sends them at once.
     drain(&dispatcher).await;
@@ -184,13 +157,7 @@ async fn a_batch_size_override_claims_that_many(pool: PgPool) {
     support::insert_many(&pool, 30).await;
     let receiver = Receiver::accepting().await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
-    let summary = dispatcher
-        .run_once(RunLimits {
-            batch_size: Some(25),
-            ..limits()
-        })
-        .await
-        .unwrap();
+    let summary = dispatcher.run_once(RunLimits { batch_size: Some(25), ..limits() }).await.unwrap();
     assert_eq!((summary.claimed, summary.sent), (25, 25));
 }
 
@@ -201,11 +168,30 @@ async fn no_more_than_worker_count_requests_are_in_flight(pool: PgPool) {
     let mut setup = Setup::default();
     setup.settings.batch_size = 20;
     setup.settings.worker_count = 3;
-    setup
-        .build(&pool, &receiver.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     assert_eq!(receiver.received().len(), 20);
     assert_eq!(receiver.peak_in_flight(), 3);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: PgPool) {
+    for n in 0..10 {
+        support::insert(&pool, n).await;
+    }
+    let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(300))).await;
+    let mut setup = Setup::default();
+    setup.settings.worker_count = 2;
+    let dispatcher = setup.build(&pool, &receiver.url);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        trigger.cancel();
+    });
+    let summary = dispatcher.run_until(limits(), &stop).await.unwrap();
+    // The two sends in flight when the shutdown began finished and were recorded.
+    assert_eq!((summary.claimed, summary.sent, summary.released), (10, 2, 8), "{summary:?}");
+    assert_eq!(receiver.received().len(), 2);
+    assert_eq!(count_status(&pool, "processing").await, 0, "nothing stays processing");
+    assert_eq!(count_status(&pool, "pending").await, 8);
 }

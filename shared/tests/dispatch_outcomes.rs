@@ -19,12 +19,11 @@ async fn dispatch_one(pool: &PgPool, setup: &Setup, url: &str) -> (Message, Opti
     let summary = setup.build(pool, url).run_once(limits()).await.unwrap();
     assert_eq!(summary.claimed, 1);
     let stored = messages::get(pool, message.id).await.unwrap().unwrap();
-    let response: Option<String> =
-        sqlx::query_scalar("SELECT webhook_response FROM messages WHERE id = $1")
-            .bind(message.id.as_uuid())
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let response: Option<String> = sqlx::query_scalar("SELECT webhook_response FROM messages WHERE id = $1")
+        .bind(message.id.as_uuid())
+        .fetch_one(pool)
+        .await
+        .unwrap();
     (stored, response)
 }
 
@@ -34,10 +33,7 @@ fn assert_retry(message: &Message, code: &str, expected: Duration, slack: f64) {
     assert_eq!(message.attempts, 1);
     assert_eq!(message.error_code.as_deref(), Some(code));
     assert!(message.last_error.is_some());
-    let wait = (message.next_attempt_at.unwrap() - Utc::now())
-        .to_std()
-        .unwrap_or_default()
-        .as_secs_f64();
+    let wait = (message.next_attempt_at.unwrap() - Utc::now()).to_std().unwrap_or_default().as_secs_f64();
     let expected = expected.as_secs_f64();
     assert!(
         wait >= expected * (1.0 - slack) - 1.0 && wait <= expected * (1.0 + slack),
@@ -58,10 +54,7 @@ async fn accepted_with_a_message_id_is_sent(pool: PgPool) {
     let receiver = Receiver::start(move |_| Reply::status(202, body)).await;
     let (message, response) = dispatch_one(&pool, &Setup::default(), &receiver.url).await;
     assert_eq!(message.status, MessageStatus::Sent);
-    assert_eq!(
-        message.webhook_message_id.as_deref(),
-        Some("67f2f8a8-ea58-4ed0-a6f9-ff217df4d849")
-    );
+    assert_eq!(message.webhook_message_id.as_deref(), Some("67f2f8a8-ea58-4ed0-a6f9-ff217df4d849"));
     assert_eq!(response.as_deref(), Some(body));
     assert_eq!(message.attempts, 1);
     assert!(message.sent_at.is_some() && message.next_attempt_at.is_none());
@@ -73,10 +66,7 @@ async fn a_server_error_is_retried_with_backoff(pool: PgPool) {
     let receiver = Receiver::start(|_| Reply::status(500, "database is down")).await;
     let (message, response) = dispatch_one(&pool, &Setup::default(), &receiver.url).await;
     assert_retry(&message, "http_500", Duration::from_secs(30), 0.2);
-    assert_eq!(
-        message.last_error.as_deref(),
-        Some("HTTP 500 Internal Server Error")
-    );
+    assert_eq!(message.last_error.as_deref(), Some("HTTP 500 Internal Server Error"));
     assert_eq!(response.as_deref(), Some("database is down"));
 }
 
@@ -87,10 +77,7 @@ async fn a_timeout_is_retried(pool: PgPool) {
     setup.settings.webhook_timeout = Duration::from_millis(300);
     let (message, response) = dispatch_one(&pool, &setup, &receiver.url).await;
     assert_retry(&message, "timeout", Duration::from_secs(30), 0.2);
-    assert_eq!(
-        message.last_error.as_deref(),
-        Some("no answer within 0.3 s")
-    );
+    assert_eq!(message.last_error.as_deref(), Some("no answer within 0.3 s"));
     assert!(response.is_none());
 }
 
@@ -99,26 +86,20 @@ async fn a_refused_connection_is_retried(pool: PgPool) {
     let url = refused_url().await;
     let (message, _) = dispatch_one(&pool, &Setup::default(), &url).await;
     assert_retry(&message, "connection_error", Duration::from_secs(30), 0.2);
-    assert!(
-        message.last_error.as_deref().unwrap().contains("refused"),
-        "{:?}",
-        message.last_error
-    );
+    assert!(message.last_error.as_deref().unwrap().contains("refused"), "{:?}", message.last_error);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn too_many_requests_honours_retry_after(pool: PgPool) {
     let receiver =
-        Receiver::start(|_| Reply::status(429, "slow down").with_header("retry-after", "120"))
-            .await;
+        Receiver::start(|_| Reply::status(429, "slow down").with_header("retry-after", "120")).await;
     let (message, _) = dispatch_one(&pool, &Setup::default(), &receiver.url).await;
     assert_retry(&message, "http_429", Duration::from_secs(120), 0.02);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_retry_after_beyond_the_cap_is_clamped(pool: PgPool) {
-    let receiver =
-        Receiver::start(|_| Reply::status(503, "").with_header("retry-after", "999999")).await;
+    let receiver = Receiver::start(|_| Reply::status(503, "").with_header("retry-after", "999999")).await;
     let mut setup = Setup::default();
     setup.settings.retry.max = Duration::from_secs(600);
     let (message, _) = dispatch_one(&pool, &setup, &receiver.url).await;
@@ -168,17 +149,11 @@ async fn after_max_attempts_a_retryable_message_ends_failed_with_the_last_code(p
             .unwrap();
         let summary = dispatcher.run_once(limits()).await.unwrap();
         assert_eq!(summary.claimed, 1, "attempt {attempt}");
-        assert_eq!(
-            (summary.retried, summary.failed),
-            if attempt < 3 { (1, 0) } else { (0, 1) }
-        );
+        assert_eq!((summary.retried, summary.failed), if attempt < 3 { (1, 0) } else { (0, 1) });
     }
     let message = messages::get(&pool, message.id).await.unwrap().unwrap();
     assert_eq!(message.status, MessageStatus::Failed);
-    assert_eq!(
-        (message.attempts, message.error_code.as_deref()),
-        (3, Some("http_503"))
-    );
+    assert_eq!((message.attempts, message.error_code.as_deref()), (3, Some("http_503")));
     assert_eq!(
         message.last_error.as_deref(),
         Some("HTTP 503 Service Unavailable (gave up after 3 attempts)")
@@ -194,18 +169,8 @@ async fn each_run_is_written_to_dispatch_runs(pool: PgPool) {
     }
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!(
-        (
-            summary.claimed,
-            summary.sent,
-            summary.retried,
-            summary.failed
-        ),
-        (3, 3, 0, 0)
-    );
-    let runs = shared::repository::dispatch_runs::recent(&pool, 5)
-        .await
-        .unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (3, 3, 0, 0));
+    let runs = shared::repository::dispatch_runs::recent(&pool, 5).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].id, summary.run_id);
     assert_eq!((runs[0].claimed, runs[0].sent), (3, 3));

@@ -47,32 +47,17 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
         false => Reply::status(400, &format!("{:?}", r.headers)),
     })
     .await;
-    setup
-        .build(&pool, &receiver.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     for n in 10..12 {
         support::insert(&pool, n).await;
     }
     let slow = Receiver::start(|_| Reply::status(500, "x").after(Duration::from_secs(1))).await;
-    setup
-        .build(&pool, &slow.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    setup.build(&pool, &slow.url).run_once(limits()).await.unwrap();
     support::insert(&pool, 20).await;
-    setup
-        .build(&pool, &refused_url().await)
-        .run_once(limits())
-        .await
-        .unwrap();
+    setup.build(&pool, &refused_url().await).run_once(limits()).await.unwrap();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.lines().count() > 10, "logs were captured:\n{logs}");
     assert!(logs.contains("dispatch run finished"));
-    assert!(
-        !logs.contains(AUTH_KEY),
-        "the auth key leaked into the logs"
-    );
+    assert!(!logs.contains(AUTH_KEY), "the auth key leaked into the logs");
 }

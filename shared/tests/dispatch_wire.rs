@@ -12,11 +12,7 @@ use support::receiver::Receiver;
 async fn headers_and_body_are_exactly_as_specified(pool: PgPool) {
     let receiver = Receiver::accepting().await;
     let message = support::insert(&pool, 7).await;
-    Setup::default()
-        .build(&pool, &receiver.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    Setup::default().build(&pool, &receiver.url).run_once(limits()).await.unwrap();
 
     let received = receiver.received();
     assert_eq!(received.len(), 1);
@@ -24,10 +20,7 @@ async fn headers_and_body_are_exactly_as_specified(pool: PgPool) {
     assert_eq!(request.headers["content-type"], "application/json");
     assert_eq!(request.headers["x-ins-auth-key"], AUTH_KEY);
     assert_eq!(request.idempotency_key(), message.id.to_string());
-    assert_eq!(
-        request.body,
-        r#"{"to":"+905550000007","content":"message number 7"}"#
-    );
+    assert_eq!(request.body, r#"{"to":"+905550000007","content":"message number 7"}"#);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -39,16 +32,9 @@ async fn unicode_and_special_characters_reach_the_receiver_verbatim(pool: PgPool
         .execute(&pool)
         .await
         .unwrap();
-    Setup::default()
-        .build(&pool, &receiver.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    Setup::default().build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     let body = receiver.received()[0].json();
-    assert_eq!(
-        body,
-        serde_json::json!({"to": "+905551111111", "content": text})
-    );
+    assert_eq!(body, serde_json::json!({"to": "+905551111111", "content": text}));
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -60,16 +46,9 @@ async fn the_auth_key_never_reaches_a_stored_error(pool: PgPool) {
     })
     .await;
     support::insert(&pool, 1).await;
-    Setup::default()
-        .build(&pool, &receiver.url)
-        .run_once(limits())
-        .await
-        .unwrap();
+    Setup::default().build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     let (last_error, code): (String, String) =
-        sqlx::query_as("SELECT last_error, error_code FROM messages")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT last_error, error_code FROM messages").fetch_one(&pool).await.unwrap();
     assert_eq!(code, "http_400");
     assert!(!last_error.contains(AUTH_KEY));
 }

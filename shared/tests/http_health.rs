@@ -18,12 +18,7 @@ use tower::ServiceExt;
 fn state(pool: PgPool, redis_url: Option<&str>) -> AppState {
     let redis = redis_url.map(|url| RedisConnection::lazy(&SecretString::from(url)).unwrap());
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    AppState {
-        pool,
-        redis,
-        config: Arc::new(Config::from_pairs(&[]).unwrap()),
-        scheduler,
-    }
+    AppState { pool, redis, config: Arc::new(Config::from_pairs(&[]).unwrap()), scheduler }
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {
@@ -39,10 +34,7 @@ async fn health_and_ready_check_postgres_and_redis(pool: PgPool) {
     for path in ["/health", "/ready"] {
         let (status, body) = get(state(pool.clone(), Some("redis://127.0.0.1:6379")), path).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            body["checks"],
-            serde_json::json!({"postgres": "ok", "redis": "ok"})
-        );
+        assert_eq!(body["checks"], serde_json::json!({"postgres": "ok", "redis": "ok"}));
         let (status, body) = get(state(pool.clone(), None), path).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["checks"]["redis"], "not_configured");

@@ -20,12 +20,7 @@ use tower::ServiceExt;
 fn app(pool: &PgPool, pairs: &[(&str, &str)]) -> axum::Router {
     let config = Config::from_pairs(pairs).unwrap();
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    router(AppState {
-        pool: pool.clone(),
-        redis: None,
-        config: Arc::new(config),
-        scheduler,
-    })
+    router(AppState { pool: pool.clone(), redis: None, config: Arc::new(config), scheduler })
 }
 
 struct Reply {
@@ -44,11 +39,7 @@ async fn send(app: axum::Router, request: Request<Body>) -> Reply {
         .unwrap_or_default();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        content_type,
-        body,
-    }
+    Reply { status, content_type, body }
 }
 
 fn post_json(path: &str, body: impl Into<String>) -> Request<Body> {
@@ -66,16 +57,10 @@ fn assert_problem(reply: &Reply, status: u16, detail_contains: &str) {
     assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
     assert_eq!(reply.content_type, "application/problem+json");
     assert_eq!(reply.body["status"], status);
-    assert!(reply.body["type"]
-        .as_str()
-        .unwrap()
-        .starts_with("/problems/"));
+    assert!(reply.body["type"].as_str().unwrap().starts_with("/problems/"));
     assert!(reply.body["title"].is_string());
     let detail = reply.body["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(detail_contains),
-        "detail {detail:?} lacks {detail_contains:?}"
-    );
+    assert!(detail.contains(detail_contains), "detail {detail:?} lacks {detail_contains:?}");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -88,10 +73,7 @@ async fn create_returns_201_and_the_message(pool: PgPool) {
     assert_eq!(m["phone_number"], "+905551111111");
     assert_eq!(m["content"], "Merhaba 🚀");
     assert_eq!(m["status"], "pending");
-    assert_eq!(
-        (m["attempts"].as_i64(), m["max_attempts"].as_i64()),
-        (Some(0), Some(3))
-    );
+    assert_eq!((m["attempts"].as_i64(), m["max_attempts"].as_i64()), (Some(0), Some(3)));
     for field in ["sent_at", "webhook_message_id", "last_error", "error_code"] {
         assert!(m[field].is_null(), "{field} is null");
     }
@@ -108,17 +90,12 @@ async fn an_idempotency_key_repeat_returns_the_first_message_with_200(pool: PgPo
         Request::post("/api/v1/messages")
             .header(header::CONTENT_TYPE, "application/json")
             .header("Idempotency-Key", "campaign-7:+905551111111")
-            .body(Body::from(
-                json!({"phone_number": "+905551111111", "content": content}).to_string(),
-            ))
+            .body(Body::from(json!({"phone_number": "+905551111111", "content": content}).to_string()))
             .unwrap()
     };
     let first = send(app(&pool, &[]), request("first")).await;
     let repeat = send(app(&pool, &[]), request("second")).await;
-    assert_eq!(
-        (first.status, repeat.status),
-        (StatusCode::CREATED, StatusCode::OK)
-    );
+    assert_eq!((first.status, repeat.status), (StatusCode::CREATED, StatusCode::OK));
     assert_eq!(repeat.body, first.body);
     assert_eq!(support::count(&pool).await, 1);
 }
@@ -141,12 +118,7 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
             "missing field `content`",
             Some("content"),
         ),
-        (
-            json!({"content": "x"}).to_string(),
-            400,
-            "missing field `phone_number`",
-            Some("phone_number"),
-        ),
+        (json!({"content": "x"}).to_string(), 400, "missing field `phone_number`", Some("phone_number")),
         (
             json!({"phone_number": "905551111111", "content": "x"}).to_string(),
             400,
@@ -172,8 +144,7 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
             Some("content"),
         ),
         (
-            json!({"phone_number": "+905551111111", "content": "x", "send_at": "tomorrow"})
-                .to_string(),
+            json!({"phone_number": "+905551111111", "content": "x", "send_at": "tomorrow"}).to_string(),
             400,
             "send_at",
             Some("send_at"),
@@ -181,11 +152,7 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
         ("[]".into(), 400, "must be a JSON object", None),
         ("\"text\"".into(), 400, "must be a JSON object", None),
         (
-            format!(
-                "{{\"phone_number\": {}1{}}}",
-                "[".repeat(200),
-                "]".repeat(200)
-            ),
+            format!("{{\"phone_number\": {}1{}}}", "[".repeat(200), "]".repeat(200)),
             400,
             "phone_number: invalid type",
             Some("phone_number"),
@@ -202,19 +169,13 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
         assert_problem(&reply, status, detail);
         if let Some(field) = field {
             let errors = reply.body["errors"].as_array().unwrap();
-            assert!(
-                errors.iter().any(|e| e["field"] == field),
-                "{field} in {errors:?}"
-            );
+            assert!(errors.iter().any(|e| e["field"] == field), "{field} in {errors:?}");
         }
     }
     // Both field problems at once.
     let reply = send(
         app(&pool, &[]),
-        post_json(
-            "/api/v1/messages",
-            json!({"phone_number": "1", "content": ""}).to_string(),
-        ),
+        post_json("/api/v1/messages", json!({"phone_number": "1", "content": ""}).to_string()),
     )
     .await;
     assert_problem(&reply, 400, "phone_number");
@@ -229,15 +190,9 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
     let bad_key = Request::post("/api/v1/messages")
         .header(header::CONTENT_TYPE, "application/json")
         .header("Idempotency-Key", "x".repeat(300))
-        .body(Body::from(
-            json!({"phone_number": "+905551111111", "content": "x"}).to_string(),
-        ))
+        .body(Body::from(json!({"phone_number": "+905551111111", "content": "x"}).to_string()))
         .unwrap();
-    assert_problem(
-        &send(app(&pool, &[]), bad_key).await,
-        400,
-        "Idempotency-Key",
-    );
+    assert_problem(&send(app(&pool, &[]), bad_key).await, 400, "Idempotency-Key");
     assert_eq!(support::count(&pool).await, 0, "nothing was written");
 }
 
@@ -267,19 +222,11 @@ async fn the_char_limit_is_the_configured_one(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn get_by_id_finds_the_message_or_says_why_not(pool: PgPool) {
     let message = support::insert(&pool, 1).await;
-    let found = send(
-        app(&pool, &[]),
-        get(&format!("/api/v1/messages/{}", message.id)),
-    )
-    .await;
+    let found = send(app(&pool, &[]), get(&format!("/api/v1/messages/{}", message.id))).await;
     assert_eq!(found.status, StatusCode::OK);
     assert_eq!(found.body["id"], message.id.to_string());
 
-    let unknown = send(
-        app(&pool, &[]),
-        get(&format!("/api/v1/messages/{}", uuid::Uuid::new_v4())),
-    )
-    .await;
+    let unknown = send(app(&pool, &[]), get(&format!("/api/v1/messages/{}", uuid::Uuid::new_v4()))).await;
     assert_problem(&unknown, 404, "no message with id");
     let not_uuid = send(app(&pool, &[]), get("/api/v1/messages/12345")).await;
     assert_problem(&not_uuid, 400, "is not a UUID");
@@ -293,47 +240,20 @@ async fn the_sent_list_pages_and_rejects_out_of_range_paging(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let reply = send(
-        app(&pool, &[]),
-        get("/api/v1/messages/sent?page=1&page_size=2"),
-    )
-    .await;
+    let reply = send(app(&pool, &[]), get("/api/v1/messages/sent?page=1&page_size=2")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
-        (
-            reply.body["page"].as_i64(),
-            reply.body["page_size"].as_i64(),
-            reply.body["total"].as_i64()
-        ),
+        (reply.body["page"].as_i64(), reply.body["page_size"].as_i64(), reply.body["total"].as_i64()),
         (Some(1), Some(2), Some(3))
     );
     let items = reply.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert!(
-        items[0]["sent_at"].as_str() > items[1]["sent_at"].as_str(),
-        "newest first"
-    );
+    assert!(items[0]["sent_at"].as_str() > items[1]["sent_at"].as_str(), "newest first");
     let defaults = send(app(&pool, &[]), get("/api/v1/messages/sent")).await;
-    assert_eq!(
-        (
-            defaults.body["page"].as_i64(),
-            defaults.body["page_size"].as_i64()
-        ),
-        (Some(1), Some(20))
-    );
+    assert_eq!((defaults.body["page"].as_i64(), defaults.body["page_size"].as_i64()), (Some(1), Some(20)));
 
-    for query in [
-        "page_size=0",
-        "page_size=101",
-        "page_size=abc",
-        "page=0",
-        "page=-1",
-    ] {
-        let reply = send(
-            app(&pool, &[]),
-            get(&format!("/api/v1/messages/sent?{query}")),
-        )
-        .await;
+    for query in ["page_size=0", "page_size=101", "page_size=abc", "page=0", "page=-1"] {
+        let reply = send(app(&pool, &[]), get(&format!("/api/v1/messages/sent?{query}"))).await;
         assert_problem(&reply, 400, "must be an integer");
     }
 }
@@ -342,10 +262,7 @@ async fn the_sent_list_pages_and_rejects_out_of_range_paging(pool: PgPool) {
 async fn stats_count_by_status(pool: PgPool) {
     support::insert_many(&pool, 4).await;
     let reply = send(app(&pool, &[]), get("/api/v1/messages/stats")).await;
-    assert_eq!(
-        reply.body,
-        json!({"pending": 4, "processing": 0, "sent": 0, "failed": 0, "total": 4})
-    );
+    assert_eq!(reply.body, json!({"pending": 4, "processing": 0, "sent": 0, "failed": 0, "total": 4}));
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -370,22 +287,13 @@ async fn with_a_token_set_api_routes_need_the_bearer_and_health_stays_open(pool:
 
     let create = send(
         app(&pool, &token),
-        post_json(
-            "/api/v1/messages",
-            json!({"phone_number": "+905551111111", "content": "x"}).to_string(),
-        ),
+        post_json("/api/v1/messages", json!({"phone_number": "+905551111111", "content": "x"}).to_string()),
     )
     .await;
     assert_eq!(create.status, StatusCode::UNAUTHORIZED);
     assert_eq!(support::count(&pool).await, 0);
-    assert_eq!(
-        send(app(&pool, &token), get("/live")).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(app(&pool, &token), get("/health")).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(send(app(&pool, &token), get("/live")).await.status, StatusCode::OK);
+    assert_eq!(send(app(&pool, &token), get("/health")).await.status, StatusCode::OK);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -395,17 +303,10 @@ async fn an_internal_error_is_an_opaque_500(pool: PgPool) {
     let reply = send(app, get("/api/v1/messages/stats")).await;
     assert_problem(&reply, 500, "an internal error occurred");
     let text = reply.body.to_string();
-    assert!(
-        !text.contains("pool") && !text.contains("sqlx") && !text.contains("closed"),
-        "{text}"
-    );
+    assert!(!text.contains("pool") && !text.contains("sqlx") && !text.contains("closed"), "{text}");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn unknown_routes_are_a_problem_404(pool: PgPool) {
-    assert_problem(
-        &send(app(&pool, &[]), get("/api/v1/nope")).await,
-        404,
-        "no route for /api/v1/nope",
-    );
+    assert_problem(&send(app(&pool, &[]), get("/api/v1/nope")).await, 404, "no route for /api/v1/nope");
 }

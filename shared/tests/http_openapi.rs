@@ -19,19 +19,11 @@ use tower::ServiceExt;
 fn app(pool: PgPool) -> axum::Router {
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
     let config = Arc::new(Config::from_pairs(&[("API_AUTH_TOKEN", "t")]).unwrap());
-    router(AppState {
-        pool,
-        redis: None,
-        config,
-        scheduler,
-    })
+    router(AppState { pool, redis: None, config, scheduler })
 }
 
 async fn fetch(app: axum::Router, path: &str) -> (StatusCode, String, String) {
-    let response = app
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let response = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status();
     let content_type = response
         .headers()
@@ -39,11 +31,7 @@ async fn fetch(app: axum::Router, path: &str) -> (StatusCode, String, String) {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    (status, content_type, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -58,10 +46,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         .unwrap()
         .iter()
         .flat_map(|(path, ops)| {
-            ops.as_object()
-                .unwrap()
-                .keys()
-                .map(move |method| format!("{} {path}", method.to_uppercase()))
+            ops.as_object().unwrap().keys().map(move |method| format!("{} {path}", method.to_uppercase()))
         })
         .collect();
     let expected: BTreeSet<String> = [
@@ -80,15 +65,14 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
     .map(String::from)
     .collect();
     assert_eq!(listed, expected);
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
     let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi.json");
     std::fs::write(&file, &body).unwrap();
     let validator = Command::new("openapi-spec-validator").arg(&file).output().unwrap_or_else(|err| {
-        panic!("cannot run openapi-spec-validator ({err}); run the tests with scripts/test, which installs it")
+        panic!(
+            "cannot run openapi-spec-validator ({err}); run the tests with scripts/test, which installs it"
+        )
     });
     assert!(
         validator.status.success(),
@@ -104,8 +88,7 @@ async fn swagger_ui_is_served_from_the_binary_and_points_at_the_document(pool: P
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(page.contains("swagger-ui"), "{page}");
-    let (status, _, initializer) =
-        fetch(app(pool.clone()), "/swagger/swagger-initializer.js").await;
+    let (status, _, initializer) = fetch(app(pool.clone()), "/swagger/swagger-initializer.js").await;
     assert_eq!(status, StatusCode::OK);
     assert!(initializer.contains("/openapi.json"), "{initializer}");
     let (status, _, bundle) = fetch(app(pool), "/swagger/swagger-ui-bundle.js").await;

@@ -31,18 +31,9 @@ impl Write for Captured {
 async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPool) {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .with_writer(move || writer.clone())
-        .init();
+    tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).init();
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    let state = AppState {
-        pool,
-        redis: None,
-        config: Arc::new(Config::from_pairs(&[]).unwrap()),
-        scheduler,
-    };
+    let state = AppState { pool, redis: None, config: Arc::new(Config::from_pairs(&[]).unwrap()), scheduler };
 
     let request = Request::get("/api/v1/messages/stats")
         .header("x-request-id", "req-7f3a")
@@ -53,25 +44,11 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPoo
     assert_eq!(response.headers()["x-request-id"], "req-7f3a");
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = logs
-        .lines()
-        .filter(|l| l.contains("/api/v1/messages/stats"))
-        .collect();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("/api/v1/messages/stats")).collect();
     assert!(!lines.is_empty(), "the request was logged:\n{logs}");
-    assert!(
-        lines
-            .iter()
-            .all(|l| l.contains(r#""request_id":"req-7f3a""#)),
-        "{lines:?}"
-    );
+    assert!(lines.iter().all(|l| l.contains(r#""request_id":"req-7f3a""#)), "{lines:?}");
 
-    let response = router(state)
-        .oneshot(Request::get("/live").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let generated = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let response = router(state).oneshot(Request::get("/live").body(Body::empty()).unwrap()).await.unwrap();
+    let generated = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(generated.parse::<uuid::Uuid>().is_ok(), "{generated}");
 }

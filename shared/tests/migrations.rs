@@ -9,10 +9,7 @@ use sqlx::PgPool;
 #[sqlx::test(migrations = false)]
 async fn migrating_down_to_zero_and_up_again_leaves_a_working_schema(pool: PgPool) {
     let migrator = &shared::db::MIGRATOR;
-    assert!(
-        migrator.iter().all(|m| m.migration_type.is_reversible()),
-        "every migration has a .down.sql"
-    );
+    assert!(migrator.iter().all(|m| m.migration_type.is_reversible()), "every migration has a .down.sql");
 
     migrator.run(&pool).await.unwrap();
     support::insert(&pool, 1).await;
@@ -30,9 +27,7 @@ async fn migrating_down_to_zero_and_up_again_leaves_a_working_schema(pool: PgPoo
     migrator.run(&pool).await.unwrap();
     support::insert(&pool, 2).await;
     assert_eq!(support::count(&pool).await, 1);
-    let state: String = sqlx::query_scalar("SELECT state FROM scheduler_state")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&pool).await.unwrap();
     assert_eq!(state, "running");
 }

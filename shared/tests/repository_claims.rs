@@ -49,16 +49,8 @@ async fn a_claim_marks_processing_with_a_lease_one_more_attempt_and_a_new_versio
             .unwrap();
     assert_eq!(status, "processing");
     let lease_left = locked_until - Utc::now();
-    assert!(
-        lease_left > chrono::Duration::seconds(55) && lease_left <= chrono::Duration::seconds(60)
-    );
-    assert!(
-        claims::claim_batch(&pool, 1, LEASE)
-            .await
-            .unwrap()
-            .is_empty(),
-        "held by the claim"
-    );
+    assert!(lease_left > chrono::Duration::seconds(55) && lease_left <= chrono::Duration::seconds(60));
+    assert!(claims::claim_batch(&pool, 1, LEASE).await.unwrap().is_empty(), "held by the claim");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -71,10 +63,7 @@ async fn a_message_due_in_the_future_is_not_claimed(pool: PgPool) {
         .await
         .unwrap();
     let claimed = claims::claim_batch(&pool, 10, LEASE).await.unwrap();
-    assert_eq!(
-        claimed.iter().map(|r| r.id).collect::<Vec<_>>(),
-        [now.id.as_uuid()]
-    );
+    assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), [now.id.as_uuid()]);
     assert_eq!(status_of(&pool, &later).await, "pending");
 }
 
@@ -128,30 +117,19 @@ async fn eight_concurrent_claimers_take_each_of_1000_rows_exactly_once(pool: PgP
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
     let message = insert(&pool, 1).await;
-    let first = claims::claim_batch(&pool, 1, LEASE)
-        .await
-        .unwrap()
-        .remove(0);
+    let first = claims::claim_batch(&pool, 1, LEASE).await.unwrap().remove(0);
     // The lease runs out and another run reclaims the message.
     sqlx::query("UPDATE messages SET locked_until = now() - interval '1 second'")
         .execute(&pool)
         .await
         .unwrap();
-    let second = claims::claim_batch(&pool, 1, LEASE)
-        .await
-        .unwrap()
-        .remove(0);
+    let second = claims::claim_batch(&pool, 1, LEASE).await.unwrap().remove(0);
     assert_eq!(second.version, first.version + 1);
 
     let before: (String, i64, i32) = row_state(&pool, message.id).await;
     let stale = first.version;
     let id = message.id;
-    let sent = SentRecord {
-        id,
-        version: stale,
-        webhook_message_id: "late".into(),
-        response: None,
-    };
+    let sent = SentRecord { id, version: stale, webhook_message_id: "late".into(), response: None };
     let retry = RetryRecord {
         id,
         version: stale,
@@ -167,31 +145,14 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
         last_error: "no".into(),
         response: None,
     };
-    assert!(claims::record_sent(&pool, &[sent])
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(claims::record_retry(&pool, &[retry])
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(claims::record_failed(&pool, &[failed])
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(claims::release(&pool, &[(id, stale)])
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claims::record_sent(&pool, &[sent]).await.unwrap().is_empty());
+    assert!(claims::record_retry(&pool, &[retry]).await.unwrap().is_empty());
+    assert!(claims::record_failed(&pool, &[failed]).await.unwrap().is_empty());
+    assert!(claims::release(&pool, &[(id, stale)]).await.unwrap().is_empty());
     assert_eq!(row_state(&pool, message.id).await, before);
 
     // The current claim still records.
-    let current = SentRecord {
-        id,
-        version: second.version,
-        webhook_message_id: "ok".into(),
-        response: None,
-    };
+    let current = SentRecord { id, version: second.version, webhook_message_id: "ok".into(), response: None };
     let applied = claims::record_sent(&pool, &[current]).await.unwrap();
     assert_eq!(applied.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [id]);
     assert_eq!(status_of(&pool, &message).await, "sent");
@@ -212,31 +173,20 @@ async fn retry_sets_the_due_time_and_release_hands_the_attempt_back(pool: PgPool
         response: Some("busy".into()),
     };
     claims::record_retry(&pool, &[retry]).await.unwrap();
-    claims::release(&pool, &[(claimed[1].id.into(), claimed[1].version)])
-        .await
-        .unwrap();
+    claims::release(&pool, &[(claimed[1].id.into(), claimed[1].version)]).await.unwrap();
 
-    let a = shared::repository::messages::get(&pool, a.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let a = shared::repository::messages::get(&pool, a.id).await.unwrap().unwrap();
     assert_eq!(a.status.as_str(), "pending");
     assert_eq!(a.attempts, 1);
     assert_eq!(a.error_code.as_deref(), Some("http_503"));
     assert!((a.next_attempt_at.unwrap() - due).num_milliseconds().abs() < 1);
 
-    let b = shared::repository::messages::get(&pool, b.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let b = shared::repository::messages::get(&pool, b.id).await.unwrap().unwrap();
     assert_eq!((b.status.as_str(), b.attempts), ("pending", 0));
     assert!(b.next_attempt_at.unwrap() <= Utc::now());
     // Released work is claimable again at once; the retried one is not yet due.
     let next = claims::claim_batch(&pool, 10, LEASE).await.unwrap();
-    assert_eq!(
-        next.iter().map(|r| r.id).collect::<Vec<_>>(),
-        [b.id.as_uuid()]
-    );
+    assert_eq!(next.iter().map(|r| r.id).collect::<Vec<_>>(), [b.id.as_uuid()]);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -251,44 +201,31 @@ async fn a_claimed_row_that_breaks_the_rules_is_failed_instead_of_blocking_the_q
     .unwrap();
     let good = insert(&pool, 1).await;
 
-    let claims = claims::claim_valid_batch(&pool, 10, LEASE, 160)
-        .await
-        .unwrap();
-    assert_eq!(
-        claims.claims.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [good.id]
-    );
+    let claims = claims::claim_valid_batch(&pool, 10, LEASE, 160).await.unwrap();
+    assert_eq!(claims.claims.iter().map(|c| c.id).collect::<Vec<_>>(), [good.id]);
     assert_eq!(claims.rejected, 1);
 
-    let rejected = shared::repository::messages::get(&pool, MessageId::from(too_long))
-        .await
-        .unwrap()
-        .unwrap();
+    let rejected =
+        shared::repository::messages::get(&pool, MessageId::from(too_long)).await.unwrap().unwrap();
     assert_eq!(rejected.status.as_str(), "failed");
     assert_eq!(rejected.error_code.as_deref(), Some("invalid_content"));
-    assert_eq!(
-        rejected.last_error.as_deref(),
-        Some("content has 200 characters; the limit is 160")
-    );
+    assert_eq!(rejected.last_error.as_deref(), Some("content has 200 characters; the limit is 160"));
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_message_reclaimed_past_its_attempts_ends_failed(pool: PgPool) {
     let message = insert(&pool, 1).await;
     // Three runs crashed holding it: attempts already at the limit.
-    sqlx::query("UPDATE messages SET attempts = 3, status = 'processing', locked_until = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let batch = claims::claim_valid_batch(&pool, 10, LEASE, 160)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE messages SET attempts = 3, status = 'processing', locked_until = now() - interval '1 second'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let batch = claims::claim_valid_batch(&pool, 10, LEASE, 160).await.unwrap();
     assert!(batch.claims.is_empty());
     assert_eq!(batch.rejected, 1);
-    let failed = shared::repository::messages::get(&pool, message.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let failed = shared::repository::messages::get(&pool, message.id).await.unwrap().unwrap();
     assert_eq!(failed.error_code.as_deref(), Some("attempts_exhausted"));
     assert_eq!(failed.status.as_str(), "failed");
 }

@@ -27,10 +27,7 @@ async fn an_inserted_message_reads_back_pending_and_due(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn get_of_an_unknown_id_is_none(pool: PgPool) {
-    assert!(messages::get(&pool, MessageId::new())
-        .await
-        .unwrap()
-        .is_none());
+    assert!(messages::get(&pool, MessageId::new()).await.unwrap().is_none());
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -62,15 +59,9 @@ async fn send_at_in_the_future_is_the_first_due_time_and_a_past_one_means_now(po
     let later = Utc::now() + Duration::hours(2);
     let mut scheduled = new_message(1);
     scheduled.send_at = Some(later);
-    let scheduled = messages::insert(&pool, &scheduled)
-        .await
-        .unwrap()
-        .into_message();
+    let scheduled = messages::insert(&pool, &scheduled).await.unwrap().into_message();
     let due = scheduled.next_attempt_at.unwrap();
-    assert!(
-        (due - later).num_milliseconds().abs() < 1,
-        "{due} vs {later}"
-    );
+    assert!((due - later).num_milliseconds().abs() < 1, "{due} vs {later}");
 
     let mut past = new_message(2);
     past.send_at = Some(Utc::now() - Duration::days(3));
@@ -84,9 +75,7 @@ async fn list_sent_pages_newest_first_with_the_total(pool: PgPool) {
         insert(&pool, n).await;
     }
     insert(&pool, 99).await; // stays pending: not listed
-    let claimed = claims::claim_batch(&pool, 5, std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
+    let claimed = claims::claim_batch(&pool, 5, std::time::Duration::from_secs(60)).await.unwrap();
     for (i, row) in claimed.iter().enumerate() {
         let record = SentRecord {
             id: row.id.into(),
@@ -96,32 +85,23 @@ async fn list_sent_pages_newest_first_with_the_total(pool: PgPool) {
         };
         claims::record_sent(&pool, &[record]).await.unwrap();
         // Distinct sent_at values, oldest first.
-        sqlx::query(
-            "UPDATE messages SET sent_at = now() - make_interval(secs => $2) WHERE id = $1",
-        )
-        .bind(row.id)
-        .bind(100.0 - i as f64)
-        .execute(&pool)
-        .await
-        .unwrap();
+        sqlx::query("UPDATE messages SET sent_at = now() - make_interval(secs => $2) WHERE id = $1")
+            .bind(row.id)
+            .bind(100.0 - i as f64)
+            .execute(&pool)
+            .await
+            .unwrap();
     }
 
     let first = messages::list_sent(&pool, 1, 2).await.unwrap();
     assert_eq!((first.page, first.page_size, first.total), (1, 2, 5));
-    let ids: Vec<_> = first
-        .items
-        .iter()
-        .map(|m| m.webhook_message_id.clone().unwrap())
-        .collect();
+    let ids: Vec<_> = first.items.iter().map(|m| m.webhook_message_id.clone().unwrap()).collect();
     assert_eq!(ids, ["wh-4", "wh-3"]);
 
     let last = messages::list_sent(&pool, 3, 2).await.unwrap();
     assert_eq!(last.items.len(), 1);
     assert_eq!(last.items[0].webhook_message_id.as_deref(), Some("wh-0"));
-    assert!(last
-        .items
-        .iter()
-        .all(|m| m.status == MessageStatus::Sent && m.sent_at.is_some()));
+    assert!(last.items.iter().all(|m| m.status == MessageStatus::Sent && m.sent_at.is_some()));
 
     let beyond = messages::list_sent(&pool, 9, 2).await.unwrap();
     assert!(beyond.items.is_empty());
@@ -152,16 +132,7 @@ async fn stats_count_every_status(pool: PgPool) {
     claims::record_failed(&pool, &[failed]).await.unwrap();
 
     let stats = messages::stats(&pool).await.unwrap();
-    assert_eq!(
-        stats,
-        messages::Stats {
-            pending: 3,
-            processing: 1,
-            sent: 1,
-            failed: 1,
-            total: 6
-        }
-    );
+    assert_eq!(stats, messages::Stats { pending: 3, processing: 1, sent: 1, failed: 1, total: 6 });
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -178,31 +149,13 @@ async fn the_schema_rejects_rows_that_would_break_the_dispatcher(pool: PgPool) {
         }
     };
     let ok = "hello".to_string();
-    assert!(insert_raw("+905551111111", ok.clone(), "pending")
-        .await
-        .is_ok());
-    for phone in [
-        "905551111111",
-        "+90555abc111",
-        "+1234567",
-        "+1234567890123456",
-    ] {
-        assert!(
-            insert_raw(phone, ok.clone(), "pending").await.is_err(),
-            "{phone}"
-        );
+    assert!(insert_raw("+905551111111", ok.clone(), "pending").await.is_ok());
+    for phone in ["905551111111", "+90555abc111", "+1234567", "+1234567890123456"] {
+        assert!(insert_raw(phone, ok.clone(), "pending").await.is_err(), "{phone}");
     }
-    assert!(insert_raw("+905551111111", String::new(), "pending")
-        .await
-        .is_err());
-    assert!(insert_raw("+905551111111", "ş".repeat(1601), "pending")
-        .await
-        .is_err());
-    assert!(insert_raw("+905551111111", "ş".repeat(1600), "pending")
-        .await
-        .is_ok());
-    assert!(insert_raw("+905551111111", ok.clone(), "delivered")
-        .await
-        .is_err());
+    assert!(insert_raw("+905551111111", String::new(), "pending").await.is_err());
+    assert!(insert_raw("+905551111111", "ş".repeat(1601), "pending").await.is_err());
+    assert!(insert_raw("+905551111111", "ş".repeat(1600), "pending").await.is_ok());
+    assert!(insert_raw("+905551111111", ok.clone(), "delivered").await.is_err());
     assert_eq!(support::count(&pool).await, 2);
 }

@@ -17,8 +17,7 @@ use shared::scheduler::{EventBridgeScheduler, ImmediateRun, ScheduleState, Sched
 use support::moto::{credentials, MotoServer};
 
 const NAME: &str = "message-dispatcher";
-const FUNCTION_ARN: &str =
-    "arn:aws:lambda:us-east-1:123456789012:function:message-dispatcher-dispatch";
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:message-dispatcher-dispatch";
 
 fn scheduler_client(endpoint: &str) -> aws_sdk_scheduler::Client {
     let config = aws_sdk_scheduler::Config::builder()
@@ -48,9 +47,7 @@ async fn lambda_stub() -> (aws_sdk_lambda::Client, Arc<Mutex<Vec<HeaderMap>>>) {
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "t", "t", None, None, "tests",
-        ))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("t", "t", None, None, "tests"))
         .build();
     (aws_sdk_lambda::Client::from_conf(config), calls)
 }
@@ -115,10 +112,7 @@ async fn stop_and_start_change_only_the_state_and_status_reports_it() {
     create_schedule(&client).await;
     let before = read(&client).await;
     let (lambda, invocations) = lambda_stub().await;
-    let immediate = ImmediateRun {
-        lambda,
-        function_name: FUNCTION_ARN.into(),
-    };
+    let immediate = ImmediateRun { lambda, function_name: FUNCTION_ARN.into() };
     let backend = EventBridgeScheduler::new(client.clone(), NAME, None, Some(immediate));
 
     let status = backend.status().await.unwrap();
@@ -129,30 +123,16 @@ async fn stop_and_start_change_only_the_state_and_status_reports_it() {
         assert_eq!(backend.stop().await.unwrap().state, ScheduleState::Stopped);
         let stopped = read(&client).await;
         assert_eq!(stopped.state, Some(AwsState::Disabled));
-        assert_eq!(
-            kept_fields(&stopped),
-            kept_fields(&before),
-            "stop kept every other field"
-        );
+        assert_eq!(kept_fields(&stopped), kept_fields(&before), "stop kept every other field");
     }
-    assert_eq!(
-        backend.status().await.unwrap().state,
-        ScheduleState::Stopped
-    );
+    assert_eq!(backend.status().await.unwrap().state, ScheduleState::Stopped);
     assert!(invocations.lock().unwrap().is_empty());
 
     assert_eq!(backend.start().await.unwrap().state, ScheduleState::Running);
     let started = read(&client).await;
     assert_eq!(started.state, Some(AwsState::Enabled));
-    assert_eq!(
-        kept_fields(&started),
-        kept_fields(&before),
-        "start kept every other field"
-    );
-    assert_eq!(
-        backend.status().await.unwrap().state,
-        ScheduleState::Running
-    );
+    assert_eq!(kept_fields(&started), kept_fields(&before), "start kept every other field");
+    assert_eq!(backend.status().await.unwrap().state, ScheduleState::Running);
 
     let invocations = invocations.lock().unwrap();
     assert_eq!(invocations.len(), 1, "start asked for one run at once");
@@ -162,12 +142,7 @@ async fn stop_and_start_change_only_the_state_and_status_reports_it() {
 #[tokio::test]
 async fn a_missing_schedule_is_a_clear_error() {
     let moto = MotoServer::start();
-    let backend = EventBridgeScheduler::new(
-        scheduler_client(&moto.endpoint),
-        "no-such-schedule",
-        None,
-        None,
-    );
+    let backend = EventBridgeScheduler::new(scheduler_client(&moto.endpoint), "no-such-schedule", None, None);
     let err = backend.status().await.unwrap_err().to_string();
     assert!(err.contains("GetSchedule no-such-schedule"), "{err}");
 }

@@ -16,17 +16,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init(LogFormat::detect());
     let config = Config::from_env()?;
     let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
-    let redis = config
-        .redis_url
-        .as_ref()
-        .map(RedisConnection::lazy)
-        .transpose()?;
+    let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
     let scheduler = scheduler::from_config(&config, pool.clone()).await;
-    let state = AppState {
-        pool,
-        redis,
-        config: Arc::new(config),
-        scheduler,
-    };
+    let state = AppState { pool, redis, config: Arc::new(config), scheduler };
     lambda_http::run(router(state)).await
 }

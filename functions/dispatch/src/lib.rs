@@ -27,10 +27,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::InvalidPayload(_) => "InvalidPayload",
             HandlerError::Dispatch(DispatchError::Database(_)) => "DatabaseUnavailable",
         };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: err.to_string(),
-        }
+        Diagnostic { error_type: error_type.into(), error_message: err.to_string() }
     }
 }
 
@@ -47,10 +44,7 @@ impl DispatchFunction {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<RunSummary, HandlerError> {
         let batch_size = batch_size_override(&event.payload)?;
         let budget = budget_until(event.context.deadline, self.dispatcher.settings().lease);
-        let summary = self
-            .dispatcher
-            .run_once(RunLimits { batch_size, budget })
-            .await?;
+        let summary = self.dispatcher.run_once(RunLimits { batch_size, budget }).await?;
         Ok(summary)
     }
 }
@@ -78,12 +72,8 @@ pub fn budget_until(deadline_ms: u64, fallback: Duration) -> Duration {
     if deadline_ms == 0 {
         return fallback;
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Duration::from_millis(deadline_ms)
-        .saturating_sub(now)
-        .saturating_sub(DEADLINE_MARGIN)
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Duration::from_millis(deadline_ms).saturating_sub(now).saturating_sub(DEADLINE_MARGIN)
 }
 
 #[cfg(test)]
@@ -95,26 +85,13 @@ mod tests {
     #[test]
     fn batch_size_is_optional_and_checked() {
         assert_eq!(batch_size_override(&json!({})).unwrap(), None);
-        assert_eq!(
-            batch_size_override(&json!({"source": "aws.scheduler"})).unwrap(),
-            None
-        );
-        assert_eq!(
-            batch_size_override(&json!({"batch_size": null})).unwrap(),
-            None
-        );
+        assert_eq!(batch_size_override(&json!({"source": "aws.scheduler"})).unwrap(), None);
+        assert_eq!(batch_size_override(&json!({"batch_size": null})).unwrap(), None);
         assert_eq!(batch_size_override(&json!("tick")).unwrap(), None);
-        assert_eq!(
-            batch_size_override(&json!({"batch_size": 50})).unwrap(),
-            Some(50)
-        );
+        assert_eq!(batch_size_override(&json!({"batch_size": 50})).unwrap(), Some(50));
         for bad in [json!(0), json!(-1), json!("10"), json!(1.5), json!(10_001)] {
             let err = batch_size_override(&json!({ "batch_size": bad })).unwrap_err();
-            assert!(
-                err.to_string()
-                    .starts_with("invalid payload: batch_size must be"),
-                "{err}"
-            );
+            assert!(err.to_string().starts_with("invalid payload: batch_size must be"), "{err}");
         }
     }
 
@@ -123,14 +100,8 @@ mod tests {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
         let deadline = (now + Duration::from_secs(30)).as_millis() as u64;
         let budget = budget_until(deadline, Duration::from_secs(60));
-        assert!(
-            budget <= Duration::from_secs(29) && budget > Duration::from_secs(28),
-            "{budget:?}"
-        );
-        assert_eq!(
-            budget_until(0, Duration::from_secs(60)),
-            Duration::from_secs(60)
-        );
+        assert!(budget <= Duration::from_secs(29) && budget > Duration::from_secs(28), "{budget:?}");
+        assert_eq!(budget_until(0, Duration::from_secs(60)), Duration::from_secs(60));
         let past = (now - Duration::from_secs(5)).as_millis() as u64;
         assert_eq!(budget_until(past, Duration::from_secs(60)), Duration::ZERO);
     }

@@ -15,8 +15,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
     let function = dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool)?);
     let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        function.handle(event).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Value>| async move { function.handle(event).await },
+    ))
     .await
 }

@@ -24,10 +24,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
         "/hook",
         post(move |body: String| async move {
             seen.lock().unwrap().push(body);
-            (
-                axum::http::StatusCode::ACCEPTED,
-                r#"{"message":"Accepted","messageId":"m-1"}"#,
-            )
+            (axum::http::StatusCode::ACCEPTED, r#"{"message":"Accepted","messageId":"m-1"}"#)
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -75,19 +72,8 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
     let (url, bodies) = receiver().await;
     let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
 
-    let summary = function(&pool, &url, "2")
-        .handle(lambda_event(payload))
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            summary.claimed,
-            summary.sent,
-            summary.retried,
-            summary.failed
-        ),
-        (2, 2, 0, 0)
-    );
+    let summary = function(&pool, &url, "2").handle(lambda_event(payload)).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (2, 2, 0, 0));
     assert_eq!(bodies.lock().unwrap().len(), 2);
     let json = serde_json::to_value(summary).unwrap();
     for field in ["claimed", "sent", "retried", "failed", "duration_ms"] {
@@ -104,10 +90,8 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
 async fn a_batch_size_in_the_payload_overrides_the_configured_one(pool: PgPool) {
     insert_pending(&pool, 5).await;
     let (url, _) = receiver().await;
-    let summary = function(&pool, &url, "2")
-        .handle(lambda_event(serde_json::json!({"batch_size": 4})))
-        .await
-        .unwrap();
+    let summary =
+        function(&pool, &url, "2").handle(lambda_event(serde_json::json!({"batch_size": 4}))).await.unwrap();
     assert_eq!(summary.sent, 4);
 }
 

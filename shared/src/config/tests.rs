@@ -40,29 +40,19 @@ fn db_parts_build_a_url_when_database_url_is_unset() {
     ])
     .unwrap();
     let url = config.database_url.unwrap();
-    assert_eq!(
-        url.expose_secret(),
-        "postgres://app:p%40ss%2Fword@db.internal:6543/messages"
-    );
+    assert_eq!(url.expose_secret(), "postgres://app:p%40ss%2Fword@db.internal:6543/messages");
 }
 
 #[test]
 fn database_url_wins_over_parts() {
-    let config =
-        Config::from_pairs(&[("DATABASE_URL", "postgres://a@h/d"), ("DB_HOST", "other")]).unwrap();
-    assert_eq!(
-        config.database_url.unwrap().expose_secret(),
-        "postgres://a@h/d"
-    );
+    let config = Config::from_pairs(&[("DATABASE_URL", "postgres://a@h/d"), ("DB_HOST", "other")]).unwrap();
+    assert_eq!(config.database_url.unwrap().expose_secret(), "postgres://a@h/d");
 }
 
 #[test]
 fn redis_host_and_port_build_a_url() {
     let config = Config::from_pairs(&[("REDIS_HOST", "cache"), ("REDIS_PORT", "6380")]).unwrap();
-    assert_eq!(
-        config.redis_url.unwrap().expose_secret(),
-        "redis://cache:6380"
-    );
+    assert_eq!(config.redis_url.unwrap().expose_secret(), "redis://cache:6380");
 }
 
 #[test]
@@ -73,21 +63,13 @@ fn bad_values_name_the_variable_and_what_it_expects() {
             "abc",
             "invalid MESSAGE_BATCH_SIZE=\"abc\": expected an integer from 1 to 10000",
         ),
-        (
-            "MESSAGE_BATCH_SIZE",
-            "0",
-            "invalid MESSAGE_BATCH_SIZE=\"0\": expected an integer from 1 to 10000",
-        ),
+        ("MESSAGE_BATCH_SIZE", "0", "invalid MESSAGE_BATCH_SIZE=\"0\": expected an integer from 1 to 10000"),
         (
             "MESSAGE_CHAR_LIMIT",
             "5000",
             "invalid MESSAGE_CHAR_LIMIT=\"5000\": expected an integer from 1 to 1600",
         ),
-        (
-            "APP_PORT",
-            "-1",
-            "invalid APP_PORT=\"-1\": expected an integer from 0 to 65535",
-        ),
+        ("APP_PORT", "-1", "invalid APP_PORT=\"-1\": expected an integer from 0 to 65535"),
         (
             "WEBHOOK_URL",
             "ftp://x",
@@ -121,11 +103,9 @@ fn secret_values_are_never_echoed_in_errors() {
 
 #[test]
 fn retry_cap_below_base_is_rejected() {
-    let err = Config::from_pairs(&[
-        ("MESSAGE_RETRY_BASE_SECONDS", "60"),
-        ("MESSAGE_RETRY_MAX_SECONDS", "10"),
-    ])
-    .unwrap_err();
+    let err =
+        Config::from_pairs(&[("MESSAGE_RETRY_BASE_SECONDS", "60"), ("MESSAGE_RETRY_MAX_SECONDS", "10")])
+            .unwrap_err();
     assert_eq!(err.var, "MESSAGE_RETRY_MAX_SECONDS");
 }
 
@@ -140,10 +120,7 @@ fn empty_values_count_as_unset() {
 fn missing_database_url_says_how_to_set_it() {
     let config = Config::from_pairs(&[]).unwrap();
     let line = config.require_database_url().unwrap_err().to_string();
-    assert!(
-        line.contains("DATABASE_URL") && line.contains("DB_HOST"),
-        "{line}"
-    );
+    assert!(line.contains("DATABASE_URL") && line.contains("DB_HOST"), "{line}");
 }
 
 #[test]
@@ -158,10 +135,7 @@ fn secrets_are_redacted_for_logs_and_debug() {
     for secret in ["hunter2", "key-123", "tok-456"] {
         assert!(!debug.contains(secret), "{secret} leaked in {debug}");
     }
-    assert_eq!(
-        redact_url(config.database_url.as_ref().unwrap()),
-        "postgres://app:***@db/x"
-    );
+    assert_eq!(redact_url(config.database_url.as_ref().unwrap()), "postgres://app:***@db/x");
 }
 
 #[test]
@@ -172,8 +146,5 @@ fn a_schedule_group_needs_a_schedule_name() {
         "invalid SCHEDULE_GROUP=\"dispatch\": expected SCHEDULE_NAME to be set as well"
     );
     let ok = Config::from_pairs(&[("SCHEDULE_GROUP", "g"), ("SCHEDULE_NAME", "n")]).unwrap();
-    assert_eq!(
-        (ok.schedule_name.as_deref(), ok.schedule_group.as_deref()),
-        (Some("n"), Some("g"))
-    );
+    assert_eq!((ok.schedule_name.as_deref(), ok.schedule_group.as_deref()), (Some("n"), Some("g")));
 }

@@ -41,10 +41,7 @@ impl DispatchSettings {
             lease: config.lease,
             char_limit: config.char_limit,
             webhook_timeout: config.webhook_timeout,
-            retry: RetryPolicy {
-                base: config.retry_base,
-                max: config.retry_max,
-            },
+            retry: RetryPolicy { base: config.retry_base, max: config.retry_max },
         }
     }
 }
@@ -109,13 +106,7 @@ impl Dispatcher {
         cache: SentCache,
         settings: DispatchSettings,
     ) -> Self {
-        Self {
-            pool,
-            webhook,
-            limiter,
-            cache,
-            settings,
-        }
+        Self { pool, webhook, limiter, cache, settings }
     }
 
     /// Builds the webhook client, the Redis connection (lazy) and the rate limiter from `config`.
@@ -128,13 +119,11 @@ impl Dispatcher {
             config.worker_count,
         )
         .context("building the webhook client")?;
-        let redis = config
-            .redis_url
-            .as_ref()
-            .map(RedisConnection::lazy)
-            .transpose()?;
+        let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
         if redis.is_none() {
-            tracing::warn!("REDIS_URL is not set: no sent-message cache, and the rate limit holds per process only");
+            tracing::warn!(
+                "REDIS_URL is not set: no sent-message cache, and the rate limit holds per process only"
+            );
         }
         let per_second = NonZeroU32::new(config.rate_limit_per_second).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::new(per_second, redis.clone(), rate_limit::DEFAULT_KEY);

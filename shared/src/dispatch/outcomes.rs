@@ -41,26 +41,16 @@ impl OutcomeRecords {
                     webhook_message_id: message_id,
                     response: Some(body),
                 }),
-                Some(Outcome::Permanent {
-                    error_code,
-                    reason,
-                    body,
-                }) => records.failed.push(FailedRecord {
+                Some(Outcome::Permanent { error_code, reason, body }) => records.failed.push(FailedRecord {
                     id,
                     version,
                     error_code,
                     last_error: reason,
                     response: body,
                 }),
-                Some(Outcome::Retry {
-                    error_code,
-                    reason,
-                    retry_after,
-                    body,
-                }) => {
+                Some(Outcome::Retry { error_code, reason, retry_after, body }) => {
                     if claim.attempts >= claim.max_attempts {
-                        let last_error =
-                            format!("{reason} (gave up after {} attempts)", claim.attempts);
+                        let last_error = format!("{reason} (gave up after {} attempts)", claim.attempts);
                         records.failed.push(FailedRecord {
                             id,
                             version,
@@ -70,8 +60,8 @@ impl OutcomeRecords {
                         });
                     } else {
                         let delay = policy.delay(claim.attempts, retry_after, rng);
-                        let next_attempt_at = now
-                            + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                        let next_attempt_at =
+                            now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
                         records.retry.push(RetryRecord {
                             id,
                             version,

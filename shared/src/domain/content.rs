@@ -58,13 +58,7 @@ mod tests {
         assert!(Content::parse(&at_limit, 160).is_ok());
 
         let over = "ş".repeat(161);
-        assert_eq!(
-            Content::parse(&over, 160),
-            Err(ContentError::TooLong {
-                length: 161,
-                limit: 160
-            })
-        );
+        assert_eq!(Content::parse(&over, 160), Err(ContentError::TooLong { length: 161, limit: 160 }));
     }
 
     #[test]
@@ -80,12 +74,7 @@ mod tests {
 
     #[test]
     fn whitespace_sql_and_control_characters_are_kept_verbatim() {
-        for text in [
-            " ",
-            "'; DROP TABLE messages; --",
-            "line1\nline2\t\u{0007}",
-            "Merhaba dünya",
-        ] {
+        for text in [" ", "'; DROP TABLE messages; --", "line1\nline2\t\u{0007}", "Merhaba dünya"] {
             assert_eq!(Content::parse(text, 160).unwrap().as_str(), text);
         }
     }

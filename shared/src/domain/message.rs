@@ -36,12 +36,6 @@ pub struct NewMessage {
 
 impl NewMessage {
     pub fn new(phone_number: PhoneNumber, content: Content, max_attempts: i32) -> Self {
-        Self {
-            phone_number,
-            content,
-            max_attempts,
-            send_at: None,
-            idempotency_key: None,
-        }
+        Self { phone_number, content, max_attempts, send_at: None, idempotency_key: None }
     }
 }

@@ -7,17 +7,7 @@ use uuid::Uuid;
 /// A message's identity. Also the `Idempotency-Key` the receiver sees, so a
 /// message re-sent after a crash can be recognised downstream.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
 )]
 #[serde(transparent)]
 pub struct MessageId(Uuid);

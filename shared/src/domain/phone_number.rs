@@ -27,9 +27,7 @@ impl PhoneNumber {
         if input.is_empty() {
             return Err(PhoneNumberError::Empty);
         }
-        let digits = input
-            .strip_prefix('+')
-            .ok_or(PhoneNumberError::MissingPlus)?;
+        let digits = input.strip_prefix('+').ok_or(PhoneNumberError::MissingPlus)?;
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PhoneNumberError::NotDigits);
         }
@@ -62,12 +60,7 @@ mod tests {
 
     #[test]
     fn valid_numbers_parse() {
-        for ok in [
-            "+905551111111",
-            "+12345678",
-            "+123456789012345",
-            "+447911123456",
-        ] {
+        for ok in ["+905551111111", "+12345678", "+123456789012345", "+447911123456"] {
             assert_eq!(PhoneNumber::parse(ok).unwrap().as_str(), ok, "{ok}");
         }
     }

@@ -24,9 +24,8 @@ pub async fn require_bearer(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
-    let accepted = presented.is_some_and(|token| {
-        bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes()))
-    });
+    let accepted = presented
+        .is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())));
     if !accepted {
         return Err(ApiError::Unauthorized);
     }

@@ -46,20 +46,10 @@ pub async fn live() -> Json<Liveness> {
     (status = 503, description = "a dependency is unreachable", body = HealthReport),
 ))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthReport>) {
-    let checks = HealthChecks {
-        postgres: check_postgres(&state).await,
-        redis: check_redis(&state).await,
-    };
+    let checks = HealthChecks { postgres: check_postgres(&state).await, redis: check_redis(&state).await };
     let healthy = checks.postgres == "ok" && matches!(checks.redis, "ok" | "not_configured");
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let report = HealthReport {
-        status: if healthy { "ok" } else { "unavailable" },
-        checks,
-    };
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let report = HealthReport { status: if healthy { "ok" } else { "unavailable" }, checks };
     (status, Json(report))
 }
 

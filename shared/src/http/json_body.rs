@@ -28,25 +28,21 @@ where
                 "the body must be JSON (Content-Type: application/json)".into(),
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(format!(
-                        "the body is larger than {} bytes",
-                        super::BODY_LIMIT_BYTES
-                    ))
-                } else {
-                    ApiError::BadRequest(format!("cannot read the body: {rejection}"))
-                }
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!(
+                    "the body is larger than {} bytes",
+                    super::BODY_LIMIT_BYTES
+                ))
+            } else {
+                ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+            }
+        })?;
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first.is_some_and(|b| *b != b'{')
             && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
         {
-            return Err(ApiError::BadRequest(
-                "the body must be a JSON object".into(),
-            ));
+            return Err(ApiError::BadRequest("the body must be a JSON object".into()));
         }
         parse(&bytes).map(JsonBody)
     }
@@ -61,20 +57,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner.to_string());
-                let field = if path == "." {
-                    missing_field(&message).unwrap_or_default()
-                } else {
-                    path
-                };
-                let detail = if field.is_empty() {
-                    message.clone()
-                } else {
-                    format!("{field}: {message}")
-                };
-                ApiError::Validation {
-                    detail,
-                    errors: vec![FieldError::new(field, message)],
-                }
+                let field = if path == "." { missing_field(&message).unwrap_or_default() } else { path };
+                let detail = if field.is_empty() { message.clone() } else { format!("{field}: {message}") };
+                ApiError::Validation { detail, errors: vec![FieldError::new(field, message)] }
             }
             _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
         }

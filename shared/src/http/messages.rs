@@ -32,11 +32,7 @@ pub struct CreateMessageRequest {
 
 impl CreateMessageRequest {
     /// Checks every field and reports all problems at once.
-    pub fn validate(
-        self,
-        char_limit: usize,
-        max_attempts: i32,
-    ) -> Result<NewMessage, Vec<FieldError>> {
+    pub fn validate(self, char_limit: usize, max_attempts: i32) -> Result<NewMessage, Vec<FieldError>> {
         let phone = PhoneNumber::parse(&self.phone_number);
         let content = Content::parse(&self.content, char_limit);
         match (phone, content) {
@@ -60,11 +56,7 @@ impl CreateMessageRequest {
 }
 
 pub fn validation_error(errors: Vec<FieldError>) -> ApiError {
-    let detail = errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
     ApiError::Validation { detail, errors }
 }
 
@@ -110,9 +102,8 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let key = idempotency_key(&headers)?;
-    let mut new = body
-        .validate(state.config.char_limit, state.config.max_attempts)
-        .map_err(validation_error)?;
+    let mut new =
+        body.validate(state.config.char_limit, state.config.max_attempts).map_err(validation_error)?;
     new.idempotency_key = key;
     let (status, message) = match messages::insert(&state.pool, &new).await? {
         Inserted::Created(message) => (StatusCode::CREATED, message),
@@ -132,13 +123,10 @@ pub async fn create(
         (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Message>, ApiError> {
-    let id: MessageId = id.parse().map_err(|_| {
-        validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))])
-    })?;
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Message>, ApiError> {
+    let id: MessageId = id
+        .parse()
+        .map_err(|_| validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))?;
     messages::get(&state.pool, id)
         .await?
         .map(Json)
@@ -167,9 +155,7 @@ pub async fn list_sent(
     if !errors.is_empty() {
         return Err(validation_error(errors));
     }
-    Ok(Json(
-        messages::list_sent(&state.pool, page, page_size).await?,
-    ))
+    Ok(Json(messages::list_sent(&state.pool, page, page_size).await?))
 }
 
 /// Message counts by status.
@@ -198,10 +184,8 @@ pub fn query_int(
     match raw.parse::<u32>() {
         Ok(value) if (min..=max).contains(&value) => value,
         _ => {
-            errors.push(FieldError::new(
-                name,
-                format!("must be an integer from {min} to {max}, got {raw:?}"),
-            ));
+            errors
+                .push(FieldError::new(name, format!("must be an integer from {min} to {max}, got {raw:?}")));
             default
         }
     }

@@ -34,10 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/scheduler/start", post(scheduler::start))
         .route("/scheduler/stop", post(scheduler::stop))
         .route("/scheduler/status", get(scheduler::status))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_bearer,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
     let routes = Router::new()
         .nest("/api/v1", api)
         .route("/live", get(health::live))
@@ -46,9 +43,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state);
-    let docs: Router = SwaggerUi::new("/swagger")
-        .url("/openapi.json", ApiDoc::openapi())
-        .into();
+    let docs: Router = SwaggerUi::new("/swagger").url("/openapi.json", ApiDoc::openapi()).into();
     request_id::layer(routes.merge(docs))
 }
 

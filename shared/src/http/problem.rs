@@ -14,20 +14,14 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Validation { detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -60,9 +54,7 @@ pub struct Problem {
     pub title: &'static str,
     #[schema(example = 400)]
     pub status: u16,
-    #[schema(
-        example = "phone_number: phone number must start with '+' (E.164, e.g. +905551111111)"
-    )]
+    #[schema(example = "phone_number: phone number must start with '+' (E.164, e.g. +905551111111)")]
     pub detail: String,
     /// Field problems, all of them at once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,15 +112,13 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         response
     }

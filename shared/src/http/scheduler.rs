@@ -55,19 +55,10 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<SchedulerStatu
     status_with(&state, schedule).await
 }
 
-async fn status_with(
-    state: &AppState,
-    schedule: ScheduleInfo,
-) -> Result<Json<SchedulerStatus>, ApiError> {
-    let last_run = dispatch_runs::recent(&state.pool, 1)
-        .await?
-        .into_iter()
-        .next();
-    let interval = schedule
-        .expression
-        .as_deref()
-        .and_then(rate_interval)
-        .unwrap_or_else(|| state.config.interval());
+async fn status_with(state: &AppState, schedule: ScheduleInfo) -> Result<Json<SchedulerStatus>, ApiError> {
+    let last_run = dispatch_runs::recent(&state.pool, 1).await?.into_iter().next();
+    let interval =
+        schedule.expression.as_deref().and_then(rate_interval).unwrap_or_else(|| state.config.interval());
     Ok(Json(SchedulerStatus {
         state: schedule.state,
         backend: state.scheduler.backend(),

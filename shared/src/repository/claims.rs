@@ -128,14 +128,10 @@ impl ClaimedRow {
                 ),
             });
         }
-        let phone_number = PhoneNumber::parse(&self.phone_number).map_err(|err| Rejection {
-            error_code: "invalid_phone_number",
-            detail: err.to_string(),
-        })?;
-        let content = Content::parse(&self.content, char_limit).map_err(|err| Rejection {
-            error_code: "invalid_content",
-            detail: err.to_string(),
-        })?;
+        let phone_number = PhoneNumber::parse(&self.phone_number)
+            .map_err(|err| Rejection { error_code: "invalid_phone_number", detail: err.to_string() })?;
+        let content = Content::parse(&self.content, char_limit)
+            .map_err(|err| Rejection { error_code: "invalid_content", detail: err.to_string() })?;
         Ok(Claim {
             id: self.id.into(),
             phone_number,
@@ -181,11 +177,7 @@ pub async fn claim_valid_batch(
             }
         }
     }
-    let rejected = if rejected.is_empty() {
-        0
-    } else {
-        record_failed(pool, &rejected).await?.len()
-    };
+    let rejected = if rejected.is_empty() { 0 } else { record_failed(pool, &rejected).await?.len() };
     Ok(ClaimedBatch { claims, rejected })
 }
 
@@ -196,10 +188,7 @@ pub async fn record_sent(
     records: &[SentRecord],
 ) -> sqlx::Result<Vec<(MessageId, DateTime<Utc>)>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
-    let message_ids: Vec<&str> = records
-        .iter()
-        .map(|r| r.webhook_message_id.as_str())
-        .collect();
+    let message_ids: Vec<&str> = records.iter().map(|r| r.webhook_message_id.as_str()).collect();
     let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
     let applied = sqlx::query!(
         r#"UPDATE messages AS m
@@ -218,10 +207,7 @@ pub async fn record_sent(
     .fetch_all(executor)
     .await?;
     report_stale("sent", &ids, applied.iter().map(|row| row.id).collect());
-    Ok(applied
-        .into_iter()
-        .map(|row| (row.id.into(), row.sent_at))
-        .collect())
+    Ok(applied.into_iter().map(|row| (row.id.into(), row.sent_at)).collect())
 }
 
 /// Puts claims back to `pending`, due at each record's `next_attempt_at`.

@@ -28,9 +28,7 @@ pub struct RunCounts {
 }
 
 pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!("INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id")
-        .fetch_one(executor)
-        .await
+    sqlx::query_scalar!("INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id").fetch_one(executor).await
 }
 
 pub async fn finish(

@@ -24,10 +24,7 @@ impl TryFrom<MessageRow> for Message {
     type Error = sqlx::Error;
 
     fn try_from(row: MessageRow) -> Result<Self, Self::Error> {
-        let status: MessageStatus = row
-            .status
-            .parse()
-            .map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+        let status: MessageStatus = row.status.parse().map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
         Ok(Message {
             id: row.id.into(),
             phone_number: row.phone_number,

@@ -71,9 +71,7 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
     // Only a key conflict returns no row; the first row with that key is committed by now.
     let key = new.idempotency_key.as_deref().unwrap_or_default();
     let existing = find_by_idempotency_key(pool, key).await?;
-    existing
-        .map(Inserted::Existing)
-        .ok_or(sqlx::Error::RowNotFound)
+    existing.map(Inserted::Existing).ok_or(sqlx::Error::RowNotFound)
 }
 
 pub async fn find_by_idempotency_key(
@@ -122,16 +120,10 @@ pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result
     )
     .fetch_all(pool)
     .await?;
-    let total =
-        sqlx::query_scalar!(r#"SELECT count(*) AS "total!" FROM messages WHERE status = 'sent'"#)
-            .fetch_one(pool)
-            .await?;
-    Ok(SentPage {
-        items: into_messages(rows)?,
-        page,
-        page_size,
-        total,
-    })
+    let total = sqlx::query_scalar!(r#"SELECT count(*) AS "total!" FROM messages WHERE status = 'sent'"#)
+        .fetch_one(pool)
+        .await?;
+    Ok(SentPage { items: into_messages(rows)?, page, page_size, total })
 }
 
 /// Message counts by status.
@@ -159,16 +151,12 @@ pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
 /// Stores many messages in one statement. Rows whose idempotency key is already taken are
 /// skipped; the returned messages are the ones created, in input order.
 #[tracing::instrument(skip_all, fields(count = batch.len()))]
-pub async fn insert_batch(
-    executor: impl PgExecutor<'_>,
-    batch: &[NewMessage],
-) -> sqlx::Result<Vec<Message>> {
+pub async fn insert_batch(executor: impl PgExecutor<'_>, batch: &[NewMessage]) -> sqlx::Result<Vec<Message>> {
     let ids: Vec<uuid::Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
     let phones: Vec<&str> = batch.iter().map(|m| m.phone_number.as_str()).collect();
     let contents: Vec<&str> = batch.iter().map(|m| m.content.as_str()).collect();
     let max_attempts: Vec<i32> = batch.iter().map(|m| m.max_attempts).collect();
-    let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> =
-        batch.iter().map(|m| m.send_at).collect();
+    let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.send_at).collect();
     let keys: Vec<Option<&str>> = batch.iter().map(|m| m.idempotency_key.as_deref()).collect();
     let rows = sqlx::query_as!(
         MessageRow,

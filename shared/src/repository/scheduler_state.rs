@@ -12,12 +12,9 @@ pub struct SchedulerStateRow {
 
 /// The row, or `None` if another tool deleted it (the harness then starts `running`).
 pub async fn get(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<SchedulerStateRow>> {
-    sqlx::query_as!(
-        SchedulerStateRow,
-        "SELECT state, updated_at FROM scheduler_state"
-    )
-    .fetch_optional(executor)
-    .await
+    sqlx::query_as!(SchedulerStateRow, "SELECT state, updated_at FROM scheduler_state")
+        .fetch_optional(executor)
+        .await
 }
 
 /// Sets the state; `updated_at` moves only when the state changes, so a repeat is a no-op.

@@ -33,12 +33,7 @@ impl EventBridgeScheduler {
         group: Option<String>,
         immediate_run: Option<ImmediateRun>,
     ) -> Self {
-        Self {
-            client,
-            name: name.into(),
-            group,
-            immediate_run,
-        }
+        Self { client, name: name.into(), group, immediate_run }
     }
 
     async fn read(&self) -> Result<GetScheduleOutput, SchedulerError> {
@@ -102,17 +97,10 @@ fn info(output: &GetScheduleOutput) -> Result<ScheduleInfo, SchedulerError> {
         Some(AwsState::Disabled) => ScheduleState::Stopped,
         other => return Err(SchedulerError::Unknown(format!("{other:?}"))),
     };
-    Ok(ScheduleInfo {
-        state,
-        expression: output.schedule_expression.clone(),
-    })
+    Ok(ScheduleInfo { state, expression: output.schedule_expression.clone() })
 }
 
-fn aws_error<E: std::error::Error + 'static>(
-    operation: &str,
-    name: &str,
-    err: E,
-) -> SchedulerError {
+fn aws_error<E: std::error::Error + 'static>(operation: &str, name: &str, err: E) -> SchedulerError {
     SchedulerError::Aws(format!("{operation} {name}: {}", DisplayErrorContext(&err)))
 }
 

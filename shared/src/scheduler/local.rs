@@ -16,10 +16,7 @@ pub struct LocalScheduler {
 
 impl LocalScheduler {
     pub fn new(pool: PgPool) -> Self {
-        Self {
-            pool,
-            wake: Arc::new(Notify::new()),
-        }
+        Self { pool, wake: Arc::new(Notify::new()) }
     }
 
     /// Notified on every `start`; the ticker waits on it between periods.

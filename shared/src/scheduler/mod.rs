@@ -36,10 +36,7 @@ pub struct ScheduleInfo {
 
 impl ScheduleInfo {
     pub fn local(state: ScheduleState) -> Self {
-        Self {
-            state,
-            expression: None,
-        }
+        Self { state, expression: None }
     }
 }
 
@@ -78,15 +75,7 @@ pub async fn from_config(config: &Config, pool: PgPool) -> Arc<dyn SchedulerCont
     let immediate_run = config
         .dispatch_function_name
         .clone()
-        .map(|function_name| ImmediateRun {
-            lambda: aws_sdk_lambda::Client::new(&aws),
-            function_name,
-        });
+        .map(|function_name| ImmediateRun { lambda: aws_sdk_lambda::Client::new(&aws), function_name });
     let client = aws_sdk_scheduler::Client::new(&aws);
-    Arc::new(EventBridgeScheduler::new(
-        client,
-        name.clone(),
-        config.schedule_group.clone(),
-        immediate_run,
-    ))
+    Arc::new(EventBridgeScheduler::new(client, name.clone(), config.schedule_group.clone(), immediate_run))
 }

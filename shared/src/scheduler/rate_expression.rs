@@ -20,22 +20,10 @@ mod tests {
 
     #[test]
     fn rate_expressions_give_their_period() {
-        assert_eq!(
-            rate_interval("rate(2 minutes)"),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            rate_interval("rate(1 minute)"),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            rate_interval("rate(3 hours)"),
-            Some(Duration::from_secs(10_800))
-        );
-        assert_eq!(
-            rate_interval("rate(1 day)"),
-            Some(Duration::from_secs(86_400))
-        );
+        assert_eq!(rate_interval("rate(2 minutes)"), Some(Duration::from_secs(120)));
+        assert_eq!(rate_interval("rate(1 minute)"), Some(Duration::from_secs(60)));
+        assert_eq!(rate_interval("rate(3 hours)"), Some(Duration::from_secs(10_800)));
+        assert_eq!(rate_interval("rate(1 day)"), Some(Duration::from_secs(86_400)));
         assert_eq!(rate_interval("cron(0/2 * * * ? *)"), None);
         assert_eq!(rate_interval("rate(x minutes)"), None);
     }

@@ -72,12 +72,7 @@ impl WebhookClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("message-dispatcher/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self {
-            http,
-            url,
-            auth_key,
-            timeout,
-        })
+        Ok(Self { http, url, auth_key, timeout })
     }
 
     pub fn url(&self) -> &Url {
@@ -87,15 +82,9 @@ impl WebhookClient {
     /// POSTs one message and classifies the answer. Never fails: every problem is an [`Outcome`].
     #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
     pub async fn send(&self, claim: &Claim) -> Outcome {
-        let payload = Payload {
-            to: claim.phone_number.as_str(),
-            content: claim.content.as_str(),
-        };
-        let mut request = self
-            .http
-            .post(self.url.clone())
-            .header("Idempotency-Key", claim.id.to_string())
-            .json(&payload);
+        let payload = Payload { to: claim.phone_number.as_str(), content: claim.content.as_str() };
+        let mut request =
+            self.http.post(self.url.clone()).header("Idempotency-Key", claim.id.to_string()).json(&payload);
         if let Some(key) = &self.auth_key {
             request = request.header("x-ins-auth-key", key.clone());
         }
@@ -122,24 +111,13 @@ impl WebhookClient {
         // Without the URL: it may carry a token in its query string.
         let err = err.without_url();
         let (error_code, reason) = if err.is_timeout() {
-            (
-                "timeout",
-                format!("no answer within {} s", self.timeout.as_secs_f32()),
-            )
+            ("timeout", format!("no answer within {} s", self.timeout.as_secs_f32()))
         } else if err.is_connect() {
-            (
-                "connection_error",
-                format!("cannot connect: {}", error_chain(&err)),
-            )
+            ("connection_error", format!("cannot connect: {}", error_chain(&err)))
         } else {
             ("transport_error", error_chain(&err))
         };
-        Outcome::Retry {
-            error_code: error_code.into(),
-            reason,
-            retry_after: None,
-            body: None,
-        }
+        Outcome::Retry { error_code: error_code.into(), reason, retry_after: None, body: None }
     }
 }
 

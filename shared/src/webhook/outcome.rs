@@ -12,18 +12,9 @@ pub enum Outcome {
     /// 2xx with a non-empty `messageId`.
     Delivered { message_id: String, body: String },
     /// Timeout, connection error, 408, 429 or 5xx: try again later.
-    Retry {
-        error_code: String,
-        reason: String,
-        retry_after: Option<Duration>,
-        body: Option<String>,
-    },
+    Retry { error_code: String, reason: String, retry_after: Option<Duration>, body: Option<String> },
     /// Any other answer: the message can never be delivered as it is.
-    Permanent {
-        error_code: String,
-        reason: String,
-        body: Option<String>,
-    },
+    Permanent { error_code: String, reason: String, body: Option<String> },
 }
 
 /// Classifies an HTTP answer. `body` is what was read of it (already bounded).
@@ -31,10 +22,7 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
     let kept = || Some(truncate_body(body));
     if status.is_success() {
         return match usable_message_id(body) {
-            Some(message_id) => Outcome::Delivered {
-                message_id,
-                body: truncate_body(body),
-            },
+            Some(message_id) => Outcome::Delivered { message_id, body: truncate_body(body) },
             None => Outcome::Permanent {
                 error_code: "invalid_response".into(),
                 reason: format!("HTTP {status} without a usable messageId in the body"),
@@ -48,18 +36,9 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error();
     if temporary {
-        Outcome::Retry {
-            error_code,
-            reason,
-            retry_after,
-            body: kept(),
-        }
+        Outcome::Retry { error_code, reason, retry_after, body: kept() }
     } else {
-        Outcome::Permanent {
-            error_code,
-            reason,
-            body: kept(),
-        }
+        Outcome::Permanent { error_code, reason, body: kept() }
     }
 }
 

@@ -36,10 +36,7 @@ impl Default for Setup {
                 lease: Duration::from_secs(60),
                 char_limit: 160,
                 webhook_timeout: Duration::from_secs(5),
-                retry: RetryPolicy {
-                    base: Duration::from_secs(30),
-                    max: Duration::from_secs(1800),
-                },
+                retry: RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) },
             },
             rate_per_second: 1_000_000,
             redis_url: None,
@@ -78,10 +75,7 @@ impl Setup {
 }
 
 pub fn limits() -> RunLimits {
-    RunLimits {
-        batch_size: None,
-        budget: Duration::from_secs(60),
-    }
+    RunLimits { batch_size: None, budget: Duration::from_secs(60) }
 }
 
 /// Runs until a run claims nothing; returns every summary.

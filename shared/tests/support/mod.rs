@@ -19,10 +19,7 @@ pub fn new_message(n: usize) -> NewMessage {
 }
 
 pub async fn insert(pool: &PgPool, n: usize) -> Message {
-    messages::insert(pool, &new_message(n))
-        .await
-        .unwrap()
-        .into_message()
+    messages::insert(pool, &new_message(n)).await.unwrap().into_message()
 }
 
 /// Inserts `count` messages with strictly increasing `created_at`, in one statement.
@@ -57,8 +54,5 @@ pub async fn status_of(pool: &PgPool, message: &Message) -> String {
 }
 
 pub async fn count(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM messages")
-        .fetch_one(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(pool).await.unwrap()
 }

@@ -13,11 +13,7 @@ pub struct MotoServer {
 
 impl MotoServer {
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -29,16 +25,10 @@ impl MotoServer {
             });
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on port {port} within 30 s"
-            );
+            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
+        Self { child, endpoint: format!("http://127.0.0.1:{port}") }
     }
 }
 

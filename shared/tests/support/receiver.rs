@@ -41,20 +41,12 @@ pub struct Reply {
 impl Reply {
     /// What the reference receiver answers.
     pub fn accepted() -> Self {
-        let body = format!(
-            r#"{{"message":"Accepted","messageId":"{}"}}"#,
-            uuid::Uuid::new_v4()
-        );
+        let body = format!(r#"{{"message":"Accepted","messageId":"{}"}}"#, uuid::Uuid::new_v4());
         Self::status(202, &body)
     }
 
     pub fn status(status: u16, body: &str) -> Self {
-        Self {
-            status,
-            body: body.into(),
-            headers: Vec::new(),
-            delay: Duration::ZERO,
-        }
+        Self { status, body: body.into(), headers: Vec::new(), delay: Duration::ZERO }
     }
 
     pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
@@ -92,9 +84,7 @@ impl Receiver {
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/webhook", listener.local_addr().unwrap());
-        let app = Router::new()
-            .route("/webhook", post(receive))
-            .with_state(shared.clone());
+        let app = Router::new().route("/webhook", post(receive)).with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { url, shared }
     }
@@ -117,11 +107,8 @@ impl Receiver {
 }
 
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let received = Received {
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-        at: Instant::now(),
-    };
+    let received =
+        Received { headers, body: String::from_utf8_lossy(&body).into_owned(), at: Instant::now() };
     let behaviour = shared.behaviour.lock().unwrap().clone();
     let reply = behaviour(&received);
     shared.received.lock().unwrap().push(received);
