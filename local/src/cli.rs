@@ -1,15 +1,18 @@
 use clap::{Parser, Subcommand};
 
-/// Message dispatcher: local harness and tools.
+/// Message dispatcher: the whole system in one process (the default), and tools.
 #[derive(Debug, Parser)]
 #[command(name = "local", version, about)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole system: PostgreSQL (DATABASE_URL or a private one), the API, the
+    /// dispatch ticker, and a mock receiver when WEBHOOK_URL is unset. The default command.
+    Serve,
     /// Apply, revert or list the database migrations (DATABASE_URL).
     Migrate {
         #[command(subcommand)]

@@ -1,9 +1,14 @@
-//! The local harness: `migrate`, `seed` and one-shot `dispatch` today; the whole system in one process later.
+//! The local harness: the whole system in one process (`serve`, the default), and the
+//! `migrate`, `seed` and one-shot `dispatch` tools.
 
 mod cli;
 mod dispatch_once;
+mod embedded_postgres;
+mod harness_options;
 mod migrate;
+mod mock_receiver;
 mod seed;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -28,7 +33,11 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = shared::Config::from_env()?;
-    match cli.command {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let options = harness_options::from_env(&config)?;
+            serve::run(config, options).await
+        }
         Command::Migrate { action } => migrate::run(&config, action).await,
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,

@@ -1,0 +1,29 @@
+use std::net::SocketAddr;
+
+use shared::config::redact_url;
+use shared::Config;
+
+/// What is running where, printed once at start-up.
+pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
+    let base = format!("http://{api}");
+    let database = config.database_url.as_ref().map(redact_url).unwrap_or_default();
+    let redis = config.redis_url.as_ref().map(redact_url).unwrap_or_else(|| "off (REDIS_URL unset)".into());
+    let webhook = match (mock_receiver, &config.webhook_url) {
+        (Some(url), _) => format!("{url} (built-in mock receiver; set WEBHOOK_URL to use yours)"),
+        (None, Some(url)) => url.to_string(),
+        (None, None) => String::new(),
+    };
+    println!(
+        "\nmessage-dispatcher is running\n\
+         \x20 API          {base}/api/v1\n\
+         \x20 Swagger UI   {base}/swagger/index.html\n\
+         \x20 health       {base}/health\n\
+         \x20 webhook      {webhook}\n\
+         \x20 database     {database}\n\
+         \x20 redis        {redis}\n\
+         \x20 scheduler    local (every {} s, {} per run); POST {base}/api/v1/scheduler/stop to pause\n\
+         Ctrl-C stops it (sends in flight finish, unsent claims are handed back).\n",
+        config.interval().as_secs(),
+        config.batch_size,
+    );
+}
