@@ -1,27 +1,17 @@
-//! Lambda that applies the database migrations embedded in the binary.
-//! Invoked on deploy; safe to invoke again (applied migrations are skipped).
+//! The migrate Lambda. Nothing that can fail happens at init: a failure there would leave the
+//! CloudFormation stack waiting for an answer that never comes. Every invocation answers.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::{json, Value};
-use shared::db::{self, MIGRATOR};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
 use shared::telemetry::{self, LogFormat};
-use shared::Config;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init(LogFormat::detect());
-    let config = Config::from_env()?;
-    let pool = db::connect(config.require_database_url()?, 1).await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let pool = pool.clone();
-        async move { migrate(&pool, event).await }
-    }))
+    let handler = migrate::MigrateHandler::from_process_env();
+    let handler = &handler;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Value>| async move { handler.handle(event).await },
+    ))
     .await
-}
-
-async fn migrate(pool: &sqlx::PgPool, _event: LambdaEvent<Value>) -> Result<Value, Error> {
-    MIGRATOR.run(pool).await?;
-    let version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-    tracing::info!(version, "migrations applied");
-    Ok(json!({ "schema_version": version }))
 }
