@@ -44,6 +44,12 @@ impl DispatchFunction {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<RunSummary, HandlerError> {
         let batch_size = batch_size_override(&event.payload)?;
         let budget = budget_until(event.context.deadline, self.dispatcher.settings().lease);
+        tracing::debug!(
+            budget_ms = budget.as_millis() as u64,
+            deadline_ms = event.context.deadline,
+            ?batch_size,
+            "dispatch invocation"
+        );
         let summary = self.dispatcher.run_once(RunLimits { batch_size, budget }).await?;
         Ok(summary)
     }
@@ -66,10 +72,14 @@ pub fn batch_size_override(payload: &Value) -> Result<Option<u32>, HandlerError>
         })
 }
 
+/// Deadlines before this (2001-09-09) are not epoch times: `cargo lambda watch` sends its
+/// timeout (e.g. 600000) in the deadline header.
+const EARLIEST_EPOCH_DEADLINE_MS: u64 = 1_000_000_000_000;
+
 /// Time left before the invocation's deadline (milliseconds since the epoch), less a margin.
-/// Without a deadline (0, as in a bare local invoke) the lease bounds the run.
+/// Without a usable deadline (0, or an emulator's duration) the lease bounds the run.
 pub fn budget_until(deadline_ms: u64, fallback: Duration) -> Duration {
-    if deadline_ms == 0 {
+    if deadline_ms < EARLIEST_EPOCH_DEADLINE_MS {
         return fallback;
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -102,6 +112,11 @@ mod tests {
         let budget = budget_until(deadline, Duration::from_secs(60));
         assert!(budget <= Duration::from_secs(29) && budget > Duration::from_secs(28), "{budget:?}");
         assert_eq!(budget_until(0, Duration::from_secs(60)), Duration::from_secs(60));
+        assert_eq!(
+            budget_until(600_000, Duration::from_secs(60)),
+            Duration::from_secs(60),
+            "cargo lambda watch"
+        );
         let past = (now - Duration::from_secs(5)).as_millis() as u64;
         assert_eq!(budget_until(past, Duration::from_secs(60)), Duration::ZERO);
     }

@@ -1,0 +1,133 @@
+//! The real functions under real Lambda tooling: `cargo lambda watch` serves the api and
+//! dispatch functions; a message created through the api function is sent when the dispatch
+//! function is invoked with the schedule's payload, and reaches a receiver on 127.0.0.1.
+
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// cargo-lambda builds into its own target folder: the test run holds the main one's lock.
+fn lambda_target_dir() -> String {
+    std::env::var("CARGO_LAMBDA_TARGET_DIR")
+        .unwrap_or_else(|_| "/var/tmp/message-dispatcher-lambda-target".into())
+}
+
+/// `cargo lambda watch` in its own process group, killed whole on drop.
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+async fn scratch_database() -> String {
+    let admin_url = std::env::var("DATABASE_URL").unwrap();
+    let name = format!("cargo_lambda_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    shared::db::MIGRATOR.run(&pool).await.unwrap();
+    url
+}
+
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = bodies.clone();
+    let app = axum::Router::new().route(
+        "/webhook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| async move {
+            seen.lock().unwrap().push(body);
+            (
+                axum::http::StatusCode::ACCEPTED,
+                axum::Json(json!({"message": "Accepted", "messageId": "cl-1"})),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, bodies)
+}
+
+#[tokio::test]
+async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_function() {
+    let database_url = scratch_database().await;
+    let (webhook_url, received) = receiver().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+
+    let watch = Command::new("cargo")
+        .args(["lambda", "watch", "--quiet", "--invoke-address", "127.0.0.1", "--invoke-port", &port])
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", lambda_target_dir())
+        .env("DATABASE_URL", &database_url)
+        .env("WEBHOOK_URL", &webhook_url)
+        .env("MESSAGE_BATCH_SIZE", "5")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect(
+            "cannot start `cargo lambda watch`: run the tests with scripts/test, which installs cargo-lambda",
+        );
+    let _watch = Watch(watch);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
+        assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The first request builds the function: allow for a cold build.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(900)).build().unwrap();
+    let response = http
+        .post(format!("http://127.0.0.1:{port}/lambda-url/api/api/v1/messages"))
+        .json(&json!({"phone_number": "+905551111111", "content": "through cargo lambda"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+
+    let invoke = tokio::process::Command::new("cargo")
+        .args(["lambda", "invoke", "dispatch", "--data-file", "local/events/scheduler.json"])
+        .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
+        .current_dir(workspace_root())
+        .output()
+        .await
+        .unwrap();
+    assert!(invoke.status.success(), "invoke failed: {}", String::from_utf8_lossy(&invoke.stderr));
+    let summary: Value = serde_json::from_slice(&invoke.stdout).unwrap();
+    assert_eq!((summary["claimed"].as_i64(), summary["sent"].as_i64()), (Some(1), Some(1)), "{summary}");
+
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received, [json!({"to": "+905551111111", "content": "through cargo lambda"})]);
+    let message: Value = http
+        .get(format!(
+            "http://127.0.0.1:{port}/lambda-url/api/api/v1/messages/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (message["status"].as_str(), message["webhook_message_id"].as_str()),
+        (Some("sent"), Some("cl-1"))
+    );
+}
