@@ -113,6 +113,22 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
     let summary: Value = serde_json::from_slice(&invoke.stdout).unwrap();
     assert_eq!((summary["claimed"].as_i64(), summary["sent"].as_i64()), (Some(1), Some(1)), "{summary}");
 
+    // The ready-made API payloads work with `cargo lambda invoke` too.
+    for (file, status) in
+        [("api-create-message.json", 201), ("api-list-sent.json", 200), ("api-scheduler-status.json", 200)]
+    {
+        let invoke = tokio::process::Command::new("cargo")
+            .args(["lambda", "invoke", "api", "--data-file", &format!("local/events/{file}")])
+            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
+            .current_dir(workspace_root())
+            .output()
+            .await
+            .unwrap();
+        assert!(invoke.status.success(), "{file}: {}", String::from_utf8_lossy(&invoke.stderr));
+        let response: Value = serde_json::from_slice(&invoke.stdout).unwrap();
+        assert_eq!(response["statusCode"], status, "{file}: {response}");
+    }
+
     let received = received.lock().unwrap().clone();
     assert_eq!(received, [json!({"to": "+905551111111", "content": "through cargo lambda"})]);
     let message: Value = http
