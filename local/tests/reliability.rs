@@ -1,0 +1,255 @@
+//! Reliability scenarios on real processes: the harness binary, PostgreSQL, Redis and a
+//! receiver on 127.0.0.1. Each prints a `RELIABILITY` line with its figures (RELIABILITY.md).
+//! Multi-threaded: waiting for the harness to exit blocks a thread, and the receiver must keep answering.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::harness::Harness;
+use support::receiver::Receiver;
+use support::{wait_until, PrivateRedis, ScratchDatabase};
+
+/// Settings every scenario shares: fast ticks, a short lease so lost claims come back quickly.
+fn base_env<'a>(db: &'a ScratchDatabase, receiver: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("DATABASE_URL", db.url.as_str()),
+        ("WEBHOOK_URL", receiver),
+        ("MESSAGE_INTERVAL_SECONDS", "1"),
+        ("MESSAGE_LEASE_SECONDS", "4"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "1"),
+        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000"),
+    ]
+}
+
+fn report(scenario: &str, messages: i64, receiver: &Receiver, db_sent: i64, extra: &str) {
+    let (distinct, duplicates) = receiver.distinct_and_duplicates();
+    let lost = messages - db_sent;
+    println!("RELIABILITY {scenario}: messages={messages} delivered={distinct} duplicates={duplicates} lost={lost} {extra}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_sigkill_mid_batch_then_restart_delivers_everything() {
+    let db = ScratchDatabase::create().await;
+    db.seed(300).await;
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(200));
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.extend([("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "10")]);
+
+    let mut harness = Harness::start(&env).await;
+    wait_until(Duration::from_secs(60), "60 requests", || async { receiver.keys().len() >= 60 }).await;
+    harness.kill();
+    let at_crash = receiver.keys().len();
+
+    let mut restarted = Harness::start(&env).await;
+    wait_until(Duration::from_secs(90), "all 300 sent", || async { db.status_count("sent").await == 300 })
+        .await;
+    let (distinct, duplicates) = receiver.distinct_and_duplicates();
+    assert_eq!(distinct, 300, "every message reached the receiver");
+    // Only what was in flight (sent but not yet recorded) can go twice: at most two rounds of workers.
+    assert!(duplicates <= 20, "{duplicates} duplicates");
+    assert_eq!(db.status_count("processing").await + db.status_count("failed").await, 0);
+    report(
+        "crash",
+        300,
+        &receiver,
+        db.status_count("sent").await,
+        &format!("requests_before_kill={at_crash}"),
+    );
+    assert!(restarted.terminate().success());
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_is_survived_and_ready_reports_it() {
+    let db = ScratchDatabase::create().await;
+    db.seed(300).await;
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(20));
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.extend([("MESSAGE_BATCH_SIZE", "20"), ("MESSAGE_WORKER_COUNT", "5")]);
+    let mut harness = Harness::start(&env).await;
+    let client = reqwest::Client::new();
+    wait_until(Duration::from_secs(30), "50 requests", || async { receiver.keys().len() >= 50 }).await;
+
+    db.cut_connections().await;
+    wait_until(Duration::from_secs(15), "/ready 503", || async { harness.ready_status().await == 503 }).await;
+    let during = client
+        .post(format!("{}/api/v1/messages", harness.base))
+        .json(&serde_json::json!({"phone_number": "+905551111111", "content": "during the outage"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(during.status(), 500);
+    let body = during.text().await.unwrap();
+    assert!(body.contains("an internal error occurred") && !body.contains(&db.name), "{body}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    db.restore_connections().await;
+    wait_until(Duration::from_secs(30), "/ready 200", || async { harness.ready_status().await == 200 }).await;
+    assert_eq!(harness.post_message(&client, 1).await, 201, "the API recovered by itself");
+    wait_until(Duration::from_secs(60), "all 301 sent", || async { db.status_count("sent").await == 301 })
+        .await;
+    let (distinct, duplicates) = receiver.distinct_and_duplicates();
+    assert_eq!(distinct, 301);
+    assert!(duplicates <= 40, "at most the batches in flight go twice: {duplicates}");
+    report("database-outage", 301, &receiver, db.status_count("sent").await, "outage=3s+");
+    assert!(harness.terminate().success());
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_sending_goes_on_and_cache_and_rate_limit_resume() {
+    let db = ScratchDatabase::create().await;
+    db.seed(200).await;
+    let redis = PrivateRedis::start();
+    let redis_url = redis.url();
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(10));
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.retain(|(k, _)| *k != "WEBHOOK_RATE_LIMIT_PER_SECOND");
+    env.extend([
+        ("REDIS_URL", redis_url.as_str()),
+        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "100"),
+        ("MESSAGE_BATCH_SIZE", "20"),
+        ("MESSAGE_WORKER_COUNT", "5"),
+    ]);
+    let mut harness = Harness::start(&env).await;
+    wait_until(Duration::from_secs(30), "40 requests", || async { receiver.keys().len() >= 40 }).await;
+
+    redis.stop();
+    let at_stop = receiver.keys().len();
+    wait_until(Duration::from_secs(30), "40 more requests without Redis", || async {
+        receiver.keys().len() >= at_stop + 40
+    })
+    .await;
+    redis.restart();
+    let at_restart = db.status_count("sent").await;
+    wait_until(Duration::from_secs(60), "all 200 sent", || async { db.status_count("sent").await == 200 })
+        .await;
+
+    let mut conn =
+        redis::Client::open(redis_url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let cached: Vec<String> = redis::cmd("KEYS").arg("sent_message:*").query_async(&mut conn).await.unwrap();
+    assert!(cached.len() as i64 >= 200 - at_restart - 5, "caching resumed: {} keys", cached.len());
+    let limiter: bool =
+        redis::cmd("EXISTS").arg("dispatcher:webhook_rate_limit").query_async(&mut conn).await.unwrap();
+    assert!(limiter, "the shared rate limit is in Redis again");
+    let logs = harness.logs();
+    assert!(logs.contains("Redis unavailable"), "the outage was logged");
+    assert!(logs.contains("Redis is reachable again"), "the recovery was logged");
+    assert_eq!(receiver.distinct_and_duplicates(), (200, 0));
+    report(
+        "redis-outage",
+        200,
+        &receiver,
+        db.status_count("sent").await,
+        &format!("cached_after_restart={}", cached.len()),
+    );
+    assert!(harness.terminate().success());
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_outage_messages_retry_and_are_delivered_when_it_returns() {
+    let db = ScratchDatabase::create().await;
+    db.seed(50).await;
+    let receiver = Receiver::start().await;
+    receiver.down().await;
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.extend([
+        ("MESSAGE_BATCH_SIZE", "50"),
+        ("MESSAGE_MAX_ATTEMPTS", "10"),
+        ("MESSAGE_RETRY_BASE_SECONDS", "1"),
+        ("MESSAGE_RETRY_MAX_SECONDS", "2"),
+    ]);
+    // Rows take max_attempts when inserted: the seeded ones have the default 3; raise them.
+    sqlx::query("UPDATE messages SET max_attempts = 10").execute(&db.pool).await.unwrap();
+    let mut harness = Harness::start(&env).await;
+    wait_until(Duration::from_secs(20), "retries recorded", || async {
+        db.count("SELECT count(*) FROM messages WHERE error_code = 'connection_error' AND status = 'pending'")
+            .await
+            == 50
+    })
+    .await;
+    receiver.up().await;
+    wait_until(Duration::from_secs(60), "all 50 sent", || async { db.status_count("sent").await == 50 })
+        .await;
+    assert_eq!(db.status_count("failed").await, 0);
+    assert_eq!(receiver.distinct_and_duplicates(), (50, 0));
+    report("receiver-outage", 50, &receiver, 50, "refused_for=2s+");
+    assert!(harness.terminate().success());
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_outage_past_max_attempts_ends_failed_with_an_error_code() {
+    let db = ScratchDatabase::create().await;
+    db.seed(20).await;
+    sqlx::query("UPDATE messages SET max_attempts = 2").execute(&db.pool).await.unwrap();
+    let receiver = Receiver::start().await;
+    receiver.down().await;
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.extend([
+        ("MESSAGE_BATCH_SIZE", "20"),
+        ("MESSAGE_RETRY_BASE_SECONDS", "1"),
+        ("MESSAGE_RETRY_MAX_SECONDS", "1"),
+    ]);
+    let mut harness = Harness::start(&env).await;
+    wait_until(Duration::from_secs(30), "all 20 failed", || async { db.status_count("failed").await == 20 })
+        .await;
+    let with_reason = db
+        .count("SELECT count(*) FROM messages WHERE error_code = 'connection_error' AND attempts = 2 AND last_error LIKE '%gave up after 2 attempts%'")
+        .await;
+    assert_eq!(with_reason, 20);
+    println!(
+        "RELIABILITY receiver-gone: messages=20 failed=20 error_code=connection_error attempts=2 lost=0"
+    );
+    assert!(harness.terminate().success());
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_run_finishes_sends_in_flight_and_leaves_nothing_processing() {
+    let db = ScratchDatabase::create().await;
+    db.seed(100).await;
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(500));
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.retain(|(k, _)| !matches!(*k, "MESSAGE_LEASE_SECONDS" | "WEBHOOK_TIMEOUT_SECONDS"));
+    env.extend([("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "5")]);
+    let mut harness = Harness::start(&env).await;
+    wait_until(Duration::from_secs(30), "5 requests in flight", || async { receiver.keys().len() >= 5 })
+        .await;
+
+    assert!(harness.terminate().success(), "a clean exit");
+    let sent = db.status_count("sent").await;
+    if sent as usize != receiver.keys().len() {
+        eprintln!("{}", harness.logs());
+    }
+    assert_eq!(db.status_count("processing").await, 0, "nothing stays processing after a clean stop");
+    assert_eq!(sent as usize, receiver.keys().len(), "every request that went out was recorded");
+    assert_eq!(db.status_count("pending").await, 100 - sent);
+    let attempts_on_pending =
+        db.count("SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending'").await;
+    assert_eq!(attempts_on_pending, 0, "handed-back claims do not count an attempt");
+
+    let mut again = Harness::start(&env).await;
+    wait_until(Duration::from_secs(60), "all 100 sent after restart", || async {
+        db.status_count("sent").await == 100
+    })
+    .await;
+    assert_eq!(receiver.distinct_and_duplicates(), (100, 0));
+    report("graceful-shutdown", 100, &receiver, 100, &format!("sent_before_sigterm={sent}"));
+    assert!(again.terminate().success());
+    db.drop().await;
+}
