@@ -310,3 +310,36 @@ async fn an_internal_error_is_an_opaque_500(pool: PgPool) {
 async fn unknown_routes_are_a_problem_404(pool: PgPool) {
     assert_problem(&send(app(&pool, &[]), get("/api/v1/nope")).await, 404, "no route for /api/v1/nope");
 }
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn sql_and_control_characters_are_stored_and_returned_verbatim(pool: PgPool) {
+    let texts = [
+        "'; DROP TABLE messages; --",
+        "Robert'); DELETE FROM messages WHERE ('1'='1",
+        "tab\tnew line\ncarriage\rbell\u{7}escape\u{1b}[31m del\u{7f}",
+        "\\x00 \\u0000 %s %n {{}} <script>alert(1)</script>",
+        "Çok güzel 👍🏽 ﷽ \u{202e}reversed",
+    ];
+    for text in texts {
+        let body = json!({"phone_number": "+905551111111", "content": text}).to_string();
+        let created = send(app(&pool, &[]), post_json("/api/v1/messages", body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{text:?}: {}", created.body);
+        assert_eq!(created.body["content"], text);
+        let id = created.body["id"].as_str().unwrap();
+        let read = send(app(&pool, &[]), get(&format!("/api/v1/messages/{id}"))).await;
+        assert_eq!(read.body["content"], text, "returned verbatim");
+    }
+    let stored: Vec<String> = sqlx::query_scalar("SELECT content FROM messages ORDER BY created_at")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, texts);
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn a_nul_character_is_a_400_not_a_database_error(pool: PgPool) {
+    let body = json!({"phone_number": "+905551111111", "content": "a\u{0}b"}).to_string();
+    let reply = send(app(&pool, &[]), post_json("/api/v1/messages", body)).await;
+    assert_problem(&reply, 400, "NUL character");
+    assert_eq!(support::count(&pool).await, 0);
+}

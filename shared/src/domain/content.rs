@@ -16,12 +16,18 @@ pub enum ContentError {
     Empty,
     #[error("content has {length} characters; the limit is {limit}")]
     TooLong { length: usize, limit: usize },
+    /// PostgreSQL text cannot hold U+0000, and no SMS carries it.
+    #[error("content contains a NUL character (U+0000)")]
+    NulCharacter,
 }
 
 impl Content {
     pub fn parse(input: &str, limit: usize) -> Result<Self, ContentError> {
         if input.is_empty() {
             return Err(ContentError::Empty);
+        }
+        if input.contains('\0') {
+            return Err(ContentError::NulCharacter);
         }
         let length = input.chars().count();
         if length > limit {
@@ -77,6 +83,11 @@ mod tests {
         for text in [" ", "'; DROP TABLE messages; --", "line1\nline2\t\u{0007}", "Merhaba dünya"] {
             assert_eq!(Content::parse(text, 160).unwrap().as_str(), text);
         }
+    }
+
+    #[test]
+    fn a_nul_character_is_rejected() {
+        assert_eq!(Content::parse("a\0b", 160), Err(ContentError::NulCharacter));
     }
 
     #[test]

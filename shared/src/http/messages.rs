@@ -20,10 +20,15 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
     /// E.164: `+` then 8 to 15 digits.
-    #[schema(example = "+905551111111")]
+    #[schema(example = "+905551111111", pattern = r"^\+[0-9]{8,15}$")]
     pub phone_number: String,
-    /// 1 to MESSAGE_CHAR_LIMIT Unicode characters.
-    #[schema(example = "Your verification code is 482913")]
+    /// 1 to MESSAGE_CHAR_LIMIT Unicode characters (the served document carries the configured limit); no NUL.
+    #[schema(
+        example = "Your verification code is 482913",
+        min_length = 1,
+        max_length = 1600,
+        pattern = r"^[^\u0000]*$"
+    )]
     pub content: String,
     /// Not sent before this time (RFC 3339); a past time means now.
     #[serde(default)]
@@ -85,7 +90,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 /// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = CreateMessageRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
     responses(
         (status = 201, description = "created", body = Message),
         (status = 200, description = "an earlier message with the same Idempotency-Key", body = Message),
@@ -136,7 +141,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
 /// Sent messages, newest `sent_at` first.
 #[utoipa::path(get, path = "/api/v1/messages/sent", tag = "messages",
     params(
-        ("page" = Option<u32>, Query, minimum = 1, description = "1-based page (default 1)"),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"),
         ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "default 20"),
     ),
     responses(

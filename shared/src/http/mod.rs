@@ -13,7 +13,6 @@ mod state;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use openapi::ApiDoc;
@@ -35,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/scheduler/stop", post(scheduler::stop))
         .route("/scheduler/status", get(scheduler::status))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
+    let document = openapi::served_document(state.config.char_limit, state.config.api_auth_token.is_some());
     let routes = Router::new()
         .nest("/api/v1", api)
         .route("/live", get(health::live))
@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state);
-    let docs: Router = SwaggerUi::new("/swagger").url("/openapi.json", ApiDoc::openapi()).into();
+    let docs: Router = SwaggerUi::new("/swagger").url("/openapi.json", document).into();
     request_id::layer(routes.merge(docs))
 }
 

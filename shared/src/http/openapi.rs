@@ -50,3 +50,29 @@ impl Modify for BearerAuth {
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
 }
+
+/// The document as served, true to this deployment: the content length limit is the configured
+/// MESSAGE_CHAR_LIMIT, and operations require the bearer token only when API_AUTH_TOKEN is set.
+pub fn served_document(char_limit: usize, auth_required: bool) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{RefOr, Schema};
+    let mut doc = ApiDoc::openapi();
+    if !auth_required {
+        for item in doc.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                operation.security = None;
+            }
+        }
+    }
+    let content = doc
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("CreateMessageRequest"))
+        .and_then(|schema| match schema {
+            RefOr::T(Schema::Object(object)) => object.properties.get_mut("content"),
+            _ => None,
+        });
+    if let Some(RefOr::T(Schema::Object(content))) = content {
+        content.max_length = Some(char_limit);
+    }
+    doc
+}
