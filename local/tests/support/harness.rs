@@ -28,9 +28,11 @@ impl Harness {
             .stderr(log)
             .spawn()
             .unwrap();
-        let harness = Self { child: Some(child), base: format!("http://127.0.0.1:{port}"), log_file };
+        let mut harness = Self { child: Some(child), base: format!("http://127.0.0.1:{port}"), log_file };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            let exited = harness.child.as_mut().unwrap().try_wait().unwrap();
+            assert!(exited.is_none(), "harness exited at start ({exited:?}): {}", harness.logs());
             if let Ok(response) = reqwest::get(format!("{}/live", harness.base)).await {
                 if response.status() == 200 {
                     return harness;
