@@ -22,22 +22,23 @@ async fn role_with_password(db: &ScratchDatabase) -> String {
     let admin_url = std::env::var("DATABASE_URL").unwrap();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let role = format!("app_{}", &db.name[db.name.len() - 8..]);
-    sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{DB_PASSWORD}'")).execute(&mut admin).await.unwrap();
-    sqlx::raw_sql(&format!(
-        "GRANT ALL ON DATABASE {name} TO {role};",
-        name = db.name
-    ))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{DB_PASSWORD}'"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!("GRANT ALL ON DATABASE {name} TO {role};", name = db.name))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     sqlx::raw_sql(&format!(
         "ALTER SCHEMA public OWNER TO {role}; GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; \
          GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role};"
     ))
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let server = admin_url.rsplit_once('/').unwrap().0.replace("postgres@", &format!("{role}:{DB_PASSWORD}@"));
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let server =
+        admin_url.rsplit_once('/').unwrap().0.replace("postgres@", &format!("{role}:{DB_PASSWORD}@"));
     format!("{server}/{}", db.name)
 }
 
@@ -68,17 +69,22 @@ async fn the_webhook_key_database_password_and_api_token_appear_in_no_log_and_no
         (Some(format!("Bearer {API_TOKEN}")), r#"{"phone_number":"bad","content":""}"#),
         (Some(format!("Bearer {API_TOKEN}")), r#"{"phone_number":"#),
     ] {
-        let mut request = client.post(format!("{base}/api/v1/messages")).header("content-type", "application/json").body(body);
+        let mut request = client
+            .post(format!("{base}/api/v1/messages"))
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(auth) = auth {
             request = request.header("authorization", auth);
         }
         bodies.push(request.send().await.unwrap().text().await.unwrap());
     }
-    wait_until(Duration::from_secs(20), "the message sent", || async { db.status_count("sent").await == 1 }).await;
+    wait_until(Duration::from_secs(20), "the message sent", || async { db.status_count("sent").await == 1 })
+        .await;
 
     // A database outage: errors with their cause chains are logged and answered.
     db.cut_connections().await;
-    let during = client.get(format!("{base}/api/v1/messages/stats")).bearer_auth(API_TOKEN).send().await.unwrap();
+    let during =
+        client.get(format!("{base}/api/v1/messages/stats")).bearer_auth(API_TOKEN).send().await.unwrap();
     bodies.push(during.text().await.unwrap());
     bodies.push(client.get(format!("{base}/ready")).send().await.unwrap().text().await.unwrap());
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -87,7 +93,9 @@ async fn the_webhook_key_database_password_and_api_token_appear_in_no_log_and_no
 
     let logs = harness.logs();
     assert!(logs.lines().count() > 50, "TRACE logs were written");
-    for (name, secret) in [("webhook key", WEBHOOK_KEY), ("API token", API_TOKEN), ("database password", DB_PASSWORD)] {
+    for (name, secret) in
+        [("webhook key", WEBHOOK_KEY), ("API token", API_TOKEN), ("database password", DB_PASSWORD)]
+    {
         assert!(!logs.contains(secret), "the {name} is in the logs");
         for body in &bodies {
             assert!(!body.contains(secret), "the {name} is in a response: {body}");
