@@ -24,6 +24,13 @@ pub enum Command {
         #[arg(long)]
         batch_size: Option<u32>,
     },
+    /// Measure the dispatcher, the database ceiling, the API and the functions; print a table
+    /// and write bench-results.json. Uses DATABASE_URL's server (or the private one).
+    Bench {
+        /// Small sizes, for a quick smoke run.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Insert realistic pending messages (default SEED_MESSAGE_COUNT).
     Seed {
         /// How many messages to create.

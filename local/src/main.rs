@@ -1,6 +1,7 @@
 //! The local harness: the whole system in one process (`serve`, the default), and the
 //! `migrate`, `seed` and one-shot `dispatch` tools.
 
+mod bench;
 mod cli;
 mod dispatch_once;
 mod embedded_postgres;
@@ -19,8 +20,13 @@ use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init(LogFormat::detect());
     let cli = Cli::parse();
+    // The benchmark measures the system, not its log output: warnings only, unless asked.
+    if matches!(cli.command, Some(Command::Bench { .. })) && std::env::var_os("RUST_LOG").is_none() {
+        telemetry::init_with_filter(LogFormat::detect(), "warn");
+    } else {
+        telemetry::init(LogFormat::detect());
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -39,6 +45,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(config, options).await
         }
         Command::Migrate { action } => migrate::run(&config, action).await,
+        Command::Bench { quick } => {
+            let options = harness_options::from_env(&config)?;
+            bench::run(config, options, bench::BenchOptions { quick }).await
+        }
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,
     }

@@ -11,8 +11,16 @@ use tokio_util::sync::CancellationToken;
 
 /// Serves on `listener` until `shutdown`; returns its URL.
 pub fn spawn(listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<String> {
+    serve(listener, shutdown, Router::new().route("/webhook", post(receive)))
+}
+
+/// The same answers without a log line per message: the benchmark's fast receiver.
+pub fn spawn_quiet(listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<String> {
+    serve(listener, shutdown, Router::new().route("/webhook", post(receive_quietly)))
+}
+
+fn serve(listener: TcpListener, shutdown: CancellationToken, app: Router) -> anyhow::Result<String> {
     let url = format!("http://{}/webhook", listener.local_addr()?);
-    let app = Router::new().route("/webhook", post(receive));
     tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         if let Err(err) = served {
@@ -33,4 +41,11 @@ async fn receive(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Js
         "mock receiver: message received"
     );
     (StatusCode::ACCEPTED, Json(json!({ "message": "Accepted", "messageId": message_id })))
+}
+
+async fn receive_quietly() -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({ "message": "Accepted", "messageId": uuid::Uuid::new_v4().to_string() })),
+    )
 }

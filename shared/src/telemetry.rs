@@ -22,7 +22,12 @@ impl LogFormat {
 
 /// Installs the global subscriber once; `RUST_LOG` filters (default `info`, sqlx notices hidden).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    init_with_filter(format, "info,sqlx=warn");
+}
+
+/// [`init`] with another default filter (used when `RUST_LOG` is unset).
+pub fn init_with_filter(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Json => builder

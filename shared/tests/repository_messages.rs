@@ -159,3 +159,88 @@ async fn the_schema_rejects_rows_that_would_break_the_dispatcher(pool: PgPool) {
     assert!(insert_raw("+905551111111", ok.clone(), "delivered").await.is_err());
     assert_eq!(support::count(&pool).await, 2);
 }
+
+/// The trigger-kept counts against a full count, status by status.
+async fn assert_counts_match(pool: &PgPool) {
+    let kept = messages::stats(pool).await.unwrap();
+    let counted: Vec<(String, i64)> = sqlx::query_as("SELECT status, count(*) FROM messages GROUP BY status")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let of = |status: &str| counted.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+    assert_eq!(
+        (kept.pending, kept.processing, kept.sent, kept.failed),
+        (of("pending"), of("processing"), of("sent"), of("failed"))
+    );
+    assert_eq!(kept.total, counted.iter().map(|(_, n)| n).sum::<i64>());
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_kept_counts_match_a_full_count_after_every_kind_of_change(pool: PgPool) {
+    support::insert_many(&pool, 50).await;
+    insert(&pool, 1).await;
+    assert_counts_match(&pool).await;
+    let lease = std::time::Duration::from_secs(60);
+    let claimed = claims::claim_batch(&pool, 20, lease).await.unwrap();
+    assert_counts_match(&pool).await;
+    let sent: Vec<SentRecord> = claimed[..10]
+        .iter()
+        .map(|r| SentRecord {
+            id: r.id.into(),
+            version: r.version,
+            webhook_message_id: "w".into(),
+            response: None,
+        })
+        .collect();
+    claims::record_sent(&pool, &sent).await.unwrap();
+    let failed: Vec<claims::FailedRecord> = claimed[10..15]
+        .iter()
+        .map(|r| claims::FailedRecord {
+            id: r.id.into(),
+            version: r.version,
+            error_code: "http_400".into(),
+            last_error: "x".into(),
+            response: None,
+        })
+        .collect();
+    claims::record_failed(&pool, &failed).await.unwrap();
+    let released: Vec<_> = claimed[15..].iter().map(|r| (MessageId::from(r.id), r.version)).collect();
+    claims::release(&pool, &released).await.unwrap();
+    assert_counts_match(&pool).await;
+    sqlx::query("DELETE FROM messages WHERE status = 'failed'").execute(&pool).await.unwrap();
+    assert_counts_match(&pool).await;
+    sqlx::query("TRUNCATE messages").execute(&pool).await.unwrap();
+    assert_counts_match(&pool).await;
+    insert(&pool, 2).await;
+    assert_counts_match(&pool).await;
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_kept_counts_stay_exact_under_concurrent_writers(pool: PgPool) {
+    support::insert_many(&pool, 400).await;
+    let mut tasks = Vec::new();
+    for worker in 0..6 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..10 {
+                insert(&pool, worker * 100 + round).await;
+                let claimed =
+                    claims::claim_batch(&pool, 7, std::time::Duration::from_secs(60)).await.unwrap();
+                let sent: Vec<SentRecord> = claimed
+                    .iter()
+                    .map(|r| SentRecord {
+                        id: r.id.into(),
+                        version: r.version,
+                        webhook_message_id: "w".into(),
+                        response: None,
+                    })
+                    .collect();
+                claims::record_sent(&pool, &sent).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_counts_match(&pool).await;
+}

@@ -1,0 +1,98 @@
+//! The benchmark's own database: `dispatcher_bench`, made afresh on DATABASE_URL's server (or on
+//! the harness's private PostgreSQL), and dropped at the end.
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use shared::{db, Config};
+use sqlx::{Connection, PgConnection, PgPool};
+
+use crate::embedded_postgres::EmbeddedPostgres;
+use crate::serve::HarnessOptions;
+
+const NAME: &str = "dispatcher_bench";
+
+pub struct BenchDatabase {
+    pub url: SecretString,
+    admin_url: String,
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl BenchDatabase {
+    pub async fn open(config: &Config, options: &HarnessOptions) -> anyhow::Result<Self> {
+        let (server_url, embedded) = match &config.database_url {
+            Some(url) => (url.expose_secret().to_owned(), None),
+            None => {
+                let (dir, port) = (options.data_dir.clone(), options.postgres_port);
+                let server =
+                    tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, port)).await??;
+                server.ensure_database().await?;
+                (server.url().expose_secret().to_owned(), Some(server))
+            }
+        };
+        let (base, _) = server_url.rsplit_once('/').context("DATABASE_URL has no database name")?;
+        let admin_url = format!("{base}/postgres");
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .context("connecting to the server's postgres database")?;
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {NAME} WITH (FORCE)")).execute(&mut admin).await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {NAME}")).execute(&mut admin).await?;
+        let url: SecretString = format!("{base}/{NAME}").into();
+        let pool = db::connect(&url, 80).await?;
+        db::MIGRATOR.run(&pool).await?;
+        Ok(Self { url, admin_url, pool, embedded })
+    }
+
+    /// Empties the tables between measurements.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        sqlx::raw_sql("TRUNCATE messages, dispatch_runs; VACUUM ANALYZE messages")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `n` pending messages, due now, oldest first.
+    pub async fn seed_pending(&self, n: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO messages (phone_number, content, created_at)
+             SELECT '+90555' || lpad(i::text, 7, '0'), 'benchmark message ' || i, now() - interval '1 day' + i * interval '1 ms'
+             FROM generate_series(1, $1) AS i",
+        )
+        .bind(n)
+        .execute(&self.pool)
+        .await?;
+        sqlx::raw_sql("ANALYZE messages").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The large table of the latency measurements: `sent` rows, then `pending` due ones.
+    pub async fn fill(&self, sent: i64, pending: i64) -> anyhow::Result<()> {
+        self.reset().await?;
+        sqlx::query(
+            "INSERT INTO messages (phone_number, content, status, created_at, sent_at, next_attempt_at, attempts,
+                                   webhook_message_id, webhook_response)
+             SELECT '+90555' || lpad(i::text, 7, '0'), 'sent message ' || i, 'sent',
+                    now() - interval '30 days' + i * interval '1 ms', now() - interval '29 days' + i * interval '1 ms',
+                    NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
+             FROM generate_series(1, $1) AS i",
+        )
+        .bind(sent)
+        .execute(&self.pool)
+        .await?;
+        self.seed_pending(pending).await?;
+        sqlx::raw_sql("VACUUM ANALYZE messages").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+        }
+        if let Some(server) = self.embedded {
+            let _ = tokio::task::spawn_blocking(move || server.stop()).await;
+        }
+    }
+}

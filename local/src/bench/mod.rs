@@ -1,0 +1,99 @@
+//! `local bench`: measures, in one run on one machine, the dispatcher next to the database's own
+//! ceiling, the claim and API latencies at a million rows, and the functions' size, start-up
+//! time and memory. Prints a table and writes `bench-results.json` with the same figures.
+
+mod api;
+mod claims;
+mod database;
+mod dispatch;
+mod functions;
+mod lambda_runtime_emulator;
+mod report;
+
+use std::time::Duration;
+
+use shared::Config;
+
+use crate::serve::HarnessOptions;
+
+pub use report::Results;
+
+/// Which parts to run (all by default); `--quick` shrinks the sizes for a smoke run.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchOptions {
+    pub quick: bool,
+}
+
+pub struct Sizes {
+    pub drain: i64,
+    pub sent_rows: i64,
+    pub pending_rows: i64,
+    pub api_duration: Duration,
+    pub rss_messages: i64,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                drain: 5_000,
+                sent_rows: 50_000,
+                pending_rows: 10_000,
+                api_duration: Duration::from_secs(2),
+                rss_messages: 2_000,
+            }
+        } else {
+            Self {
+                drain: 50_000,
+                sent_rows: 1_000_000,
+                pending_rows: 100_000,
+                api_duration: Duration::from_secs(10),
+                rss_messages: 10_000,
+            }
+        }
+    }
+}
+
+pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -> anyhow::Result<()> {
+    let sizes = Sizes::new(bench.quick);
+    let server = database::BenchDatabase::open(&config, &options).await?;
+    let mut results = Results::default();
+    let outcome = measure(&server, &sizes, &mut results).await;
+    server.close().await;
+    outcome?;
+    results.print_table();
+    results.write_json("bench-results.json")?;
+    println!("wrote bench-results.json");
+    Ok(())
+}
+
+async fn measure(db: &database::BenchDatabase, sizes: &Sizes, results: &mut Results) -> anyhow::Result<()> {
+    eprintln!("building the release functions ...");
+    let binaries = functions::build_release()?;
+    results.binary_bytes = functions::sizes(&binaries)?;
+
+    for batch in [2u32, 100, 1000] {
+        eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
+        let rate = dispatch::throughput(db, sizes.drain, batch).await?;
+        results.dispatch.push((batch, rate));
+    }
+    eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
+    results.pg_claim_ceiling_rows_per_sec = dispatch::ceiling(db, sizes.drain, 1000).await?;
+
+    eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
+    db.fill(sizes.sent_rows, sizes.pending_rows).await?;
+    let (p50, p99) = claims::latency(db, 100, 300).await?;
+    results.claim_p50_ms = p50;
+    results.claim_p99_ms = p99;
+
+    eprintln!("API at concurrency 64 ...");
+    let api = api::measure(db, sizes.api_duration, 64).await?;
+    results.api_create_rps = api.create_rps;
+    results.api_sent_page_p99_ms = api.sent_page_p99_ms;
+
+    eprintln!("functions: start-up time and peak memory ...");
+    db.reset().await?;
+    results.init_ms = functions::init_times(db, &binaries).await?;
+    results.dispatch_peak_rss_mb = functions::dispatch_peak_rss(db, &binaries, sizes.rss_messages).await?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The figures, the targets, the table and bench-results.json.
+
+use serde::Serialize;
+
+#[derive(Debug, Default, Serialize)]
+pub struct Results {
+    /// (batch size, messages per second)
+    pub dispatch: Vec<(u32, f64)>,
+    pub pg_claim_ceiling_rows_per_sec: f64,
+    pub claim_p50_ms: f64,
+    pub claim_p99_ms: f64,
+    pub api_create_rps: f64,
+    pub api_sent_page_p99_ms: f64,
+    /// (function, bytes)
+    pub binary_bytes: Vec<(String, u64)>,
+    /// (function, milliseconds from process start to ready to serve)
+    pub init_ms: Vec<(String, f64)>,
+    pub dispatch_peak_rss_mb: f64,
+}
+
+/// The p-th percentile (nearest rank) of `values`.
+pub fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+struct Row {
+    name: String,
+    value: String,
+    target: String,
+    met: Option<bool>,
+}
+
+impl Results {
+    pub fn dispatch_msgs_per_sec(&self) -> f64 {
+        self.dispatch.iter().map(|(_, rate)| *rate).fold(0.0, f64::max)
+    }
+
+    fn at_batch(&self, batch: u32) -> f64 {
+        self.dispatch.iter().find(|(b, _)| *b == batch).map_or(0.0, |(_, rate)| *rate)
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        let row = |name: &str, value: String, target: &str, met: Option<bool>| Row {
+            name: name.into(),
+            value,
+            target: target.into(),
+            met,
+        };
+        let mut rows = Vec::new();
+        for (batch, rate) in &self.dispatch {
+            let (target, met) = if *batch == 1000 { (">= 5000", Some(*rate >= 5000.0)) } else { ("", None) };
+            rows.push(row(
+                &format!("dispatch_msgs_per_sec (batch {batch})"),
+                format!("{rate:.0}"),
+                target,
+                met,
+            ));
+        }
+        let ceiling = self.pg_claim_ceiling_rows_per_sec;
+        let ratio = if ceiling > 0.0 { self.at_batch(1000) / ceiling } else { 0.0 };
+        rows.push(row("pg_claim_ceiling_rows_per_sec", format!("{ceiling:.0}"), "", None));
+        rows.push(row(
+            "dispatch / ceiling (batch 1000)",
+            format!("{:.0}%", ratio * 100.0),
+            ">= 50%",
+            Some(ratio >= 0.5),
+        ));
+        rows.push(row("claim_p50_ms", format!("{:.2}", self.claim_p50_ms), "", None));
+        rows.push(row(
+            "claim_p99_ms",
+            format!("{:.2}", self.claim_p99_ms),
+            "<= 10",
+            Some(self.claim_p99_ms <= 10.0),
+        ));
+        rows.push(row(
+            "api_create_rps",
+            format!("{:.0}", self.api_create_rps),
+            ">= 3000",
+            Some(self.api_create_rps >= 3000.0),
+        ));
+        rows.push(row(
+            "api_sent_page_p99_ms",
+            format!("{:.2}", self.api_sent_page_p99_ms),
+            "<= 20",
+            Some(self.api_sent_page_p99_ms <= 20.0),
+        ));
+        for (name, bytes) in &self.binary_bytes {
+            let mb = *bytes as f64 / 1_000_000.0;
+            rows.push(row(
+                &format!("binary_bytes ({name})"),
+                format!("{bytes} ({mb:.1} MB)"),
+                "<= 15 MB",
+                Some(mb <= 15.0),
+            ));
+        }
+        for (name, ms) in &self.init_ms {
+            rows.push(row(&format!("init_ms ({name})"), format!("{ms:.1}"), "<= 100", Some(*ms <= 100.0)));
+        }
+        let rss = self.dispatch_peak_rss_mb;
+        rows.push(row("dispatch_peak_rss_mb", format!("{rss:.1}"), "<= 64", Some(rss <= 64.0)));
+        rows
+    }
+
+    pub fn print_table(&self) {
+        let rows = self.rows();
+        let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
+        println!("\n| {:width$} | {:>20} | {:>10} | met |", "figure", "value", "target");
+        println!("|{}|{}|{}|-----|", "-".repeat(width + 2), "-".repeat(22), "-".repeat(12));
+        for r in rows {
+            let met = match r.met {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "",
+            };
+            println!("| {:width$} | {:>20} | {:>10} | {met:>3} |", r.name, r.value, r.target);
+        }
+    }
+
+    pub fn write_json(&self, path: &str) -> anyhow::Result<()> {
+        let dispatch: serde_json::Map<String, serde_json::Value> = self
+            .dispatch
+            .iter()
+            .map(|(batch, rate)| (format!("batch_{batch}"), serde_json::json!(rate.round())))
+            .collect();
+        let json = serde_json::json!({
+            "dispatch_msgs_per_sec": self.dispatch_msgs_per_sec().round(),
+            "dispatch_msgs_per_sec_by_batch": dispatch,
+            "pg_claim_ceiling_rows_per_sec": self.pg_claim_ceiling_rows_per_sec.round(),
+            "claim_p50_ms": self.claim_p50_ms,
+            "claim_p99_ms": self.claim_p99_ms,
+            "api_create_rps": self.api_create_rps.round(),
+            "api_sent_page_p99_ms": self.api_sent_page_p99_ms,
+            "binary_bytes": self.binary_bytes.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "init_ms": self.init_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "dispatch_peak_rss_mb": self.dispatch_peak_rss_mb,
+            "targets_met": self.rows().iter().all(|r| r.met != Some(false)),
+            "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let mut values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&mut values, 50.0), 50.0);
+        assert_eq!(percentile(&mut values, 99.0), 99.0);
+        assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 99.0), 3.0);
+        assert_eq!(percentile(&mut [], 50.0), 0.0);
+    }
+}
