@@ -88,9 +88,12 @@ async fn swagger_ui_is_served_from_the_binary_and_points_at_the_document(pool: P
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(page.contains("swagger-ui"), "{page}");
-    let (status, _, initializer) = fetch(app(pool.clone()), "/swagger/swagger-initializer.js").await;
+    assert!(page.contains(r#"url: "/openapi.json""#), "{page}");
+    let (status, content_type, css) = fetch(app(pool.clone()), "/swagger/swagger-ui.css").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(initializer.contains("/openapi.json"), "{initializer}");
+    assert!(content_type.starts_with("text/css") && css.contains(".swagger-ui"));
+    let (status, _, _) = fetch(app(pool.clone()), "/swagger").await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
     let (status, _, bundle) = fetch(app(pool), "/swagger/swagger-ui-bundle.js").await;
     assert_eq!(status, StatusCode::OK);
     assert!(bundle.len() > 100_000, "the UI's script is embedded");

@@ -82,7 +82,8 @@ async fn measure(db: &database::BenchDatabase, sizes: &Sizes, results: &mut Resu
 
     eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
     db.fill(sizes.sent_rows, sizes.pending_rows).await?;
-    let (p50, p99) = claims::latency(db, 100, 300).await?;
+    let samples = (sizes.pending_rows / 100 / 2).clamp(10, 300) as usize;
+    let (p50, p99) = claims::latency(db, 100, samples).await?;
     results.claim_p50_ms = p50;
     results.claim_p99_ms = p99;
 

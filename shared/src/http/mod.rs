@@ -9,11 +9,11 @@ mod problem;
 mod request_id;
 mod scheduler;
 mod state;
+mod swagger;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use utoipa_swagger_ui::SwaggerUi;
 
 pub use openapi::ApiDoc;
 pub use problem::{ApiError, FieldError, Problem};
@@ -43,8 +43,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state);
-    let docs: Router = SwaggerUi::new("/swagger").url("/openapi.json", document).into();
-    request_id::layer(routes.merge(docs))
+    request_id::layer(routes.merge(swagger::routes(document)))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

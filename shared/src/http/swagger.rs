@@ -1,0 +1,51 @@
+//! Swagger UI and the OpenAPI document, served from the binary: the UI's two files are
+//! vendored in `shared/assets/swagger-ui` (no CDN, no download at build time).
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+const BUNDLE_JS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
+const STYLESHEET: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
+const FAVICON: &[u8] = include_bytes!("../../assets/swagger-ui/favicon-32x32.png");
+
+const INDEX: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>message-dispatcher API</title>
+  <link rel="stylesheet" href="./swagger-ui.css">
+  <link rel="icon" type="image/png" href="./favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="./swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });
+  </script>
+</body>
+</html>
+"##;
+
+/// `/openapi.json` and `/swagger/...`, for `document`.
+pub fn routes<S: Clone + Send + Sync + 'static>(document: utoipa::openapi::OpenApi) -> Router<S> {
+    let document = std::sync::Arc::new(document);
+    Router::new()
+        .route("/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
+        .route("/swagger", get(|| async { Redirect::permanent("/swagger/index.html") }))
+        .route("/swagger/", get(|| async { Redirect::permanent("/swagger/index.html") }))
+        .route("/swagger/index.html", get(|| async { Html(INDEX) }))
+        .route(
+            "/swagger/swagger-ui-bundle.js",
+            get(|| async { asset("text/javascript; charset=utf-8", BUNDLE_JS) }),
+        )
+        .route("/swagger/swagger-ui.css", get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }))
+        .route("/swagger/favicon-32x32.png", get(|| async { asset("image/png", FAVICON) }))
+}
+
+fn asset(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], bytes)
+        .into_response()
+}
