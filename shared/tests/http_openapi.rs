@@ -89,12 +89,23 @@ async fn swagger_ui_is_served_from_the_binary_and_points_at_the_document(pool: P
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(page.contains("swagger-ui"), "{page}");
     assert!(page.contains(r#"url: "/openapi.json""#), "{page}");
-    let (status, content_type, css) = fetch(app(pool.clone()), "/swagger/swagger-ui.css").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("text/css") && css.contains(".swagger-ui"));
+    let css = gunzip(app(pool.clone()), "/swagger/swagger-ui.css", "text/css").await;
+    assert!(css.contains(".swagger-ui"));
     let (status, _, _) = fetch(app(pool.clone()), "/swagger").await;
     assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
-    let (status, _, bundle) = fetch(app(pool), "/swagger/swagger-ui-bundle.js").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(bundle.len() > 100_000, "the UI's script is embedded");
+    let bundle = gunzip(app(pool), "/swagger/swagger-ui-bundle.js", "text/javascript").await;
+    assert!(bundle.len() > 1_000_000 && bundle.contains("SwaggerUIBundle"), "the UI's script is embedded");
+}
+
+/// Fetches a gzip-encoded asset and returns it decompressed.
+async fn gunzip(app: axum::Router, path: &str, content_type: &str) -> String {
+    use std::io::Read;
+    let response = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(content_type));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+    text
 }

@@ -1,13 +1,14 @@
 //! Swagger UI and the OpenAPI document, served from the binary: the UI's two files are
-//! vendored in `shared/assets/swagger-ui` (no CDN, no download at build time).
+//! vendored in `shared/assets/swagger-ui` (no CDN, no download at build time) and embedded
+//! gzipped by build.rs (1.6 MB down to about 0.45 MB), served with `Content-Encoding: gzip`.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-const BUNDLE_JS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
-const STYLESHEET: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
+const BUNDLE_JS_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui-bundle.js.gz"));
+const STYLESHEET_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui.css.gz"));
 const FAVICON: &[u8] = include_bytes!("../../assets/swagger-ui/favicon-32x32.png");
 
 const INDEX: &str = r##"<!doctype html>
@@ -39,10 +40,17 @@ pub fn routes<S: Clone + Send + Sync + 'static>(document: utoipa::openapi::OpenA
         .route("/swagger/index.html", get(|| async { Html(INDEX) }))
         .route(
             "/swagger/swagger-ui-bundle.js",
-            get(|| async { asset("text/javascript; charset=utf-8", BUNDLE_JS) }),
+            get(|| async { gzipped("text/javascript; charset=utf-8", BUNDLE_JS_GZ) }),
         )
-        .route("/swagger/swagger-ui.css", get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }))
+        .route("/swagger/swagger-ui.css", get(|| async { gzipped("text/css; charset=utf-8", STYLESHEET_GZ) }))
         .route("/swagger/favicon-32x32.png", get(|| async { asset("image/png", FAVICON) }))
+}
+
+/// Every browser accepts gzip; a Lambda response with a Content-Encoding goes out as binary.
+fn gzipped(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    let mut response = asset(content_type, bytes);
+    response.headers_mut().insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+    response
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8]) -> Response {
