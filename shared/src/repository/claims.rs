@@ -97,8 +97,8 @@ pub async fn claim_batch(
                attempts = m.attempts + 1,
                version = m.version + 1,
                updated_at = now()
-           FROM picked
-           WHERE m.id = picked.id
+           -- An id array, not a join: at large batches the planner would hash-join the whole table.
+           WHERE m.id = ANY (ARRAY(SELECT id FROM picked))
            RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at"#,
         i64::from(limit),
         lease.as_secs_f64(),

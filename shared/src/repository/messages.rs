@@ -104,29 +104,71 @@ pub async fn get(executor: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<O
     row.map(Message::try_from).transpose()
 }
 
-/// Sent messages, newest `sent_at` first. `page` starts at 1.
+/// Sent messages, newest `sent_at` first. `page` starts at 1. One round trip: the page and
+/// the total (from the trigger-kept counts) come back together, even past the last page.
 #[tracing::instrument(skip(pool))]
 pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
-    let rows = sqlx::query_as!(
-        MessageRow,
-        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
-           FROM messages WHERE status = 'sent'
-           ORDER BY sent_at DESC, id DESC
-           LIMIT $1 OFFSET $2"#,
+    let rows = sqlx::query!(
+        r#"WITH total AS (
+               SELECT coalesce(sum(n), 0)::int8 AS total FROM message_counts WHERE status = 'sent'
+           ), page AS (
+               SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
+                      sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+               FROM messages WHERE status = 'sent'
+               ORDER BY sent_at DESC, id DESC
+               LIMIT $1 OFFSET $2
+           )
+           SELECT total.total AS "total!", page.id AS "id?", page.phone_number AS "phone_number?",
+                  page.content AS "content?", page.status AS "status?", page.attempts AS "attempts?",
+                  page.max_attempts AS "max_attempts?", page.created_at AS "created_at?", page.sent_at,
+                  page.next_attempt_at, page.webhook_message_id, page.last_error, page.error_code
+           FROM total LEFT JOIN page ON true
+           ORDER BY page.sent_at DESC, page.id DESC"#,
         i64::from(page_size),
         offset,
     )
     .fetch_all(pool)
     .await?;
-    // From the trigger-kept counts: a count(*) over a million sent rows would dominate the page.
-    let total = sqlx::query_scalar!(
-        r#"SELECT coalesce(sum(n), 0)::int8 AS "total!" FROM message_counts WHERE status = 'sent'"#
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(SentPage { items: into_messages(rows)?, page, page_size, total })
+    let total = rows.first().map_or(0, |row| row.total);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (
+            Some(id),
+            Some(phone_number),
+            Some(content),
+            Some(status),
+            Some(attempts),
+            Some(max_attempts),
+            Some(created_at),
+        ) = (
+            row.id,
+            row.phone_number,
+            row.content,
+            row.status,
+            row.attempts,
+            row.max_attempts,
+            row.created_at,
+        )
+        else {
+            continue; // the one row of an empty page: the total alone
+        };
+        items.push(Message::try_from(MessageRow {
+            id,
+            phone_number,
+            content,
+            status,
+            attempts,
+            max_attempts,
+            created_at,
+            sent_at: row.sent_at,
+            next_attempt_at: row.next_attempt_at,
+            webhook_message_id: row.webhook_message_id,
+            last_error: row.last_error,
+            error_code: row.error_code,
+        })?);
+    }
+    Ok(SentPage { items, page, page_size, total })
 }
 
 /// Message counts by status, from the counts the schema's triggers keep (O(1) at any size).
