@@ -18,15 +18,12 @@ pub struct ApiFigures {
     pub sent_page_p99_ms: f64,
 }
 
-/// The harness's API pool size.
-const API_POOL: u32 = 10;
-
 pub async fn measure(
     db: &BenchDatabase,
     duration: Duration,
     concurrency: usize,
 ) -> anyhow::Result<ApiFigures> {
-    let pool = db::connect(&db.url, API_POOL).await?;
+    let pool = db::connect(&db.url, crate::serve::HARNESS_POOL).await?;
     let config = Arc::new(Config::from_pairs(&[])?);
     let state =
         AppState { pool: pool.clone(), redis: None, config, scheduler: Arc::new(LocalScheduler::new(pool)) };

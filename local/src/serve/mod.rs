@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 use crate::embedded_postgres::EmbeddedPostgres;
 use crate::mock_receiver;
 
+/// The API and the ticker share it; 20 keeps 64 concurrent API clients from queueing on it.
+pub const HARNESS_POOL: u32 = 20;
+
 /// Harness-only settings (not part of the functions' configuration).
 pub struct HarnessOptions {
     pub host: String,
@@ -57,7 +60,7 @@ async fn serve(
     options: &HarnessOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = db::connect(config.require_database_url()?, 10).await?;
+    let pool = db::connect(config.require_database_url()?, HARNESS_POOL).await?;
     db::MIGRATOR.run(&pool).await.context("applying migrations")?;
 
     let mock_url = match &config.webhook_url {

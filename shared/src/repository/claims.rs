@@ -197,7 +197,8 @@ pub async fn record_sent(
                error_code = NULL, last_error = NULL, updated_at = now(), version = m.version + 1
            FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[])
                 AS r(id, version, webhook_message_id, response)
-           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
+           WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id, m.sent_at AS "sent_at!""#,
         &ids,
         &versions,
@@ -227,7 +228,8 @@ pub async fn record_retry(
                updated_at = now(), version = m.version + 1
            FROM UNNEST($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
                 AS r(id, version, next_attempt_at, error_code, last_error, response)
-           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
+           WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
         &ids,
         &versions,
@@ -257,7 +259,8 @@ pub async fn record_failed(
                updated_at = now(), version = m.version + 1
            FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::text[])
                 AS r(id, version, error_code, last_error, response)
-           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
+           WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
         &ids,
         &versions,
@@ -282,7 +285,8 @@ pub async fn release(
            SET status = 'pending', locked_until = NULL, next_attempt_at = now(),
                attempts = greatest(m.attempts - 1, 0), updated_at = now(), version = m.version + 1
            FROM UNNEST($1::uuid[], $2::int8[]) AS r(id, version)
-           WHERE m.id = r.id AND m.version = r.version AND m.status = 'processing'
+           -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
+           WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
         &ids,
         &versions,
