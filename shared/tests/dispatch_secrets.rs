@@ -5,30 +5,15 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use support::dispatch::{limits, Setup, AUTH_KEY};
 use support::receiver::{refused_url, Receiver, Reply};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
-    let captured = Captured::default();
+    let captured = support::log_capture::Captured::default();
     let writer = captured.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -56,7 +41,7 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
     support::insert(&pool, 20).await;
     setup.build(&pool, &refused_url().await).run_once(limits()).await.unwrap();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.lines().count() > 10, "logs were captured:\n{logs}");
     assert!(logs.contains("dispatch run finished"));
     assert!(!logs.contains(AUTH_KEY), "the auth key leaked into the logs");

@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -14,22 +15,9 @@ use shared::Config;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPool) {
-    let captured = Captured::default();
+    let captured = support::log_capture::Captured::default();
     let writer = captured.clone();
     tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).init();
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
@@ -43,7 +31,7 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPoo
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-request-id"], "req-7f3a");
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let lines: Vec<&str> = logs.lines().filter(|l| l.contains("/api/v1/messages/stats")).collect();
     assert!(!lines.is_empty(), "the request was logged:\n{logs}");
     assert!(lines.iter().all(|l| l.contains(r#""request_id":"req-7f3a""#)), "{lines:?}");

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod dispatch;
+pub mod log_capture;
 pub mod moto;
 pub mod receiver;
 
