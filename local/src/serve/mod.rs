@@ -77,7 +77,7 @@ async fn serve(
         }
     };
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
-    let dispatcher = Dispatcher::from_config(config, pool.clone())?;
+    let dispatcher = Dispatcher::with_redis(config, pool.clone(), redis.clone())?;
     let scheduler = LocalScheduler::new(pool.clone());
     let state =
         AppState { pool, redis, config: Arc::new(config.clone()), scheduler: Arc::new(scheduler.clone()) };

@@ -111,6 +111,13 @@ impl Dispatcher {
 
     /// Builds the webhook client, the Redis connection (lazy) and the rate limiter from `config`.
     pub fn from_config(config: &Config, pool: PgPool) -> anyhow::Result<Self> {
+        let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
+        Self::with_redis(config, pool, redis)
+    }
+
+    /// [`Dispatcher::from_config`] over a Redis connection the caller also uses elsewhere (the
+    /// harness shares one with its API), so there is one connection and one outage log.
+    pub fn with_redis(config: &Config, pool: PgPool, redis: Option<RedisConnection>) -> anyhow::Result<Self> {
         let url = config.require_webhook_url()?.clone();
         let webhook = WebhookClient::new(
             url,
@@ -119,7 +126,6 @@ impl Dispatcher {
             config.worker_count,
         )
         .context("building the webhook client")?;
-        let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
         if redis.is_none() {
             tracing::warn!(
                 "REDIS_URL is not set: no sent-message cache, and the rate limit holds per process only"
