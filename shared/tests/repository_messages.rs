@@ -183,16 +183,7 @@ async fn the_kept_counts_match_a_full_count_after_every_kind_of_change(pool: PgP
     let lease = std::time::Duration::from_secs(60);
     let claimed = claims::claim_batch(&pool, 20, lease).await.unwrap();
     assert_counts_match(&pool).await;
-    let sent: Vec<SentRecord> = claimed[..10]
-        .iter()
-        .map(|r| SentRecord {
-            id: r.id.into(),
-            version: r.version,
-            webhook_message_id: "w".into(),
-            response: None,
-        })
-        .collect();
-    claims::record_sent(&pool, &sent).await.unwrap();
+    claims::record_sent(&pool, &support::sent_records(&claimed[..10])).await.unwrap();
     let failed: Vec<claims::FailedRecord> = claimed[10..15]
         .iter()
         .map(|r| claims::FailedRecord {
@@ -226,16 +217,7 @@ async fn the_kept_counts_stay_exact_under_concurrent_writers(pool: PgPool) {
                 insert(&pool, worker * 100 + round).await;
                 let claimed =
                     claims::claim_batch(&pool, 7, std::time::Duration::from_secs(60)).await.unwrap();
-                let sent: Vec<SentRecord> = claimed
-                    .iter()
-                    .map(|r| SentRecord {
-                        id: r.id.into(),
-                        version: r.version,
-                        webhook_message_id: "w".into(),
-                        response: None,
-                    })
-                    .collect();
-                claims::record_sent(&pool, &sent).await.unwrap();
+                claims::record_sent(&pool, &support::sent_records(&claimed)).await.unwrap();
             }
         }));
     }

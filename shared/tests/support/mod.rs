@@ -8,6 +8,7 @@ pub mod receiver;
 
 use chrono::{DateTime, Utc};
 use shared::domain::{Content, Message, NewMessage, PhoneNumber};
+use shared::repository::claims::{ClaimedRow, SentRecord};
 use shared::repository::messages;
 use sqlx::PgPool;
 
@@ -56,4 +57,16 @@ pub async fn status_of(pool: &PgPool, message: &Message) -> String {
 
 pub async fn count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(pool).await.unwrap()
+}
+
+/// Sent records for claimed rows, as a run would write them after 202s.
+pub fn sent_records(rows: &[ClaimedRow]) -> Vec<SentRecord> {
+    rows.iter()
+        .map(|r| SentRecord {
+            id: r.id.into(),
+            version: r.version,
+            webhook_message_id: "w".into(),
+            response: None,
+        })
+        .collect()
 }
