@@ -43,3 +43,26 @@ fn the_template_builds_three_arm64_rust_functions_and_an_enabled_schedule() {
         assert!(text.contains(needle), "template lacks {needle}");
     }
 }
+
+#[test]
+fn the_http_api_routes_every_documented_operation_and_the_dashboard_to_the_api_function() {
+    use utoipa::OpenApi;
+    let text = std::fs::read_to_string(template()).unwrap();
+    let document = shared::http::ApiDoc::openapi();
+    let mut routes: Vec<(String, String)> = vec![("GET".into(), "/dashboard".into())];
+    for (path, item) in &document.paths.paths {
+        for (method, operation) in
+            [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("DELETE", &item.delete)]
+        {
+            if operation.is_some() {
+                routes.push((method.into(), path.clone()));
+            }
+        }
+    }
+    assert!(routes.len() >= 17, "every route of the API: {routes:?}");
+    for (method, path) in routes {
+        let quoted = if path.contains('{') { format!("\"{path}\"") } else { path.clone() };
+        let line = format!("Method: {method}, Path: {quoted}}}");
+        assert!(text.contains(&line), "template.yaml does not route {method} {path} (looked for {line:?})");
+    }
+}

@@ -5,63 +5,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use shared::http::{router, AppState};
-use shared::scheduler::LocalScheduler;
-use shared::Config;
+use serde_json::json;
 use sqlx::PgPool;
-use tower::ServiceExt;
-
-fn app(pool: &PgPool, pairs: &[(&str, &str)]) -> axum::Router {
-    let config = Config::from_pairs(pairs).unwrap();
-    let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    router(AppState { pool: pool.clone(), redis: None, config: Arc::new(config), scheduler })
-}
-
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    body: Value,
-}
-
-async fn send(app: axum::Router, request: Request<Body>) -> Reply {
-    let response = app.oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, content_type, body }
-}
-
-fn post_json(path: &str, body: impl Into<String>) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.into()))
-        .unwrap()
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
-
-fn assert_problem(reply: &Reply, status: u16, detail_contains: &str) {
-    assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
-    assert_eq!(reply.content_type, "application/problem+json");
-    assert_eq!(reply.body["status"], status);
-    assert!(reply.body["type"].as_str().unwrap().starts_with("/problems/"));
-    assert!(reply.body["title"].is_string());
-    let detail = reply.body["detail"].as_str().unwrap();
-    assert!(detail.contains(detail_contains), "detail {detail:?} lacks {detail_contains:?}");
-}
+use support::api::{app, assert_problem, get, post_json, send};
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn create_returns_201_and_the_message(pool: PgPool) {
@@ -262,7 +210,10 @@ async fn the_sent_list_pages_and_rejects_out_of_range_paging(pool: PgPool) {
 async fn stats_count_by_status(pool: PgPool) {
     support::insert_many(&pool, 4).await;
     let reply = send(app(&pool, &[]), get("/api/v1/messages/stats")).await;
-    assert_eq!(reply.body, json!({"pending": 4, "processing": 0, "sent": 0, "failed": 0, "total": 4}));
+    assert_eq!(
+        reply.body,
+        json!({"pending": 4, "processing": 0, "sent": 0, "failed": 0, "cancelled": 0, "total": 4})
+    );
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -51,12 +51,18 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         .collect();
     let expected: BTreeSet<String> = [
         "POST /api/v1/messages",
+        "POST /api/v1/messages/batch",
+        "GET /api/v1/messages",
         "GET /api/v1/messages/{id}",
+        "POST /api/v1/messages/{id}/retry",
+        "POST /api/v1/messages/{id}/cancel",
         "GET /api/v1/messages/sent",
         "GET /api/v1/messages/stats",
+        "GET /api/v1/metrics/throughput",
         "POST /api/v1/scheduler/start",
         "POST /api/v1/scheduler/stop",
         "GET /api/v1/scheduler/status",
+        "GET /api/v1/scheduler/runs",
         "GET /live",
         "GET /health",
         "GET /ready",

@@ -31,3 +31,35 @@ async fn migrating_down_to_zero_and_up_again_leaves_a_working_schema(pool: PgPoo
         sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&pool).await.unwrap();
     assert_eq!(state, "running");
 }
+
+#[sqlx::test(migrations = false)]
+async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let kept = support::insert(&pool, 1).await;
+    let cancelled = support::insert(&pool, 2).await;
+    sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
+        .bind(cancelled.id.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    migrator.undo(&pool, 4).await.unwrap();
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE id = $1")
+            .bind(cancelled.id.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("failed", Some("cancelled")));
+    assert_eq!(support::status_of(&pool, &kept).await, "pending");
+    let refused = sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
+        .bind(kept.id.as_uuid())
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the old schema knows no cancelled status");
+
+    migrator.run(&pool).await.unwrap();
+    let stats = shared::repository::messages::stats(&pool).await.unwrap();
+    assert_eq!((stats.pending, stats.failed, stats.cancelled, stats.total), (1, 1, 0, 2));
+}

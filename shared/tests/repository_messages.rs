@@ -132,7 +132,10 @@ async fn stats_count_every_status(pool: PgPool) {
     claims::record_failed(&pool, &[failed]).await.unwrap();
 
     let stats = messages::stats(&pool).await.unwrap();
-    assert_eq!(stats, messages::Stats { pending: 3, processing: 1, sent: 1, failed: 1, total: 6 });
+    assert_eq!(
+        stats,
+        messages::Stats { pending: 3, processing: 1, sent: 1, failed: 1, cancelled: 0, total: 6 }
+    );
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -12,6 +12,8 @@ pub enum MessageStatus {
     Processing,
     Sent,
     Failed,
+    /// Withdrawn before it was sent; terminal, never claimed.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +21,8 @@ pub enum MessageStatus {
 pub struct UnknownStatus(pub String);
 
 impl MessageStatus {
-    pub const ALL: [MessageStatus; 4] = [Self::Pending, Self::Processing, Self::Sent, Self::Failed];
+    pub const ALL: [MessageStatus; 5] =
+        [Self::Pending, Self::Processing, Self::Sent, Self::Failed, Self::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,6 +30,7 @@ impl MessageStatus {
             Self::Processing => "processing",
             Self::Sent => "sent",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 }

@@ -10,6 +10,9 @@ use super::problem::{ApiError, FieldError};
 /// A JSON object body, parsed into `T`.
 pub struct JsonBody<T>(pub T);
 
+/// A JSON array body, each element kept as a value so its problems can be reported per item.
+pub struct JsonArrayBody(pub Vec<serde_json::Value>);
+
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     S: Send + Sync,
@@ -18,34 +21,55 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with("application/json") || value.contains("+json"));
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "the body must be JSON (Content-Type: application/json)".into(),
-            ));
-        }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!(
-                    "the body is larger than {} bytes",
-                    super::BODY_LIMIT_BYTES
-                ))
-            } else {
-                ApiError::BadRequest(format!("cannot read the body: {rejection}"))
-            }
-        })?;
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{')
-            && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
-        {
-            return Err(ApiError::BadRequest("the body must be a JSON object".into()));
-        }
+        let bytes = read_json(request, state, b'{', "a JSON object").await?;
         parse(&bytes).map(JsonBody)
     }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonArrayBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json(request, state, b'[', "a JSON array").await?;
+        parse(&bytes).map(JsonArrayBody)
+    }
+}
+
+/// The body's bytes, once the content type says JSON and the body, if it is valid JSON at
+/// all, starts with `opening` (`shape` names it in the error).
+async fn read_json<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    opening: u8,
+    shape: &str,
+) -> Result<Bytes, ApiError> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json") || value.contains("+json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        ));
+    }
+    let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than {} bytes ({} for a batch)",
+                super::BODY_LIMIT_BYTES,
+                super::BATCH_BODY_LIMIT_BYTES
+            ))
+        } else {
+            ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+        }
+    })?;
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != opening) && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+    {
+        return Err(ApiError::BadRequest(format!("the body must be {shape}")));
+    }
+    Ok(bytes)
 }
 
 /// Parses JSON, reporting syntax errors as malformed and data errors against their field.
@@ -56,14 +80,32 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let field = if path == "." { missing_field(&message).unwrap_or_default() } else { path };
-                let detail = if field.is_empty() { message.clone() } else { format!("{field}: {message}") };
-                ApiError::Validation { detail, errors: vec![FieldError::new(field, message)] }
+                let error = field_error(&path, &inner);
+                let detail = if error.field.is_empty() {
+                    error.message.clone()
+                } else {
+                    format!("{}: {}", error.field, error.message)
+                };
+                ApiError::Validation { detail, errors: vec![error] }
             }
             _ => ApiError::BadRequest(format!("malformed JSON: {inner}")),
         }
     })
+}
+
+/// Converts one already-parsed JSON value (a batch item), naming the field at fault.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        field_error(&path, err.inner())
+    })
+}
+
+/// A data error at `path` (`.` for the top level, where a missing field is named by serde).
+fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let message = strip_position(&error.to_string());
+    let field = if path == "." { missing_field(&message).unwrap_or_default() } else { path.to_owned() };
+    FieldError::new(field, message)
 }
 
 /// "missing field `content`" -> "content".

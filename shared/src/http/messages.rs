@@ -70,22 +70,21 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|key| {
-            !key.is_empty()
-                && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
-                && key.bytes().all(|b| b.is_ascii_graphic())
-        })
-        .ok_or_else(|| {
-            validation_error(vec![FieldError::new(
-                "Idempotency-Key",
-                format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
-            )])
-        })?;
+    let key = value.to_str().ok().and_then(valid_idempotency_key).ok_or_else(|| {
+        validation_error(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
+        )])
+    })?;
     Ok(Some(key.to_owned()))
+}
+
+/// The key without surrounding spaces, if it is 1 to 255 visible ASCII characters.
+pub fn valid_idempotency_key(raw: &str) -> Option<&str> {
+    let key = raw.trim();
+    let valid =
+        !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+    valid.then_some(key)
 }
 
 /// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
@@ -129,13 +128,16 @@ pub async fn create(
     ),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Message>, ApiError> {
-    let id: MessageId = id
-        .parse()
-        .map_err(|_| validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))?;
+    let id = parse_id(&id)?;
     messages::get(&state.pool, id)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
+}
+
+/// A message id from the path: 400 if it is not a UUID.
+pub fn parse_id(id: &str) -> Result<MessageId, ApiError> {
+    id.parse().map_err(|_| validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))
 }
 
 /// Sent messages, newest `sent_at` first.

@@ -1,9 +1,14 @@
 //! The HTTP API's one router, used by the api Lambda, the local harness and the tests.
 
 mod auth;
+mod dashboard;
 mod health;
 mod json_body;
+mod message_actions;
+mod message_batch;
+mod message_list;
 mod messages;
+mod metrics;
 mod openapi;
 mod problem;
 mod request_id;
@@ -22,19 +27,32 @@ pub use state::AppState;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// The batch route's limit: room for 1,000 messages at the hard content limit. (On AWS, a
+/// Lambda request is capped at 6 MB before it reaches the code.)
+pub const BATCH_BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 
-/// Every route of the API, the OpenAPI document and Swagger UI (served from the binary).
+/// Every route of the API, the dashboard, the OpenAPI document and Swagger UI (the last
+/// two served from the binary).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/messages", post(messages::create))
+        .route("/messages", post(messages::create).get(message_list::list))
+        .route(
+            "/messages/batch",
+            post(message_batch::create_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT_BYTES)),
+        )
         .route("/messages/sent", get(messages::list_sent))
         .route("/messages/stats", get(messages::stats))
         .route("/messages/{id}", get(messages::get))
+        .route("/messages/{id}/retry", post(message_actions::retry))
+        .route("/messages/{id}/cancel", post(message_actions::cancel))
+        .route("/metrics/throughput", get(metrics::throughput))
         .route("/scheduler/start", post(scheduler::start))
         .route("/scheduler/stop", post(scheduler::stop))
         .route("/scheduler/status", get(scheduler::status))
+        .route("/scheduler/runs", get(scheduler::runs))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
-    let document = openapi::served_document(state.config.char_limit, state.config.api_auth_token.is_some());
+    let auth_required = state.config.api_auth_token.is_some();
+    let document = openapi::served_document(state.config.char_limit, auth_required);
     let routes = Router::new()
         .nest("/api/v1", api)
         .route("/live", get(health::live))
@@ -43,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state);
-    request_id::layer(routes.merge(swagger::routes(document)))
+    request_id::layer(routes.merge(swagger::routes(document)).merge(dashboard::routes(auth_required)))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -3,9 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{health, messages, problem, scheduler};
+use super::{health, message_actions, message_batch, message_list, messages, metrics, problem, scheduler};
 use crate::domain::{Message, MessageId, MessageStatus};
-use crate::repository::{DispatchRun, SentPage, Stats};
+use crate::repository::{DispatchRun, MessageList, MinuteCounts, SentPage, Stats, Throughput};
 use crate::scheduler::ScheduleState;
 
 #[derive(OpenApi)]
@@ -17,24 +17,32 @@ use crate::scheduler::ScheduleState;
     ),
     paths(
         messages::create,
+        message_batch::create_batch,
+        message_list::list,
         messages::get,
+        message_actions::retry,
+        message_actions::cancel,
         messages::list_sent,
         messages::stats,
+        metrics::throughput,
         scheduler::start,
         scheduler::stop,
         scheduler::status,
+        scheduler::runs,
         health::live,
         health::health,
         health::ready,
     ),
     components(schemas(
-        Message, MessageId, MessageStatus, SentPage, Stats, DispatchRun, ScheduleState,
-        messages::CreateMessageRequest, scheduler::SchedulerStatus, problem::Problem, problem::FieldError,
+        Message, MessageId, MessageStatus, SentPage, MessageList, Stats, Throughput, MinuteCounts,
+        DispatchRun, ScheduleState, messages::CreateMessageRequest, message_batch::BatchMessageRequest,
+        scheduler::SchedulerStatus, scheduler::RunList, problem::Problem, problem::FieldError,
         health::HealthReport, health::HealthChecks, health::Liveness,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "messages", description = "Store and read messages"),
+        (name = "metrics", description = "Throughput over time, for charts"),
         (name = "scheduler", description = "Start, stop and inspect the dispatch schedule"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -63,6 +71,7 @@ pub fn served_document(char_limit: usize, auth_required: bool) -> utoipa::openap
             }
         }
     }
+    // The batch item's schema refers to this one, so it carries the limit too.
     let content = doc
         .components
         .as_mut()

@@ -5,16 +5,25 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// One field's problem, e.g. `{"field": "phone_number", "message": "..."}`.
+/// One field's problem, e.g. `{"field": "phone_number", "message": "..."}`; in a batch, with
+/// the 0-based `index` of the item it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub index: Option<usize>,
     pub field: String,
     pub message: String,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { index: None, field: field.into(), message: message.into() }
+    }
+
+    /// The same problem, located in the batch item at `index`.
+    pub fn at(self, index: usize) -> Self {
+        Self { index: Some(index), ..self }
     }
 }
 

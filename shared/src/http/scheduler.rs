@@ -1,9 +1,12 @@
-//! Scheduler control routes: start, stop, status.
+//! Scheduler control routes: start, stop, status, recent runs.
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
 use axum::Json;
 use serde::Serialize;
 
+use super::messages::{query_int, validation_error};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::{dispatch_runs, messages, DispatchRun, Stats};
@@ -68,4 +71,31 @@ async fn status_with(state: &AppState, schedule: ScheduleInfo) -> Result<Json<Sc
         last_run,
         stats: messages::stats(&state.pool).await?,
     }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RunList {
+    /// Newest first.
+    pub items: Vec<DispatchRun>,
+}
+
+/// The most recent dispatch runs with their counts and errors.
+#[utoipa::path(get, path = "/api/v1/scheduler/runs", tag = "scheduler",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "how many (default 10)")),
+    responses(
+        (status = 200, description = "the runs, newest first", body = RunList),
+        (status = 400, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn runs(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<RunList>, ApiError> {
+    let mut errors = Vec::new();
+    let limit = query_int(&query, "limit", 10, 1, 100, &mut errors);
+    if !errors.is_empty() {
+        return Err(validation_error(errors));
+    }
+    Ok(Json(RunList { items: dispatch_runs::recent(&state.pool, i64::from(limit)).await? }))
 }

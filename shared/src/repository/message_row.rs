@@ -4,7 +4,7 @@ use uuid::Uuid;
 use crate::domain::{Message, MessageStatus};
 
 /// A `messages` row as the queries return it; converted to the domain [`Message`].
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct MessageRow {
     pub id: Uuid,
     pub phone_number: String,

@@ -1,7 +1,10 @@
 //! Writing and reading messages for the API: insert, get, the sent list, stats.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
 
 use super::message_row::{into_messages, MessageRow};
 use crate::domain::{Message, MessageId, NewMessage};
@@ -41,6 +44,7 @@ pub struct Stats {
     pub processing: i64,
     pub sent: i64,
     pub failed: i64,
+    pub cancelled: i64,
     pub total: i64,
 }
 
@@ -179,6 +183,7 @@ pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
                   coalesce(sum(n) FILTER (WHERE status = 'processing'), 0)::int8 AS "processing!",
                   coalesce(sum(n) FILTER (WHERE status = 'sent'), 0)::int8       AS "sent!",
                   coalesce(sum(n) FILTER (WHERE status = 'failed'), 0)::int8     AS "failed!",
+                  coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0)::int8  AS "cancelled!",
                   coalesce(sum(n), 0)::int8                                      AS "total!"
            FROM message_counts"#
     )
@@ -189,6 +194,7 @@ pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
         processing: row.processing,
         sent: row.sent,
         failed: row.failed,
+        cancelled: row.cancelled,
         total: row.total,
     })
 }
@@ -197,7 +203,64 @@ pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
 /// skipped; the returned messages are the ones created, in input order.
 #[tracing::instrument(skip_all, fields(count = batch.len()))]
 pub async fn insert_batch(executor: impl PgExecutor<'_>, batch: &[NewMessage]) -> sqlx::Result<Vec<Message>> {
-    let ids: Vec<uuid::Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
+    let ids: Vec<Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
+    insert_with_ids(executor, &ids, batch).await
+}
+
+/// Stores a batch all or nothing (one statement). An item whose idempotency key is already
+/// taken comes back as the earlier message ([`Inserted::Existing`]). The result is in input
+/// order; keys must not repeat within the batch.
+#[tracing::instrument(skip_all, fields(count = batch.len()))]
+pub async fn insert_many(pool: &PgPool, batch: &[NewMessage]) -> sqlx::Result<Vec<Inserted>> {
+    let ids: Vec<Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
+    let mut created: HashMap<Uuid, Message> =
+        insert_with_ids(pool, &ids, batch).await?.into_iter().map(|m| (m.id.as_uuid(), m)).collect();
+    // Only a taken key skips an item, so every skipped item has a key that is now stored.
+    let taken: Vec<&str> = ids
+        .iter()
+        .zip(batch)
+        .filter(|(id, _)| !created.contains_key(id))
+        .filter_map(|(_, new)| new.idempotency_key.as_deref())
+        .collect();
+    let mut existing = find_by_idempotency_keys(pool, &taken).await?.into_iter();
+    let mut results = Vec::with_capacity(batch.len());
+    for id in &ids {
+        let result = match created.remove(id) {
+            Some(message) => Inserted::Created(message),
+            None => Inserted::Existing(existing.next().ok_or(sqlx::Error::RowNotFound)?),
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// The messages stored under `keys`, in the order of `keys`.
+async fn find_by_idempotency_keys(
+    executor: impl PgExecutor<'_>,
+    keys: &[&str],
+) -> sqlx::Result<Vec<Message>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
+                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+           FROM messages WHERE idempotency_key = ANY($1)
+           ORDER BY array_position($1, idempotency_key)"#,
+        keys as &[&str],
+    )
+    .fetch_all(executor)
+    .await?;
+    into_messages(rows)
+}
+
+/// One INSERT for the whole batch; `created_at` follows input order (FIFO as given).
+async fn insert_with_ids(
+    executor: impl PgExecutor<'_>,
+    ids: &[Uuid],
+    batch: &[NewMessage],
+) -> sqlx::Result<Vec<Message>> {
     let phones: Vec<&str> = batch.iter().map(|m| m.phone_number.as_str()).collect();
     let contents: Vec<&str> = batch.iter().map(|m| m.content.as_str()).collect();
     let max_attempts: Vec<i32> = batch.iter().map(|m| m.max_attempts).collect();
@@ -214,7 +277,7 @@ pub async fn insert_batch(executor: impl PgExecutor<'_>, batch: &[NewMessage]) -
            ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
                      sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
-        &ids,
+        ids,
         &phones as &[&str],
         &contents as &[&str],
         &max_attempts,
@@ -224,6 +287,7 @@ pub async fn insert_batch(executor: impl PgExecutor<'_>, batch: &[NewMessage]) -
     .fetch_all(executor)
     .await?;
     let mut messages = into_messages(rows)?;
-    messages.sort_by_key(|m| m.created_at);
+    // Ids are time-ordered (UUIDv7) and made in input order.
+    messages.sort_by_key(|m| m.id);
     Ok(messages)
 }

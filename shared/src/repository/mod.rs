@@ -3,10 +3,16 @@
 
 pub mod claims;
 pub mod dispatch_runs;
+pub mod listing;
 mod message_row;
 pub mod messages;
 pub mod scheduler_state;
+pub mod throughput;
+pub mod transitions;
 
 pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 pub use dispatch_runs::{DispatchRun, RunCounts};
+pub use listing::{ListCursor, MessageFilter, MessageList};
 pub use messages::{Inserted, SentPage, Stats};
+pub use throughput::{MinuteCounts, Throughput};
+pub use transitions::Transition;

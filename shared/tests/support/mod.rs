@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: building and inserting messages, a receiver, a dispatcher.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod api;
 pub mod dispatch;
 pub mod log_capture;
 pub mod moto;

@@ -1,0 +1,242 @@
+// Drives the /dashboard page in Debian's headless Chromium through playwright-core (no bundled
+// browser is downloaded). Run by a Rust integration test against a live harness:
+//
+//   DASHBOARD_URL=http://127.0.0.1:PORT API_TOKEN=... EXPECTED_STATS='{"pending":3,...}' \
+//   FAILED_MESSAGE_ID=<uuid> SCREENSHOT_DIR=/tmp/shots node local/browser/dashboard.test.mjs
+//
+// CHROMIUM (default /usr/bin/chromium) picks the browser. Exits 0 after printing
+// "dashboard browser test passed", else prints one "dashboard browser test failed: ..." line
+// and exits 1. The server must require API_TOKEN and have its scheduler running at the start.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const OVERALL_TIMEOUT_MS = 60_000;
+const WAIT_MS = 10_000;
+const STATUSES = ['pending', 'processing', 'sent', 'failed', 'cancelled', 'total'];
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+class Failure extends Error {}
+const fail = (message) => {
+  throw new Failure(message);
+};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) fail(`environment variable ${name} is not set`);
+  return value;
+}
+
+function readConfig() {
+  const base = required('DASHBOARD_URL').replace(/\/+$/, '');
+  const token = required('API_TOKEN');
+  let expected;
+  try {
+    expected = JSON.parse(required('EXPECTED_STATS'));
+  } catch (error) {
+    if (error instanceof Failure) throw error;
+    fail(`EXPECTED_STATS is not JSON: ${error.message}`);
+  }
+  for (const status of STATUSES) {
+    if (!Number.isInteger(expected?.[status])) fail(`EXPECTED_STATS.${status} is not an integer`);
+  }
+  if (expected.failed < 1) fail('EXPECTED_STATS.failed must be at least 1 (one failed message is retried)');
+  return {
+    base,
+    token,
+    expected,
+    failedId: required('FAILED_MESSAGE_ID'),
+    screenshotDir: required('SCREENSHOT_DIR'),
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  };
+}
+
+/** Polls `probe` (returning {ok, seen}) until ok or `timeoutMs`, then fails naming what was last seen. */
+async function expectSoon(what, probe, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 'nothing yet';
+  for (;;) {
+    try {
+      const result = await probe();
+      if (result.ok) return result;
+      seen = result.seen;
+    } catch (error) {
+      seen = `error: ${error.message.split('\n')[0]}`;
+    }
+    if (Date.now() > deadline) fail(`${what} within ${timeoutMs / 1000} s (last seen: ${seen})`);
+    await sleep(100);
+  }
+}
+
+async function apiGet(config, route) {
+  const response = await fetch(`${config.base}${route}`, {
+    headers: { Authorization: `Bearer ${config.token}`, Accept: 'application/json' },
+  });
+  if (!response.ok) fail(`GET ${route} answered HTTP ${response.status}`);
+  return response.json();
+}
+
+async function run(config, state) {
+  mkdirSync(config.screenshotDir, { recursive: true });
+  try {
+    state.browser = await chromium.launch({ executablePath: config.executablePath, args: LAUNCH_ARGS });
+  } catch (error) {
+    fail(`could not launch ${config.executablePath}: ${error.message.split('\n')[0]}`);
+  }
+  const context = await state.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+
+  // 1. Every console error and uncaught exception, from the start. The page knows from the
+  // server that a token is needed and asks for it before calling the API, so not even a 401
+  // is expected.
+  const errors = [];
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const url = message.location().url || '';
+    errors.push(`console error: ${message.text()}${url ? ` (${url})` : ''}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught exception: ${error.message.split('\n')[0]}`));
+  page.on('dialog', (dialog) => {
+    errors.push(`unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
+  const text = async (id) => ((await byTestId(id).textContent({ timeout: 1_000 })) ?? '').trim();
+  // What the page itself says went wrong, for the failure message.
+  const pageSays = async () => {
+    const said = [];
+    for (const id of ['error-banner', 'notice']) {
+      if (await byTestId(id).isVisible()) said.push(`${id}: "${await text(id)}"`);
+    }
+    return said.length ? `; the page shows ${said.join(', ')}` : '';
+  };
+
+  // 2. The page asks for the token in its own form.
+  let response;
+  try {
+    response = await page.goto(`${config.base}/dashboard`, { waitUntil: 'domcontentloaded' });
+  } catch (error) {
+    fail(`could not open ${config.base}/dashboard: ${error.message.split('\n')[0]}`);
+  }
+  if (!response || response.status() !== 200) fail(`GET /dashboard answered HTTP ${response?.status()}`);
+  const contentType = response.headers()['content-type'] || '';
+  if (!contentType.startsWith('text/html')) fail(`GET /dashboard has content-type "${contentType}", not text/html`);
+  try {
+    await byTestId('token-form').waitFor({ state: 'visible' });
+  } catch {
+    fail('the token form (data-testid="token-form") did not appear although the server requires a token');
+  }
+  await byTestId('token-input').fill(config.token);
+  await byTestId('token-submit').click();
+  try {
+    await byTestId('token-form').waitFor({ state: 'hidden' });
+  } catch {
+    fail('the token form stayed visible after the right token was submitted');
+  }
+
+  // 3. The tiles show the expected counts.
+  const tilesMatch = async (want) => {
+    const seen = {};
+    for (const status of STATUSES) seen[status] = await text(`tile-${status}`);
+    const ok = STATUSES.every((status) => seen[status] === String(want[status]));
+    return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
+  };
+  await expectSoon(`the tiles did not show ${JSON.stringify(config.expected)}`, () => tilesMatch(config.expected));
+
+  // 4. The scheduler is running; the toggle stops it.
+  await expectSoon('scheduler-state did not show "running"', async () => {
+    const seen = await text('scheduler-state');
+    return { ok: seen === 'running', seen: `"${seen}"` };
+  });
+  const toggleLabel = await text('scheduler-toggle');
+  if (toggleLabel !== 'Stop') fail(`scheduler-toggle reads "${toggleLabel}" while running, not "Stop"`);
+  await byTestId('scheduler-toggle').click();
+  await expectSoon('scheduler-state did not show "stopped" after clicking Stop', async () => {
+    const seen = await text('scheduler-state');
+    const label = await text('scheduler-toggle');
+    const ok = seen === 'stopped' && label === 'Start';
+    return { ok, seen: `state "${seen}", button "${label}"${ok ? '' : await pageSays()}` };
+  });
+  const status = await apiGet(config, '/api/v1/scheduler/status');
+  if (status.state !== 'stopped') fail(`the API says the scheduler is "${status.state}" after clicking Stop`);
+
+  // 5. The failed message is listed; the chart and the runs table are there.
+  const row = page.locator(`[data-testid="failed-list"] [data-message-id="${config.failedId}"]`);
+  try {
+    await row.waitFor({ state: 'visible' });
+  } catch {
+    fail(`failed-list has no row with data-message-id="${config.failedId}"`);
+  }
+  for (const id of ['throughput-chart', 'runs-table']) {
+    if (!(await byTestId(id).isVisible())) fail(`data-testid="${id}" is missing or hidden`);
+  }
+
+  // 6. Desktop screenshot, with the failed messages still listed and no toast over them.
+  if (await byTestId('notice').isVisible()) await byTestId('notice').click();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(config.screenshotDir, 'dashboard.png'), fullPage: true });
+
+  // 7. Retry the failed message: its row goes, the tiles move one from failed to pending.
+  await byTestId(`retry-${config.failedId}`).click();
+  const afterRetry = { ...config.expected, failed: config.expected.failed - 1, pending: config.expected.pending + 1 };
+  await expectSoon(`after Retry, the row did not disappear or the tiles did not show ${JSON.stringify(afterRetry)}`, async () => {
+    const rows = await row.count();
+    const tiles = await tilesMatch(afterRetry);
+    const ok = rows === 0 && tiles.ok;
+    return { ok, seen: `${rows} row(s), tiles ${tiles.seen}${ok || !tiles.ok ? '' : await pageSays()}` };
+  });
+  const message = await apiGet(config, `/api/v1/messages/${encodeURIComponent(config.failedId)}`);
+  if (message.status !== 'pending' || message.attempts !== 0) {
+    fail(`after Retry the API has the message ${message.status} with ${message.attempts} attempts, not pending with 0`);
+  }
+
+  // 8. Phone width: no horizontal scrolling of the page.
+  if (await byTestId('notice').isVisible()) await byTestId('notice').click();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectSoon('at 390 px wide the page scrolls horizontally', async () => {
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+    }));
+    return { ok: scrollWidth <= innerWidth, seen: `scrollWidth ${scrollWidth} > innerWidth ${innerWidth}` };
+  }, 3_000);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(config.screenshotDir, 'dashboard-phone.png') });
+
+  // The console stayed clean throughout.
+  if (errors.length) fail(`${errors.length} console error(s), first: ${errors[0]}`);
+}
+
+async function main() {
+  const state = { browser: null };
+  const watchdog = setTimeout(() => {
+    console.error(`dashboard browser test failed: did not finish within ${OVERALL_TIMEOUT_MS / 1000} s`);
+    const close = state.browser ? state.browser.close() : Promise.resolve();
+    close.catch(() => {}).finally(() => process.exit(1));
+  }, OVERALL_TIMEOUT_MS);
+  let exitCode = 0;
+  try {
+    await run(readConfig(), state);
+    console.log('dashboard browser test passed');
+  } catch (error) {
+    const message = error instanceof Failure ? error.message : `unexpected error: ${error?.message?.split('\n')[0] ?? error}`;
+    console.error(`dashboard browser test failed: ${message}`);
+    exitCode = 1;
+  } finally {
+    if (state.browser) await state.browser.close().catch(() => {});
+    clearTimeout(watchdog);
+  }
+  process.exit(exitCode);
+}
+
+await main();

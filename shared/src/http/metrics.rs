@@ -1,0 +1,35 @@
+//! `GET /api/v1/metrics/throughput`: sent and failed messages per minute, for charts.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::Json;
+
+use super::messages::{query_int, validation_error};
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::repository::throughput::{self, Throughput};
+
+/// A day of minutes at most.
+pub const MAX_MINUTES: u32 = 1440;
+
+/// Per-minute counts for the last `minutes` minutes (the current one included), oldest first.
+#[utoipa::path(get, path = "/api/v1/metrics/throughput", tag = "metrics",
+    params(("minutes" = Option<u32>, Query, minimum = 1, maximum = 1440, description = "window (default 60)")),
+    responses(
+        (status = 200, description = "one point per minute, zero-filled", body = Throughput),
+        (status = 400, description = "minutes out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn throughput(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Throughput>, ApiError> {
+    let mut errors = Vec::new();
+    let minutes = query_int(&query, "minutes", 60, 1, MAX_MINUTES, &mut errors);
+    if !errors.is_empty() {
+        return Err(validation_error(errors));
+    }
+    Ok(Json(throughput::per_minute(&state.pool, minutes).await?))
+}

@@ -1,0 +1,73 @@
+//! The two state changes users ask for: requeue a failed message, cancel a pending one.
+//! Each is one conditional UPDATE, so it cannot race a claim: a claimed row is `processing`
+//! and no longer matches.
+
+use sqlx::{PgExecutor, PgPool};
+
+use super::message_row::MessageRow;
+use crate::domain::{Message, MessageId, MessageStatus};
+
+/// The result of a requested state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    Done(Message),
+    /// The message is not in the status the change starts from; it is left as it was.
+    WrongStatus(MessageStatus),
+    NotFound,
+}
+
+/// `failed -> pending`, due now, with attempts reset; the last error and its code are kept
+/// as the record of why it failed before.
+#[tracing::instrument(skip(pool))]
+pub async fn retry_failed(pool: &PgPool, id: MessageId) -> sqlx::Result<Transition> {
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"UPDATE messages
+           SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL,
+               updated_at = now(), version = version + 1
+           WHERE id = $1 AND status = 'failed'
+           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
+                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+        id.as_uuid(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    finish(pool, id, row).await
+}
+
+/// `pending -> cancelled`: never claimed afterwards.
+#[tracing::instrument(skip(pool))]
+pub async fn cancel_pending(pool: &PgPool, id: MessageId) -> sqlx::Result<Transition> {
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"UPDATE messages
+           SET status = 'cancelled', updated_at = now(), version = version + 1
+           WHERE id = $1 AND status = 'pending'
+           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
+                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+        id.as_uuid(),
+    )
+    .fetch_optional(pool)
+    .await?;
+    finish(pool, id, row).await
+}
+
+/// With no row changed, says why: no such message, or its current status.
+async fn finish(
+    executor: impl PgExecutor<'_>,
+    id: MessageId,
+    changed: Option<MessageRow>,
+) -> sqlx::Result<Transition> {
+    if let Some(row) = changed {
+        return Ok(Transition::Done(row.try_into()?));
+    }
+    let status = sqlx::query_scalar!("SELECT status FROM messages WHERE id = $1", id.as_uuid())
+        .fetch_optional(executor)
+        .await?;
+    match status {
+        None => Ok(Transition::NotFound),
+        Some(status) => {
+            Ok(Transition::WrongStatus(status.parse().map_err(|err| sqlx::Error::Decode(Box::new(err)))?))
+        }
+    }
+}
