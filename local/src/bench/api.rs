@@ -1,11 +1,13 @@
-//! The API under load at a given concurrency: create requests per second, and the p99 latency
-//! of the sent list's first page with a million sent rows.
+//! The API under load at a given concurrency: create requests per second, the p99 latency of
+//! the sent list's first page with a million sent rows, and of a filtered listing page half way
+//! down those rows (keyset paging: a deep page should cost what the first one does).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use shared::db;
 use shared::http::{router, AppState};
+use shared::repository::ListCursor;
 use shared::scheduler::LocalScheduler;
 use shared::Config;
 use tokio::time::Instant;
@@ -16,6 +18,7 @@ use super::report::percentile;
 pub struct ApiFigures {
     pub create_rps: f64,
     pub sent_page_p99_ms: f64,
+    pub list_deep_page_p99_ms: f64,
 }
 
 pub async fn measure(
@@ -39,15 +42,34 @@ pub async fn measure(
             .json(&serde_json::json!({"phone_number": format!("+9055{n:09}"), "content": "benchmark create"}))
     })
     .await?;
+    let sent_base = base.clone();
     let (_, _, mut latencies) = load(&client, concurrency, duration, move |client, _| {
-        client.get(format!("{base}/api/v1/messages/sent?page=1&page_size=20"))
+        client.get(format!("{sent_base}/api/v1/messages/sent?page=1&page_size=20"))
+    })
+    .await?;
+    let cursor = half_way_cursor(&db.pool).await?;
+    let (_, _, mut deep) = load(&client, concurrency, duration, move |client, _| {
+        client.get(format!("{base}/api/v1/messages?status=sent&limit=20&cursor={cursor}"))
     })
     .await?;
     server.abort();
     Ok(ApiFigures {
         create_rps: created as f64 / elapsed.as_secs_f64(),
         sent_page_p99_ms: percentile(&mut latencies, 99.0),
+        list_deep_page_p99_ms: percentile(&mut deep, 99.0),
     })
+}
+
+/// The cursor of the sent row half way down the listing's order.
+async fn half_way_cursor(pool: &sqlx::PgPool) -> anyhow::Result<String> {
+    let (created_at, id): (chrono::DateTime<chrono::Utc>, uuid::Uuid) = sqlx::query_as(
+        "SELECT created_at, id FROM messages WHERE status = 'sent'
+         ORDER BY created_at DESC, id DESC
+         OFFSET (SELECT count(*) / 2 FROM messages WHERE status = 'sent') LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(ListCursor { created_at, id }.to_string())
 }
 
 /// `concurrency` loops sending requests for `duration`; returns successes, elapsed time and

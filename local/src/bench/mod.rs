@@ -91,6 +91,7 @@ async fn measure(db: &database::BenchDatabase, sizes: &Sizes, results: &mut Resu
     let api = api::measure(db, sizes.api_duration, 64).await?;
     results.api_create_rps = api.create_rps;
     results.api_sent_page_p99_ms = api.sent_page_p99_ms;
+    results.api_list_deep_page_p99_ms = api.list_deep_page_p99_ms;
 
     eprintln!("functions: start-up time and peak memory ...");
     db.reset().await?;
