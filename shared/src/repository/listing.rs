@@ -62,10 +62,15 @@ pub struct MessageList {
     pub next_cursor: Option<String>,
 }
 
+const COLUMNS: &str = "id, phone_number, content, status, attempts, max_attempts, created_at, \
+                       sent_at, next_attempt_at, webhook_message_id, last_error, error_code";
+
 /// One page of at most `limit` messages matching `filter`, after `cursor`.
 ///
-/// Built at run time so each filter combination is its own statement and the planner picks
-/// the matching index (a generic `($1 IS NULL OR status = $1)` plan would scan).
+/// Built at run time so each filter combination is its own statement with the status as a
+/// literal (from the enum, never from input): the planner can then pick that status's partial
+/// index, which a `status = $1` parameter would not let it prove usable. Without a status or a
+/// phone number, each status's newest rows are taken from its own index and merged.
 #[tracing::instrument(skip(pool))]
 pub async fn list(
     pool: &PgPool,
@@ -73,23 +78,21 @@ pub async fn list(
     cursor: Option<ListCursor>,
     limit: u32,
 ) -> sqlx::Result<MessageList> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                sent_at, next_attempt_at, webhook_message_id, last_error, error_code
-         FROM messages WHERE true",
-    );
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
-    }
-    if let Some(phone) = &filter.phone_number {
-        query.push(" AND phone_number = ").push_bind(phone.as_str().to_owned());
-    }
-    if let Some(cursor) = cursor {
-        query.push(" AND (created_at, id) < (").push_bind(cursor.created_at);
-        query.push(", ").push_bind(cursor.id).push(")");
-    }
     // One more than asked: its presence says there is a next page.
-    query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(limit) + 1);
+    let fetch = i64::from(limit) + 1;
+    let mut query = QueryBuilder::<Postgres>::new("");
+    match (filter.status, &filter.phone_number) {
+        (None, None) => {
+            query.push(format_args!("SELECT {COLUMNS} FROM ("));
+            for (i, status) in MessageStatus::ALL.iter().enumerate() {
+                query.push(if i == 0 { "(" } else { " UNION ALL (" });
+                push_page(&mut query, Some(*status), None, cursor, fetch);
+                query.push(")");
+            }
+            query.push(") AS newest ORDER BY created_at DESC, id DESC LIMIT ").push_bind(fetch);
+        }
+        (status, phone) => push_page(&mut query, status, phone.as_ref(), cursor, fetch),
+    }
     let rows: Vec<MessageRow> = query.build_query_as().fetch_all(pool).await?;
     let mut items = into_messages(rows)?;
     let next_cursor = if items.len() > limit as usize {
@@ -99,6 +102,28 @@ pub async fn list(
         None
     };
     Ok(MessageList { items, next_cursor })
+}
+
+/// `SELECT ... WHERE <filters> AND (created_at, id) < cursor ORDER BY ... DESC LIMIT fetch`.
+fn push_page(
+    query: &mut QueryBuilder<'_, Postgres>,
+    status: Option<MessageStatus>,
+    phone: Option<&PhoneNumber>,
+    cursor: Option<ListCursor>,
+    fetch: i64,
+) {
+    query.push(format_args!("SELECT {COLUMNS} FROM messages WHERE true"));
+    if let Some(status) = status {
+        query.push(format_args!(" AND status = '{}'", status.as_str()));
+    }
+    if let Some(phone) = phone {
+        query.push(" AND phone_number = ").push_bind(phone.as_str().to_owned());
+    }
+    if let Some(cursor) = cursor {
+        query.push(" AND (created_at, id) < (").push_bind(cursor.created_at);
+        query.push(", ").push_bind(cursor.id).push(")");
+    }
+    query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(fetch);
 }
 
 #[cfg(test)]

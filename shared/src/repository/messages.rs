@@ -57,7 +57,7 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
         MessageRow,
         r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key)
            VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
                      sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
         id.as_uuid(),
@@ -274,7 +274,7 @@ async fn insert_with_ids(
            FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[])
                 WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key, position)
            ORDER BY position
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
                      sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
         ids,
