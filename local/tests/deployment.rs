@@ -45,11 +45,11 @@ fn the_template_builds_three_arm64_rust_functions_and_an_enabled_schedule() {
 }
 
 #[test]
-fn the_http_api_routes_every_documented_operation_and_the_dashboard_to_the_api_function() {
+fn the_http_api_routes_every_documented_operation_to_the_api_function() {
     use utoipa::OpenApi;
     let text = std::fs::read_to_string(template()).unwrap();
     let document = shared::http::ApiDoc::openapi();
-    let mut routes: Vec<(String, String)> = vec![("GET".into(), "/dashboard".into())];
+    let mut routes: Vec<(String, String)> = Vec::new();
     for (path, item) in &document.paths.paths {
         for (method, operation) in
             [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("DELETE", &item.delete)]
@@ -59,7 +59,7 @@ fn the_http_api_routes_every_documented_operation_and_the_dashboard_to_the_api_f
             }
         }
     }
-    assert!(routes.len() >= 17, "every route of the API: {routes:?}");
+    assert!(routes.contains(&("GET".into(), "/dashboard".into())), "{routes:?}");
     for (method, path) in routes {
         let quoted = if path.contains('{') { format!("\"{path}\"") } else { path.clone() };
         let line = format!("Method: {method}, Path: {quoted}}}");

@@ -63,6 +63,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         "POST /api/v1/scheduler/stop",
         "GET /api/v1/scheduler/status",
         "GET /api/v1/scheduler/runs",
+        "GET /dashboard",
         "GET /live",
         "GET /health",
         "GET /ready",

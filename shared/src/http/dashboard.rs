@@ -14,8 +14,21 @@ const PAGE_AUTH_NONE_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dashb
 
 /// `/dashboard`, open without a token (the page holds no data; the API it calls is guarded).
 pub fn routes<S: Clone + Send + Sync + 'static>(auth_required: bool) -> Router<S> {
-    let page = if auth_required { PAGE_AUTH_REQUIRED_GZ } else { PAGE_AUTH_NONE_GZ };
-    Router::new().route("/dashboard", get(move || async move { respond(page) }))
+    let route = if auth_required { get(page_asking_for_the_token) } else { get(page) };
+    Router::new().route("/dashboard", route)
+}
+
+/// The live operations page: counts, the scheduler with start/stop, sent and failed per minute,
+/// failed messages with a retry button, the last runs. HTML served from the binary; it calls
+/// the API on the same origin and asks for the bearer token when the API needs one.
+#[utoipa::path(get, path = "/dashboard", tag = "dashboard", operation_id = "dashboard",
+    responses((status = 200, description = "the page (gzip-encoded)", body = String, content_type = "text/html")))]
+async fn page() -> Response {
+    respond(PAGE_AUTH_NONE_GZ)
+}
+
+async fn page_asking_for_the_token() -> Response {
+    respond(PAGE_AUTH_REQUIRED_GZ)
 }
 
 fn respond(page: &'static [u8]) -> Response {

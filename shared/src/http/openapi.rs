@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{health, message_actions, message_batch, message_list, messages, metrics, problem, scheduler};
+use super::{
+    dashboard, health, message_actions, message_batch, message_list, messages, metrics, problem, scheduler,
+};
 use crate::domain::{Message, MessageId, MessageStatus};
 use crate::repository::{DispatchRun, MessageList, MinuteCounts, SentPage, Stats, Throughput};
 use crate::scheduler::ScheduleState;
@@ -32,6 +34,7 @@ use crate::scheduler::ScheduleState;
         health::live,
         health::health,
         health::ready,
+        dashboard::page,
     ),
     components(schemas(
         Message, MessageId, MessageStatus, SentPage, MessageList, Stats, Throughput, MinuteCounts,
@@ -45,6 +48,7 @@ use crate::scheduler::ScheduleState;
         (name = "metrics", description = "Throughput over time, for charts"),
         (name = "scheduler", description = "Start, stop and inspect the dispatch schedule"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "dashboard", description = "The live operations page"),
     )
 )]
 pub struct ApiDoc;
