@@ -15,6 +15,7 @@ pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
     };
     println!(
         "\nmessage-dispatcher is running\n\
+         \x20 dashboard    {base}/dashboard\n\
          \x20 API          {base}/api/v1\n\
          \x20 Swagger UI   {base}/swagger/index.html\n\
          \x20 health       {base}/health\n\
