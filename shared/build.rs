@@ -17,10 +17,9 @@ fn main() {
     let page = std::fs::read_to_string("assets/dashboard/index.html").expect("the dashboard page");
     assert!(page.contains(AUTH_MARKER), "the dashboard page lacks {AUTH_MARKER}");
     for auth in ["required", "none"] {
-        write_gzipped(
-            &format!("{out}/dashboard-auth-{auth}.html.gz"),
-            page.replace(AUTH_MARKER, auth).as_bytes(),
-        );
+        let variant = page.replace(AUTH_MARKER, auth);
+        std::fs::write(format!("{out}/dashboard-auth-{auth}.html"), &variant).expect("write to OUT_DIR");
+        write_gzipped(&format!("{out}/dashboard-auth-{auth}.html.gz"), variant.as_bytes());
     }
 }
 

@@ -259,8 +259,9 @@ async fn recent_runs_come_newest_first(pool: PgPool) {
 
 /// The dashboard as served with these settings: its headers and its HTML, unzipped.
 async fn dashboard(pool: &PgPool, pairs: &[(&str, &str)]) -> (axum::http::HeaderMap, String) {
-    let response =
-        app(pool, pairs).oneshot(Request::get("/dashboard").body(Body::empty()).unwrap()).await.unwrap();
+    let request =
+        Request::get("/dashboard").header(header::ACCEPT_ENCODING, "gzip, deflate, br").body(Body::empty());
+    let response = app(pool, pairs).oneshot(request.unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     let gz = response.into_body().collect().await.unwrap().to_bytes();
@@ -290,4 +291,13 @@ async fn the_dashboard_is_one_self_contained_page_and_open_without_a_token(pool:
 
     let (_, open) = dashboard(&pool, &[]).await;
     assert!(open.contains(r#"<meta name="dispatcher-auth" content="none">"#), "no token to ask for");
+
+    // A client that does not take gzip (a bare curl) gets the same page uncompressed.
+    let response =
+        app(&pool, &[]).oneshot(Request::get("/dashboard").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(response.headers()[header::VARY], "accept-encoding");
+    let plain = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(String::from_utf8(plain.to_vec()).unwrap(), open);
 }

@@ -1,16 +1,28 @@
 //! `GET /dashboard`: the live operations page. One hand-written HTML file with its CSS and JS
-//! inline (no CDN, nothing fetched but the API), embedded gzipped by build.rs in two variants:
-//! with API_AUTH_TOKEN set the page asks for the token before its first call, so it never
-//! meets a 401 it could have avoided.
+//! inline (no CDN, nothing fetched but the API), embedded by build.rs in two variants: with
+//! API_AUTH_TOKEN set the page asks for the token before its first call, so it never meets a
+//! 401 it could have avoided. Each is kept gzipped (8 KB, what browsers get) and plain (for a
+//! client that does not accept gzip, such as a bare `curl`).
 
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-const PAGE_AUTH_REQUIRED_GZ: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-required.html.gz"));
-const PAGE_AUTH_NONE_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-none.html.gz"));
+/// One variant of the page, as plain HTML and gzipped.
+struct Page {
+    html: &'static [u8],
+    gzipped: &'static [u8],
+}
+
+const AUTH_REQUIRED: Page = Page {
+    html: include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-required.html")),
+    gzipped: include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-required.html.gz")),
+};
+const AUTH_NONE: Page = Page {
+    html: include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-none.html")),
+    gzipped: include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-none.html.gz")),
+};
 
 /// `/dashboard`, open without a token (the page holds no data; the API it calls is guarded).
 pub fn routes<S: Clone + Send + Sync + 'static>(auth_required: bool) -> Router<S> {
@@ -22,20 +34,41 @@ pub fn routes<S: Clone + Send + Sync + 'static>(auth_required: bool) -> Router<S
 /// failed messages with a retry button, the last runs. HTML served from the binary; it calls
 /// the API on the same origin and asks for the bearer token when the API needs one.
 #[utoipa::path(get, path = "/dashboard", tag = "dashboard", operation_id = "dashboard",
-    responses((status = 200, description = "the page (gzip-encoded)", body = String, content_type = "text/html")))]
-async fn page() -> Response {
-    respond(PAGE_AUTH_NONE_GZ)
+    responses((status = 200, description = "the page (gzip-encoded when the client accepts gzip)", body = String, content_type = "text/html")))]
+async fn page(headers: HeaderMap) -> Response {
+    respond(&AUTH_NONE, &headers)
 }
 
-async fn page_asking_for_the_token() -> Response {
-    respond(PAGE_AUTH_REQUIRED_GZ)
+async fn page_asking_for_the_token(headers: HeaderMap) -> Response {
+    respond(&AUTH_REQUIRED, &headers)
 }
 
-fn respond(page: &'static [u8]) -> Response {
-    (
+/// `Accept-Encoding` accepts gzip: named (or, if gzip is not named, `*`) without `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let codings: Vec<(String, bool)> = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let refused = parts.any(|param| {
+                param.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0)
+            });
+            (name, !refused)
+        })
+        .collect();
+    let named = |wanted: &str| codings.iter().find(|(name, _)| name == wanted).map(|(_, accepted)| *accepted);
+    named("gzip").or_else(|| named("*")).unwrap_or(false)
+}
+
+fn respond(page: &Page, request: &HeaderMap) -> Response {
+    let gzip = accepts_gzip(request);
+    let mut response = (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_ENCODING, "gzip"),
+            (header::VARY, "accept-encoding"),
             (header::CACHE_CONTROL, "no-cache"),
             // The page talks only to this origin and runs only its own inline code.
             (
@@ -44,7 +77,34 @@ fn respond(page: &'static [u8]) -> Response {
                  img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             ),
         ],
-        page,
+        if gzip { page.gzipped } else { page.html },
     )
-        .into_response()
+        .into_response();
+    if gzip {
+        response.headers_mut().insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepting(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(header::ACCEPT_ENCODING, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_accept_it() {
+        for yes in [&["gzip, deflate, br, zstd"][..], &["br", "GZip;q=0.5"], &["*"], &["identity, *;q=1"]] {
+            assert!(accepts_gzip(&accepting(yes)), "{yes:?}");
+        }
+        for no in [&[][..], &["identity"], &["br, deflate"], &["gzip;q=0"], &["gzip; q=0.0, *"], &["*;q=0"]] {
+            assert!(!accepts_gzip(&accepting(no)), "{no:?}");
+        }
+    }
 }
