@@ -30,6 +30,9 @@ pub enum Command {
         /// Small sizes, for a quick smoke run.
         #[arg(long)]
         quick: bool,
+        /// Measure only this part (default: all).
+        #[arg(long, value_enum)]
+        only: Option<BenchPart>,
     },
     /// Insert realistic pending messages (default SEED_MESSAGE_COUNT).
     Seed {
@@ -37,6 +40,17 @@ pub enum Command {
         #[arg(long)]
         count: Option<u32>,
     },
+}
+
+/// The benchmark's parts, for `bench --only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchPart {
+    /// Dispatch throughput at batch 2, 100 and 1,000, and the database ceiling.
+    Dispatch,
+    /// Claim latency and the API under load, on a million-row table.
+    Latency,
+    /// The release functions: binary size, start-up time, peak memory.
+    Functions,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

@@ -45,9 +45,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(config, options).await
         }
         Command::Migrate { action } => migrate::run(&config, action).await,
-        Command::Bench { quick } => {
+        Command::Bench { quick, only } => {
             let options = harness_options::from_env(&config)?;
-            bench::run(config, options, bench::BenchOptions { quick }).await
+            bench::run(config, options, bench::BenchOptions { quick, only }).await
         }
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,

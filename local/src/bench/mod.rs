@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use shared::Config;
 
+use crate::cli::BenchPart;
 use crate::serve::HarnessOptions;
 
 pub use report::Results;
@@ -22,6 +23,13 @@ pub use report::Results;
 #[derive(Debug, Clone, Copy)]
 pub struct BenchOptions {
     pub quick: bool,
+    pub only: Option<BenchPart>,
+}
+
+impl BenchOptions {
+    fn runs(&self, part: BenchPart) -> bool {
+        self.only.is_none_or(|only| only == part)
+    }
 }
 
 pub struct Sizes {
@@ -58,7 +66,7 @@ pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -
     let sizes = Sizes::new(bench.quick);
     let server = database::BenchDatabase::open(&config, &options).await?;
     let mut results = Results::default();
-    let outcome = measure(&server, &sizes, &mut results).await;
+    let outcome = measure(&server, &sizes, bench, &mut results).await;
     server.close().await;
     outcome?;
     results.print_table();
@@ -67,35 +75,52 @@ pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -
     Ok(())
 }
 
-async fn measure(db: &database::BenchDatabase, sizes: &Sizes, results: &mut Results) -> anyhow::Result<()> {
-    eprintln!("building the release functions ...");
-    let binaries = functions::build_release()?;
-    results.binary_bytes = functions::sizes(&binaries)?;
+async fn measure(
+    db: &database::BenchDatabase,
+    sizes: &Sizes,
+    bench: BenchOptions,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    let binaries = if bench.runs(BenchPart::Functions) {
+        eprintln!("building the release functions ...");
+        let binaries = functions::build_release()?;
+        results.binary_bytes = functions::sizes(&binaries)?;
+        Some(binaries)
+    } else {
+        None
+    };
 
-    for batch in [2u32, 100, 1000] {
-        eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
-        let rate = dispatch::throughput(db, sizes.drain, batch).await?;
-        results.dispatch.push((batch, rate));
+    if bench.runs(BenchPart::Dispatch) {
+        for batch in [2u32, 100, 1000] {
+            eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
+            let rate = dispatch::throughput(db, sizes.drain, batch).await?;
+            results.dispatch.push((batch, rate));
+        }
+        eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
+        results.pg_claim_ceiling_rows_per_sec = dispatch::ceiling(db, sizes.drain, 1000).await?;
     }
-    eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
-    results.pg_claim_ceiling_rows_per_sec = dispatch::ceiling(db, sizes.drain, 1000).await?;
 
-    eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
-    db.fill(sizes.sent_rows, sizes.pending_rows).await?;
-    let samples = (sizes.pending_rows / 100 / 2).clamp(10, 300) as usize;
-    let (p50, p99) = claims::latency(db, 100, samples).await?;
-    results.claim_p50_ms = p50;
-    results.claim_p99_ms = p99;
+    if bench.runs(BenchPart::Latency) {
+        eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
+        db.fill(sizes.sent_rows, sizes.pending_rows).await?;
+        let samples = (sizes.pending_rows / 100 / 2).clamp(10, 300) as usize;
+        let (p50, p99) = claims::latency(db, 100, samples).await?;
+        results.claim_p50_ms = p50;
+        results.claim_p99_ms = p99;
 
-    eprintln!("API at concurrency 64 ...");
-    let api = api::measure(db, sizes.api_duration, 64).await?;
-    results.api_create_rps = api.create_rps;
-    results.api_sent_page_p99_ms = api.sent_page_p99_ms;
-    results.api_list_deep_page_p99_ms = api.list_deep_page_p99_ms;
+        eprintln!("API at concurrency 64 ...");
+        let api = api::measure(db, sizes.api_duration, 64).await?;
+        results.api_create_rps = api.create_rps;
+        results.api_sent_page_p99_ms = api.sent_page_p99_ms;
+        results.api_list_deep_page_p99_ms = api.list_deep_page_p99_ms;
+    }
 
-    eprintln!("functions: start-up time and peak memory ...");
-    db.reset().await?;
-    results.init_ms = functions::init_times(db, &binaries).await?;
-    results.dispatch_peak_rss_mb = functions::dispatch_peak_rss(db, &binaries, sizes.rss_messages).await?;
+    if let Some(binaries) = binaries {
+        eprintln!("functions: start-up time and peak memory ...");
+        db.reset().await?;
+        results.init_ms = functions::init_times(db, &binaries).await?;
+        results.dispatch_peak_rss_mb =
+            functions::dispatch_peak_rss(db, &binaries, sizes.rss_messages).await?;
+    }
     Ok(())
 }

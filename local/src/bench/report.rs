@@ -38,6 +38,11 @@ struct Row {
 }
 
 impl Results {
+    /// The claim and API figures were taken (`--only` may skip them).
+    fn latency_measured(&self) -> bool {
+        self.api_create_rps > 0.0
+    }
+
     pub fn dispatch_msgs_per_sec(&self) -> f64 {
         self.dispatch.iter().map(|(_, rate)| *rate).fold(0.0, f64::max)
     }
@@ -64,39 +69,39 @@ impl Results {
             ));
         }
         let ceiling = self.pg_claim_ceiling_rows_per_sec;
-        let ratio = if ceiling > 0.0 { self.at_batch(1000) / ceiling } else { 0.0 };
-        rows.push(row("pg_claim_ceiling_rows_per_sec", format!("{ceiling:.0}"), "", None));
-        rows.push(row(
-            "dispatch / ceiling (batch 1000)",
-            format!("{:.0}%", ratio * 100.0),
-            ">= 50%",
-            Some(ratio >= 0.5),
-        ));
-        rows.push(row("claim_p50_ms", format!("{:.2}", self.claim_p50_ms), "", None));
-        rows.push(row(
-            "claim_p99_ms",
-            format!("{:.2}", self.claim_p99_ms),
-            "<= 10",
-            Some(self.claim_p99_ms <= 10.0),
-        ));
-        rows.push(row(
-            "api_create_rps",
-            format!("{:.0}", self.api_create_rps),
-            ">= 3000",
-            Some(self.api_create_rps >= 3000.0),
-        ));
-        rows.push(row(
-            "api_sent_page_p99_ms",
-            format!("{:.2}", self.api_sent_page_p99_ms),
-            "<= 20",
-            Some(self.api_sent_page_p99_ms <= 20.0),
-        ));
-        rows.push(row(
-            "api_list_deep_page_p99_ms",
-            format!("{:.2}", self.api_list_deep_page_p99_ms),
-            "",
-            None,
-        ));
+        if ceiling > 0.0 {
+            let ratio = self.at_batch(1000) / ceiling;
+            rows.push(row("pg_claim_ceiling_rows_per_sec", format!("{ceiling:.0}"), "", None));
+            rows.push(row(
+                "dispatch / ceiling (batch 1000)",
+                format!("{:.0}%", ratio * 100.0),
+                ">= 50%",
+                Some(ratio >= 0.5),
+            ));
+        }
+        if self.latency_measured() {
+            rows.push(row("claim_p50_ms", format!("{:.2}", self.claim_p50_ms), "", None));
+            rows.push(row(
+                "claim_p99_ms",
+                format!("{:.2}", self.claim_p99_ms),
+                "<= 10",
+                Some(self.claim_p99_ms <= 10.0),
+            ));
+            rows.push(row(
+                "api_create_rps",
+                format!("{:.0}", self.api_create_rps),
+                ">= 3000",
+                Some(self.api_create_rps >= 3000.0),
+            ));
+            rows.push(row(
+                "api_sent_page_p99_ms",
+                format!("{:.2}", self.api_sent_page_p99_ms),
+                "<= 20",
+                Some(self.api_sent_page_p99_ms <= 20.0),
+            ));
+            let deep = self.api_list_deep_page_p99_ms;
+            rows.push(row("api_list_deep_page_p99_ms", format!("{deep:.2}"), "", None));
+        }
         for (name, bytes) in &self.binary_bytes {
             let mb = *bytes as f64 / 1_000_000.0;
             rows.push(row(
@@ -109,8 +114,10 @@ impl Results {
         for (name, ms) in &self.init_ms {
             rows.push(row(&format!("init_ms ({name})"), format!("{ms:.1}"), "<= 100", Some(*ms <= 100.0)));
         }
-        let rss = self.dispatch_peak_rss_mb;
-        rows.push(row("dispatch_peak_rss_mb", format!("{rss:.1}"), "<= 64", Some(rss <= 64.0)));
+        if !self.init_ms.is_empty() {
+            let rss = self.dispatch_peak_rss_mb;
+            rows.push(row("dispatch_peak_rss_mb", format!("{rss:.1}"), "<= 64", Some(rss <= 64.0)));
+        }
         rows
     }
 
@@ -148,6 +155,11 @@ impl Results {
             "init_ms": self.init_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "dispatch_peak_rss_mb": self.dispatch_peak_rss_mb,
             "targets_met": self.rows().iter().all(|r| r.met != Some(false)),
+            "parts_measured": {
+                "dispatch": !self.dispatch.is_empty(),
+                "latency": self.latency_measured(),
+                "functions": !self.binary_bytes.is_empty(),
+            },
             "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         });
         std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")?;

@@ -89,7 +89,7 @@ pub async fn list(
                 push_page(&mut query, Some(*status), None, cursor, fetch);
                 query.push(")");
             }
-            query.push(") AS newest ORDER BY created_at DESC, id DESC LIMIT ").push_bind(fetch);
+            query.push(format_args!(") AS newest ORDER BY created_at DESC, id DESC LIMIT {fetch}"));
         }
         (status, phone) => push_page(&mut query, status, phone.as_ref(), cursor, fetch),
     }
@@ -123,7 +123,9 @@ fn push_page(
         query.push(" AND (created_at, id) < (").push_bind(cursor.created_at);
         query.push(", ").push_bind(cursor.id).push(")");
     }
-    query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(fetch);
+    // A literal LIMIT, like the status: a `LIMIT $n` parameter keeps PostgreSQL from caching
+    // a generic plan (see `messages::list_sent`), so it would plan every page again.
+    query.push(format_args!(" ORDER BY created_at DESC, id DESC LIMIT {fetch}"));
 }
 
 #[cfg(test)]
