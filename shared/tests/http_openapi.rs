@@ -3,18 +3,18 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use shared::http::{router, AppState};
 use shared::scheduler::LocalScheduler;
 use shared::Config;
 use sqlx::PgPool;
-use tower::ServiceExt;
+use support::api::{fetch, get};
 
 fn app(pool: PgPool) -> axum::Router {
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
@@ -22,21 +22,10 @@ fn app(pool: PgPool) -> axum::Router {
     router(AppState { pool, redis: None, config, scheduler })
 }
 
-async fn fetch(app: axum::Router, path: &str) -> (StatusCode, String, String) {
-    let response = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, content_type, String::from_utf8_lossy(&body).into_owned())
-}
-
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool) {
-    let (status, content_type, body) = fetch(app(pool), "/openapi.json").await;
+    let reply = fetch(app(pool), get("/openapi.json")).await;
+    let (status, content_type, body) = (reply.status, reply.content_type(), reply.text());
     assert_eq!(status, StatusCode::OK, "open without a token");
     assert!(content_type.starts_with("application/json"));
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -91,28 +80,23 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn swagger_ui_is_served_from_the_binary_and_points_at_the_document(pool: PgPool) {
-    let (status, content_type, page) = fetch(app(pool.clone()), "/swagger/index.html").await;
+    let reply = fetch(app(pool.clone()), get("/swagger/index.html")).await;
+    let (status, content_type, page) = (reply.status, reply.content_type(), reply.text());
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(page.contains("swagger-ui"), "{page}");
     assert!(page.contains(r#"url: "/openapi.json""#), "{page}");
     let css = gunzip(app(pool.clone()), "/swagger/swagger-ui.css", "text/css").await;
     assert!(css.contains(".swagger-ui"));
-    let (status, _, _) = fetch(app(pool.clone()), "/swagger").await;
-    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(fetch(app(pool.clone()), get("/swagger")).await.status, StatusCode::PERMANENT_REDIRECT);
     let bundle = gunzip(app(pool), "/swagger/swagger-ui-bundle.js", "text/javascript").await;
     assert!(bundle.len() > 1_000_000 && bundle.contains("SwaggerUIBundle"), "the UI's script is embedded");
 }
 
-/// Fetches a gzip-encoded asset and returns it decompressed.
+/// A gzip-encoded asset of `content_type`, decompressed.
 async fn gunzip(app: axum::Router, path: &str, content_type: &str) -> String {
-    use std::io::Read;
-    let response = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
-    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(content_type));
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
-    text
+    let reply = fetch(app, get(path)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type().starts_with(content_type), "{}", reply.content_type());
+    reply.gunzipped()
 }

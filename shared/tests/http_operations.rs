@@ -6,18 +6,15 @@
 mod support;
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
 use shared::domain::Message;
 use shared::repository::{claims, dispatch_runs, RunCounts};
 use sqlx::PgPool;
-use support::api::{app, assert_problem, get, post_empty, send};
+use support::api::{app, assert_problem, fetch, get, post_empty, send};
 use support::{insert, status_of};
-use tower::ServiceExt;
 
 const LEASE: Duration = Duration::from_secs(60);
 const STATUSES: [&str; 5] = ["pending", "processing", "sent", "failed", "cancelled"];
@@ -62,16 +59,21 @@ async fn retry_requeues_a_failed_message_and_keeps_its_last_error(pool: PgPool) 
     assert_eq!((claimed[0].attempts, claimed[0].max_attempts), (1, 3), "a full set of attempts again");
 }
 
+/// `action` on a message in every status but `from`: 409 naming the status, and nothing changes.
+async fn refused_from_every_other_status(pool: &PgPool, action: &str, from: &str, done: &str) {
+    for (n, status) in STATUSES.iter().enumerate().filter(|(_, s)| **s != from) {
+        let message = message_in(pool, n, status).await;
+        let before = row_state(pool, &message).await;
+        let reply =
+            send(app(pool, &[]), post_empty(&format!("/api/v1/messages/{}/{action}", message.id))).await;
+        assert_problem(&reply, 409, &format!("is {status}; only a {from} message can be {done}"));
+        assert_eq!(row_state(pool, &message).await, before, "{status} unchanged");
+    }
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn retry_of_any_other_status_is_409_and_changes_nothing(pool: PgPool) {
-    for (n, status) in STATUSES.iter().enumerate().filter(|(_, s)| **s != "failed") {
-        let message = message_in(&pool, n, status).await;
-        let before = row_state(&pool, &message).await;
-        let reply =
-            send(app(&pool, &[]), post_empty(&format!("/api/v1/messages/{}/retry", message.id))).await;
-        assert_problem(&reply, 409, &format!("is {status}; only a failed message can be retried"));
-        assert_eq!(row_state(&pool, &message).await, before, "{status} unchanged");
-    }
+    refused_from_every_other_status(&pool, "retry", "failed", "retried").await;
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -92,14 +94,7 @@ async fn cancel_withdraws_a_pending_message_for_good(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn cancel_of_any_other_status_is_409_and_changes_nothing(pool: PgPool) {
-    for (n, status) in STATUSES.iter().enumerate().filter(|(_, s)| **s != "pending") {
-        let message = message_in(&pool, n, status).await;
-        let before = row_state(&pool, &message).await;
-        let reply =
-            send(app(&pool, &[]), post_empty(&format!("/api/v1/messages/{}/cancel", message.id))).await;
-        assert_problem(&reply, 409, &format!("is {status}; only a pending message can be cancelled"));
-        assert_eq!(row_state(&pool, &message).await, before, "{status} unchanged");
-    }
+    refused_from_every_other_status(&pool, "cancel", "pending", "cancelled").await;
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -257,17 +252,13 @@ async fn recent_runs_come_newest_first(pool: PgPool) {
     assert_problem(&reply, 400, "limit");
 }
 
-/// The dashboard as served with these settings: its headers and its HTML, unzipped.
+/// The dashboard as served with these settings to a browser: its headers and its HTML, unzipped.
 async fn dashboard(pool: &PgPool, pairs: &[(&str, &str)]) -> (axum::http::HeaderMap, String) {
-    let request =
-        Request::get("/dashboard").header(header::ACCEPT_ENCODING, "gzip, deflate, br").body(Body::empty());
-    let response = app(pool, pairs).oneshot(request.unwrap()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let headers = response.headers().clone();
-    let gz = response.into_body().collect().await.unwrap().to_bytes();
-    let mut html = String::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut html).unwrap();
-    (headers, html)
+    let request = Request::get("/dashboard").header(header::ACCEPT_ENCODING, "gzip, deflate, br");
+    let reply = fetch(app(pool, pairs), request.body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let html = reply.gunzipped();
+    (reply.headers, html)
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -293,11 +284,9 @@ async fn the_dashboard_is_one_self_contained_page_and_open_without_a_token(pool:
     assert!(open.contains(r#"<meta name="dispatcher-auth" content="none">"#), "no token to ask for");
 
     // A client that does not take gzip (a bare curl) gets the same page uncompressed.
-    let response =
-        app(&pool, &[]).oneshot(Request::get("/dashboard").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
-    assert_eq!(response.headers()[header::VARY], "accept-encoding");
-    let plain = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(String::from_utf8(plain.to_vec()).unwrap(), open);
+    let plain = fetch(app(&pool, &[]), get("/dashboard")).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.headers[header::VARY], "accept-encoding");
+    assert_eq!(String::from_utf8(plain.bytes.to_vec()).unwrap(), open);
 }

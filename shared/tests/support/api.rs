@@ -2,10 +2,11 @@
 //! the problem+json checks the API tests share.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::io::Read;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use shared::http::{router, AppState};
@@ -26,17 +27,43 @@ pub struct Reply {
     pub body: Value,
 }
 
-pub async fn send(app: axum::Router, request: Request<Body>) -> Reply {
+/// A reply as it came: status, headers and the body's bytes (HTML, gzip, anything).
+pub struct RawReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Bytes,
+}
+
+impl RawReply {
+    pub fn content_type(&self) -> String {
+        self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// The body of a `Content-Encoding: gzip` reply, unzipped.
+    pub fn gunzipped(&self) -> String {
+        assert_eq!(self.headers[header::CONTENT_ENCODING], "gzip");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&self.bytes[..]).read_to_string(&mut text).unwrap();
+        text
+    }
+}
+
+pub async fn fetch(app: axum::Router, request: Request<Body>) -> RawReply {
     let response = app.oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, content_type, body }
+    RawReply { status, headers, bytes }
+}
+
+/// A JSON reply (`Value::Null` when the body is not JSON).
+pub async fn send(app: axum::Router, request: Request<Body>) -> Reply {
+    let raw = fetch(app, request).await;
+    let body = serde_json::from_slice(&raw.bytes).unwrap_or(Value::Null);
+    Reply { status: raw.status, content_type: raw.content_type(), body }
 }
 
 pub fn post_json(path: &str, body: impl Into<String>) -> Request<Body> {
