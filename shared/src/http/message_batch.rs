@@ -72,24 +72,14 @@ fn validate(
     let mut errors = Vec::new();
     let mut first_with_key: HashMap<String, usize> = HashMap::new();
     for (index, mut item) in items.into_iter().enumerate() {
-        let raw_key = item.as_object_mut().and_then(|fields| fields.remove("idempotency_key"));
-        let key = match raw_key {
-            None | Some(Value::Null) => None,
-            Some(raw) => match raw.as_str().and_then(valid_idempotency_key) {
-                Some(key) => {
-                    if let Some(first) = first_with_key.insert(key.to_owned(), index) {
-                        let message = format!("repeats the key of item {first}");
-                        errors.push(FieldError::new("idempotency_key", message).at(index));
-                    }
-                    Some(key.to_owned())
-                }
-                None => {
-                    let message = "must be a string of 1 to 255 visible ASCII characters";
-                    errors.push(FieldError::new("idempotency_key", message).at(index));
-                    None
-                }
-            },
-        };
+        let key = take_key(&mut item).unwrap_or_else(|error| {
+            errors.push(error.at(index));
+            None
+        });
+        if let Some(first) = key.as_ref().and_then(|key| first_with_key.insert(key.clone(), index)) {
+            let message = format!("repeats the key of item {first}");
+            errors.push(FieldError::new("idempotency_key", message).at(index));
+        }
         let request: CreateMessageRequest = match from_value(item) {
             Ok(request) => request,
             Err(error) => {
@@ -109,6 +99,18 @@ fn validate(
         Ok(batch)
     } else {
         Err(batch_validation_error(errors))
+    }
+}
+
+/// Takes the item's own idempotency key out of it (the rest is a create body).
+fn take_key(item: &mut Value) -> Result<Option<String>, FieldError> {
+    match item.as_object_mut().and_then(|fields| fields.remove("idempotency_key")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(raw) => {
+            raw.as_str().and_then(valid_idempotency_key).map(|key| Some(key.to_owned())).ok_or_else(|| {
+                FieldError::new("idempotency_key", "must be a string of 1 to 255 visible ASCII characters")
+            })
+        }
     }
 }
 

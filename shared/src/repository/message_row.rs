@@ -24,7 +24,7 @@ impl TryFrom<MessageRow> for Message {
     type Error = sqlx::Error;
 
     fn try_from(row: MessageRow) -> Result<Self, Self::Error> {
-        let status: MessageStatus = row.status.parse().map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+        let status = decode_status(&row.status)?;
         Ok(Message {
             id: row.id.into(),
             phone_number: row.phone_number,
@@ -40,6 +40,11 @@ impl TryFrom<MessageRow> for Message {
             error_code: row.error_code,
         })
     }
+}
+
+/// A stored status; one the schema does not allow is a decode error, not a panic.
+pub(crate) fn decode_status(stored: &str) -> Result<MessageStatus, sqlx::Error> {
+    stored.parse().map_err(|err| sqlx::Error::Decode(Box::new(err)))
 }
 
 pub(crate) fn into_messages(rows: Vec<MessageRow>) -> Result<Vec<Message>, sqlx::Error> {

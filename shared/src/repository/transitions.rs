@@ -4,7 +4,7 @@
 
 use sqlx::{PgExecutor, PgPool};
 
-use super::message_row::MessageRow;
+use super::message_row::{decode_status, MessageRow};
 use crate::domain::{Message, MessageId, MessageStatus};
 
 /// The result of a requested state change.
@@ -66,8 +66,6 @@ async fn finish(
         .await?;
     match status {
         None => Ok(Transition::NotFound),
-        Some(status) => {
-            Ok(Transition::WrongStatus(status.parse().map_err(|err| sqlx::Error::Decode(Box::new(err)))?))
-        }
+        Some(status) => Ok(Transition::WrongStatus(decode_status(&status)?)),
     }
 }
