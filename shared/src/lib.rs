@@ -1,6 +1,7 @@
 //! Everything the functions and the local harness share: domain types, configuration,
 //! the repository, the webhook client, the rate limit, the Redis cache and the dispatcher.
 
+pub mod batching;
 pub mod config;
 pub mod db;
 pub mod dispatch;

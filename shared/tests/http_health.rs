@@ -18,7 +18,7 @@ use tower::ServiceExt;
 fn state(pool: PgPool, redis_url: Option<&str>) -> AppState {
     let redis = redis_url.map(|url| RedisConnection::lazy(&SecretString::from(url)).unwrap());
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    AppState { pool, redis, config: Arc::new(Config::from_pairs(&[]).unwrap()), scheduler }
+    AppState::new(pool, redis, Arc::new(Config::from_pairs(&[]).unwrap()), scheduler)
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {

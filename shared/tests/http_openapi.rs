@@ -19,7 +19,7 @@ use support::api::{fetch, get};
 fn app(pool: PgPool) -> axum::Router {
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
     let config = Arc::new(Config::from_pairs(&[("API_AUTH_TOKEN", "t")]).unwrap());
-    router(AppState { pool, redis: None, config, scheduler })
+    router(AppState::new(pool, None, config, scheduler))
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

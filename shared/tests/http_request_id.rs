@@ -21,7 +21,7 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPoo
     let writer = captured.clone();
     tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).init();
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    let state = AppState { pool, redis: None, config: Arc::new(Config::from_pairs(&[]).unwrap()), scheduler };
+    let state = AppState::new(pool, None, Arc::new(Config::from_pairs(&[]).unwrap()), scheduler);
 
     let request = Request::get("/api/v1/messages/stats")
         .header("x-request-id", "req-7f3a")

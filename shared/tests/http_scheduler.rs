@@ -28,12 +28,7 @@ async fn call(app: axum::Router, method: &str, path: &str) -> (StatusCode, Value
 fn app(pool: &PgPool, scheduler: &LocalScheduler) -> axum::Router {
     let config =
         Config::from_pairs(&[("MESSAGE_INTERVAL_MINUTES", "3"), ("MESSAGE_BATCH_SIZE", "7")]).unwrap();
-    router(AppState {
-        pool: pool.clone(),
-        redis: None,
-        config: Arc::new(config),
-        scheduler: Arc::new(scheduler.clone()),
-    })
+    router(AppState::new(pool.clone(), None, Arc::new(config), Arc::new(scheduler.clone())))
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 async fn serve(pool: PgPool, pairs: &[(&str, &str)]) -> String {
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
     let config = Arc::new(Config::from_pairs(pairs).unwrap());
-    let state = AppState { pool, redis: None, config, scheduler };
+    let state = AppState::new(pool, None, config, scheduler);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

@@ -25,7 +25,7 @@ const LOOPS: usize = 8;
 
 async fn serve_api(pool: PgPool) -> String {
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    let state = AppState { pool, redis: None, config: Arc::new(Config::from_pairs(&[]).unwrap()), scheduler };
+    let state = AppState::new(pool, None, Arc::new(Config::from_pairs(&[]).unwrap()), scheduler);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

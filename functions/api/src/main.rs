@@ -18,6 +18,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
     let scheduler = scheduler::from_config(&config, pool.clone()).await;
-    let state = AppState { pool, redis, config: Arc::new(config), scheduler };
+    let state = AppState::new(pool, redis, Arc::new(config), scheduler);
     lambda_http::run(router(state)).await
 }

@@ -10,13 +10,15 @@ use shared::http::{router, AppState};
 use shared::repository::ListCursor;
 use shared::scheduler::LocalScheduler;
 use shared::Config;
-use tokio::time::Instant;
 
 use super::database::BenchDatabase;
+use super::http_load::{self, LoadRequest};
 use super::report::percentile;
 
 pub struct ApiFigures {
     pub create_rps: f64,
+    pub sent_page_rps: f64,
+    pub sent_page_p50_ms: f64,
     pub sent_page_p99_ms: f64,
     pub list_deep_page_p99_ms: f64,
 }
@@ -28,35 +30,33 @@ pub async fn measure(
 ) -> anyhow::Result<ApiFigures> {
     let pool = db::connect(&db.url, crate::serve::HARNESS_POOL).await?;
     let config = Arc::new(Config::from_pairs(&[])?);
-    let state =
-        AppState { pool: pool.clone(), redis: None, config, scheduler: Arc::new(LocalScheduler::new(pool)) };
+    let state = AppState::new(pool.clone(), None, config, Arc::new(LocalScheduler::new(pool)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
 
-    let create_base = base.clone();
-    let (created, elapsed, _) = load(&client, concurrency, duration, move |client, n| {
-        client
-            .post(format!("{create_base}/api/v1/messages"))
-            .json(&serde_json::json!({"phone_number": format!("+9055{n:09}"), "content": "benchmark create"}))
+    let creates = http_load::run(addr, concurrency, duration, |n| {
+        LoadRequest::post_json(
+            "/api/v1/messages",
+            &serde_json::json!({"phone_number": format!("+9055{n:09}"), "content": "benchmark create"}),
+        )
     })
     .await?;
-    let sent_base = base.clone();
-    let (_, _, mut latencies) = load(&client, concurrency, duration, move |client, _| {
-        client.get(format!("{sent_base}/api/v1/messages/sent?page=1&page_size=20"))
+    let mut sent_page = http_load::run(addr, concurrency, duration, |_| {
+        LoadRequest::get("/api/v1/messages/sent?page=1&page_size=20")
     })
     .await?;
     let cursor = half_way_cursor(&db.pool).await?;
-    let (_, _, mut deep) = load(&client, concurrency, duration, move |client, _| {
-        client.get(format!("{base}/api/v1/messages?status=sent&limit=20&cursor={cursor}"))
-    })
-    .await?;
+    let deep_path = format!("/api/v1/messages?status=sent&limit=20&cursor={cursor}");
+    let mut deep_page =
+        http_load::run(addr, concurrency, duration, move |_| LoadRequest::get(deep_path.as_str())).await?;
     server.abort();
     Ok(ApiFigures {
-        create_rps: created as f64 / elapsed.as_secs_f64(),
-        sent_page_p99_ms: percentile(&mut latencies, 99.0),
-        list_deep_page_p99_ms: percentile(&mut deep, 99.0),
+        create_rps: creates.per_second(),
+        sent_page_rps: sent_page.per_second(),
+        sent_page_p50_ms: percentile(&mut sent_page.latencies_ms, 50.0),
+        sent_page_p99_ms: percentile(&mut sent_page.latencies_ms, 99.0),
+        list_deep_page_p99_ms: percentile(&mut deep_page.latencies_ms, 99.0),
     })
 }
 
@@ -70,41 +70,4 @@ async fn half_way_cursor(pool: &sqlx::PgPool) -> anyhow::Result<String> {
     .fetch_one(pool)
     .await?;
     Ok(ListCursor { created_at, id }.to_string())
-}
-
-/// `concurrency` loops sending requests for `duration`; returns successes, elapsed time and
-/// each request's latency in ms. Any non-2xx answer fails the benchmark.
-async fn load<F>(
-    client: &reqwest::Client,
-    concurrency: usize,
-    duration: Duration,
-    request: F,
-) -> anyhow::Result<(usize, Duration, Vec<f64>)>
-where
-    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + Clone + 'static,
-{
-    let started = Instant::now();
-    let until = started + duration;
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency {
-        let client = client.clone();
-        let request = request.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut n = worker * 10_000_000;
-            while Instant::now() < until {
-                let sent_at = Instant::now();
-                let status = request(&client, n).send().await?.status();
-                anyhow::ensure!(status.is_success(), "the API answered {status}");
-                latencies.push(sent_at.elapsed().as_secs_f64() * 1000.0);
-                n += 1;
-            }
-            Ok::<_, anyhow::Error>(latencies)
-        }));
-    }
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await??);
-    }
-    Ok((all.len(), started.elapsed(), all))
 }

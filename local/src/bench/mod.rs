@@ -7,6 +7,7 @@ mod claims;
 mod database;
 mod dispatch;
 mod functions;
+mod http_load;
 mod lambda_runtime_emulator;
 mod report;
 
@@ -111,6 +112,8 @@ async fn measure(
         eprintln!("API at concurrency 64 ...");
         let api = api::measure(db, sizes.api_duration, 64).await?;
         results.api_create_rps = api.create_rps;
+        results.api_sent_page_rps = api.sent_page_rps;
+        results.api_sent_page_p50_ms = api.sent_page_p50_ms;
         results.api_sent_page_p99_ms = api.sent_page_p99_ms;
         results.api_list_deep_page_p99_ms = api.list_deep_page_p99_ms;
     }

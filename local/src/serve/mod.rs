@@ -79,8 +79,7 @@ async fn serve(
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
     let dispatcher = Dispatcher::with_redis(config, pool.clone(), redis.clone())?;
     let scheduler = LocalScheduler::new(pool.clone());
-    let state =
-        AppState { pool, redis, config: Arc::new(config.clone()), scheduler: Arc::new(scheduler.clone()) };
+    let state = AppState::new(pool, redis, Arc::new(config.clone()), Arc::new(scheduler.clone()));
 
     let listener = TcpListener::bind((options.host.as_str(), config.app_port))
         .await

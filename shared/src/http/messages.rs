@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -109,7 +111,7 @@ pub async fn create(
     let mut new =
         body.validate(state.config.char_limit, state.config.max_attempts).map_err(validation_error)?;
     new.idempotency_key = key;
-    let (status, message) = match messages::insert(&state.pool, &new).await? {
+    let (status, message) = match state.creates.insert(new).await? {
         Inserted::Created(message) => (StatusCode::CREATED, message),
         Inserted::Existing(message) => (StatusCode::OK, message),
     };
@@ -155,14 +157,15 @@ pub fn parse_id(id: &str) -> Result<MessageId, ApiError> {
 pub async fn list_sent(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<SentPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let page = query_int(&query, "page", 1, 1, 1_000_000, &mut errors);
     let page_size = query_int(&query, "page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
     if !errors.is_empty() {
         return Err(validation_error(errors));
     }
-    Ok(Json(messages::list_sent(&state.pool, page, page_size).await?))
+    let json = state.sent_pages.page(page, page_size).await?;
+    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Message counts by status.

@@ -13,6 +13,7 @@ mod openapi;
 mod problem;
 mod request_id;
 mod scheduler;
+mod sent_pages;
 mod state;
 mod swagger;
 
@@ -23,6 +24,7 @@ use axum::{middleware, Router};
 pub use openapi::ApiDoc;
 pub use problem::{ApiError, FieldError, Problem};
 pub use scheduler::SchedulerStatus;
+pub use sent_pages::SentPages;
 pub use state::AppState;
 
 /// Request bodies above this are refused with 413.

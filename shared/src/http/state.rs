@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use super::sent_pages::SentPages;
 use crate::redis_connection::RedisConnection;
+use crate::repository::InsertBatcher;
 use crate::scheduler::SchedulerControl;
 use crate::Config;
 
@@ -13,4 +15,26 @@ pub struct AppState {
     pub redis: Option<RedisConnection>,
     pub config: Arc<Config>,
     pub scheduler: Arc<dyn SchedulerControl>,
+    /// Single creates, batched under load.
+    pub creates: InsertBatcher,
+    /// The sent list's pages, shared by identical requests that wait together.
+    pub sent_pages: SentPages,
+}
+
+impl AppState {
+    pub fn new(
+        pool: PgPool,
+        redis: Option<RedisConnection>,
+        config: Arc<Config>,
+        scheduler: Arc<dyn SchedulerControl>,
+    ) -> Self {
+        Self {
+            creates: InsertBatcher::new(pool.clone()),
+            sent_pages: SentPages::new(pool.clone()),
+            pool,
+            redis,
+            config,
+            scheduler,
+        }
+    }
 }

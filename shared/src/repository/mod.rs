@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod dispatch_runs;
+mod insert_batching;
 pub mod listing;
 mod message_row;
 pub mod messages;
@@ -12,6 +13,7 @@ pub mod transitions;
 
 pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 pub use dispatch_runs::{DispatchRun, RunCounts};
+pub use insert_batching::{InsertBatcher, SharedInsertError};
 pub use listing::{ListCursor, MessageFilter, MessageList};
 pub use messages::{Inserted, SentPage, Stats};
 pub use throughput::{MinuteCounts, Throughput};

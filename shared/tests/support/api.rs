@@ -18,7 +18,7 @@ use tower::ServiceExt;
 pub fn app(pool: &PgPool, pairs: &[(&str, &str)]) -> axum::Router {
     let config = Config::from_pairs(pairs).unwrap();
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));
-    router(AppState { pool: pool.clone(), redis: None, config: Arc::new(config), scheduler })
+    router(AppState::new(pool.clone(), None, Arc::new(config), scheduler))
 }
 
 pub struct Reply {

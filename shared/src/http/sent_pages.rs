@@ -1,0 +1,67 @@
+//! The sent list's pages, read in batches (see [`crate::batching`]): requests for the same page
+//! that wait together (many dashboards polling page 1) share one query and one JSON encoding.
+//! Each request still gets a page read after it arrived, never an older one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use sqlx::PgPool;
+
+use crate::batching::Batcher;
+use crate::repository::messages;
+
+/// (page, page_size)
+type PageKey = (u32, u32);
+type PageResult = Result<Bytes, Arc<anyhow::Error>>;
+
+/// Requests taken into one round of reads at most.
+const MAX_WAITING: usize = 1000;
+/// Rounds of reads at once; a round reads each distinct page it holds concurrently.
+const MAX_IN_FLIGHT: usize = 2;
+
+#[derive(Clone)]
+pub struct SentPages {
+    batcher: Batcher<PageKey, PageResult>,
+}
+
+impl SentPages {
+    pub fn new(pool: PgPool) -> Self {
+        Self { batcher: Batcher::new(MAX_WAITING, MAX_IN_FLIGHT, move |keys| read_pages(pool.clone(), keys)) }
+    }
+
+    /// The page as JSON (a [`messages::SentPage`]).
+    pub async fn page(&self, page: u32, page_size: u32) -> anyhow::Result<Bytes> {
+        self.batcher.submit((page, page_size)).await?.map_err(|err| anyhow::anyhow!("{err:#}"))
+    }
+
+    /// Rounds of reads run so far (fewer than the requests when they were shared).
+    pub fn rounds_run(&self) -> u64 {
+        self.batcher.batches_run()
+    }
+}
+
+async fn read_pages(pool: PgPool, keys: Vec<PageKey>) -> Vec<PageResult> {
+    let mut distinct = keys.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let pages = futures::future::join_all(distinct.iter().map(|&(page, page_size)| {
+        let pool = &pool;
+        async move {
+            let sent = messages::list_sent(pool, page, page_size)
+                .await
+                .map_err(|err| anyhow::Error::new(err).context("database query failed"))?;
+            Ok(Bytes::from(serde_json::to_vec(&sent)?))
+        }
+    }))
+    .await;
+    let by_key: HashMap<PageKey, PageResult> = distinct
+        .into_iter()
+        .zip(pages.into_iter().map(|page: anyhow::Result<Bytes>| page.map_err(Arc::new)))
+        .collect();
+    keys.iter()
+        .map(|key| {
+            by_key.get(key).cloned().unwrap_or_else(|| Err(Arc::new(anyhow::anyhow!("page not read"))))
+        })
+        .collect()
+}
