@@ -39,6 +39,17 @@ struct Queue<J, R> {
     in_flight: usize,
 }
 
+/// One error given to every job of a batch that failed as a whole (its cause chain kept).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct SharedError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl SharedError {
+    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(err))
+    }
+}
+
 /// The worker running a job's batch stopped without an answer (the batch function panicked).
 #[derive(Debug, thiserror::Error)]
 #[error("the batch this request was part of stopped without an answer")]

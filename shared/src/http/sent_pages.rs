@@ -2,18 +2,15 @@
 //! that wait together (many dashboards polling page 1) share one query and one JSON encoding.
 //! Each request still gets a page read after it arrived, never an older one.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use sqlx::PgPool;
 
-use crate::batching::Batcher;
+use crate::batching::{Batcher, SharedError};
 use crate::repository::messages;
 
 /// (page, page_size)
 type PageKey = (u32, u32);
-type PageResult = Result<Bytes, Arc<anyhow::Error>>;
+type PageResult = Result<Bytes, SharedError>;
 
 /// Requests taken into one round of reads at most.
 const MAX_WAITING: usize = 1000;
@@ -32,7 +29,7 @@ impl SentPages {
 
     /// The page as JSON (a [`messages::SentPage`]).
     pub async fn page(&self, page: u32, page_size: u32) -> anyhow::Result<Bytes> {
-        self.batcher.submit((page, page_size)).await?.map_err(|err| anyhow::anyhow!("{err:#}"))
+        Ok(self.batcher.submit((page, page_size)).await??)
     }
 
     /// Rounds of reads run so far (fewer than the requests when they were shared).
@@ -41,6 +38,7 @@ impl SentPages {
     }
 }
 
+/// Reads each distinct page of the round once, concurrently; every request gets its page.
 async fn read_pages(pool: PgPool, keys: Vec<PageKey>) -> Vec<PageResult> {
     let mut distinct = keys.clone();
     distinct.sort_unstable();
@@ -48,20 +46,11 @@ async fn read_pages(pool: PgPool, keys: Vec<PageKey>) -> Vec<PageResult> {
     let pages = futures::future::join_all(distinct.iter().map(|&(page, page_size)| {
         let pool = &pool;
         async move {
-            let sent = messages::list_sent(pool, page, page_size)
-                .await
-                .map_err(|err| anyhow::Error::new(err).context("database query failed"))?;
-            Ok(Bytes::from(serde_json::to_vec(&sent)?))
+            let sent = messages::list_sent(pool, page, page_size).await.map_err(SharedError::new)?;
+            Ok(Bytes::from(serde_json::to_vec(&sent).map_err(SharedError::new)?))
         }
     }))
     .await;
-    let by_key: HashMap<PageKey, PageResult> = distinct
-        .into_iter()
-        .zip(pages.into_iter().map(|page: anyhow::Result<Bytes>| page.map_err(Arc::new)))
-        .collect();
-    keys.iter()
-        .map(|key| {
-            by_key.get(key).cloned().unwrap_or_else(|| Err(Arc::new(anyhow::anyhow!("page not read"))))
-        })
-        .collect()
+    // `distinct` is sorted and holds every key, so each key's page is at its partition point.
+    keys.iter().map(|key| pages[distinct.partition_point(|k| k < key)].clone()).collect()
 }

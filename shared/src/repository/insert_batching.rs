@@ -4,12 +4,10 @@
 //! inserted on its own, so a repeated key keeps its meaning (the first message comes back)
 //! without two keys ever meeting in one statement.
 
-use std::sync::Arc;
-
 use sqlx::PgPool;
 
 use super::messages::{self, Inserted};
-use crate::batching::Batcher;
+use crate::batching::{Batcher, SharedError};
 use crate::domain::{Message, NewMessage};
 
 /// Rows per INSERT at most; 64 concurrent clients make batches of about 30.
@@ -17,12 +15,7 @@ const MAX_ROWS: usize = 500;
 /// INSERTs in flight at once: two keep both cores busy, one waiting batch keeps growing.
 const MAX_IN_FLIGHT: usize = 2;
 
-type RowResult = Result<Message, Arc<sqlx::Error>>;
-
-/// A database error shared by every create of the batch it failed.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct SharedInsertError(Arc<sqlx::Error>);
+type RowResult = Result<Message, SharedError>;
 
 #[derive(Clone)]
 pub struct InsertBatcher {
@@ -43,7 +36,7 @@ impl InsertBatcher {
         if new.idempotency_key.is_some() {
             return Ok(messages::insert(&self.pool, &new).await?);
         }
-        let created = self.batcher.submit(new).await?.map_err(SharedInsertError)?;
+        let created = self.batcher.submit(new).await??;
         Ok(Inserted::Created(created))
     }
 
@@ -62,16 +55,16 @@ async fn insert_rows(pool: PgPool, batch: Vec<NewMessage>) -> Vec<RowResult> {
             let mut results = Vec::with_capacity(batch.len());
             for new in &batch {
                 let alone = messages::insert(&pool, new).await.map(Inserted::into_message);
-                results.push(alone.map_err(Arc::new));
+                results.push(alone.map_err(SharedError::new));
             }
             results
         }
         Ok(_) => {
-            let missing = Arc::new(sqlx::Error::RowNotFound);
+            let missing = SharedError::new(sqlx::Error::RowNotFound);
             batch.iter().map(|_| Err(missing.clone())).collect()
         }
         Err(err) => {
-            let shared = Arc::new(err);
+            let shared = SharedError::new(err);
             batch.iter().map(|_| Err(shared.clone())).collect()
         }
     }

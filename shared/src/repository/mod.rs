@@ -13,7 +13,7 @@ pub mod transitions;
 
 pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 pub use dispatch_runs::{DispatchRun, RunCounts};
-pub use insert_batching::{InsertBatcher, SharedInsertError};
+pub use insert_batching::InsertBatcher;
 pub use listing::{ListCursor, MessageFilter, MessageList};
 pub use messages::{Inserted, SentPage, Stats};
 pub use throughput::{MinuteCounts, Throughput};
