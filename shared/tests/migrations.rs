@@ -1,4 +1,5 @@
-//! Every migration reverses cleanly: down to zero, then up again, leaves a working schema.
+//! Every migration reverses cleanly: down to zero, then up again, leaves a working schema; and
+//! what single migrations promise.
 
 #![allow(clippy::unwrap_used)]
 
@@ -62,4 +63,32 @@ async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool:
     migrator.run(&pool).await.unwrap();
     let stats = shared::repository::messages::stats(&pool).await.unwrap();
     assert_eq!((stats.pending, stats.failed, stats.cancelled, stats.total), (1, 1, 0, 2));
+}
+
+#[sqlx::test(migrations = false)]
+async fn ids_the_database_gives_are_time_ordered_uuid_v7_and_random_again_after_reverting(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let insert_without_id =
+        "INSERT INTO messages (phone_number, content) VALUES ('+905551234567', 'hi') RETURNING id";
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+        ids.push(id);
+        // The next row's id lands in a later millisecond.
+        sqlx::query("SELECT pg_sleep(0.002)").execute(&pool).await.unwrap();
+    }
+    assert!(ids.iter().all(|id| id.get_version_num() == 7), "UUIDv7: {ids:?}");
+    assert!(ids.iter().all(|id| id.get_variant() == uuid::Variant::RFC4122), "{ids:?}");
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids follow insertion order: {ids:?}");
+    let seconds = |id: &uuid::Uuid| id.get_timestamp().unwrap().to_unix().0;
+    let now = chrono::Utc::now().timestamp() as u64;
+    assert!(
+        ids.iter().all(|id| now.abs_diff(seconds(id)) < 60),
+        "the id carries the insertion time: {ids:?}"
+    );
+
+    migrator.undo(&pool, 5).await.unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(id.get_version_num(), 4);
 }
