@@ -6,12 +6,14 @@
 mod support;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use shared::dispatch::RunLimits;
 use sqlx::PgPool;
 use support::dispatch::{drain, limits, Setup};
 use support::receiver::{Receiver, Reply};
+use support::table_lock::{lock_messages, wait_for_a_blocked_statement};
 
 async fn ids_in_created_order(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT id::text FROM messages ORDER BY created_at, id").fetch_all(pool).await.unwrap()
@@ -194,4 +196,45 @@ async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: Pg
     assert_eq!(receiver.received().len(), 2);
     assert_eq!(count_status(&pool, "processing").await, 0, "nothing stays processing");
     assert_eq!(count_status(&pool, "pending").await, 8);
+}
+
+/// Polls until the receiver got `count` requests, or fails with `why`.
+async fn wait_for_requests(receiver: &Receiver, count: usize, why: &str) {
+    for _ in 0..1000 {
+        if receiver.received().len() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{why}: the receiver got {} of {count} requests", receiver.received().len());
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool) {
+    for n in 0..10 {
+        support::insert(&pool, n).await;
+    }
+    // The first answer is slow, so that the table can be locked before its outcome is written.
+    let first = AtomicBool::new(true);
+    let receiver = Receiver::start(move |_| {
+        let delay = if first.swap(false, Ordering::SeqCst) { 500 } else { 0 };
+        Reply::accepted().after(Duration::from_millis(delay))
+    })
+    .await;
+    let mut setup = Setup::default();
+    setup.settings.worker_count = 1;
+    let dispatcher = setup.build(&pool, &receiver.url);
+    let run = tokio::spawn(async move { dispatcher.run_once(limits()).await });
+
+    wait_for_requests(&receiver, 1, "the run never sent").await;
+    let lock = lock_messages(&pool, "SHARE").await;
+    wait_for_a_blocked_statement(&pool).await;
+    // One send at a time, and the first outcome's write waits: the other nine still go out.
+    wait_for_requests(&receiver, 10, "sending stopped while an outcome write waited").await;
+    assert_eq!(count_status(&pool, "processing").await, 10, "no outcome was written yet");
+
+    drop(lock);
+    let summary = run.await.unwrap().unwrap();
+    assert_eq!((summary.claimed, summary.sent), (10, 10), "{summary:?}");
+    assert_eq!(count_status(&pool, "sent").await, 10);
 }

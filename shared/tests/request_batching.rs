@@ -16,39 +16,14 @@ use shared::http::{router, AppState};
 use shared::repository::InsertBatcher;
 use shared::scheduler::LocalScheduler;
 use shared::Config;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgPool};
 use support::api::{get, post_json, send};
 use support::new_message;
+use support::table_lock::{lock_messages, wait_for_a_blocked_statement};
 
 fn state(pool: &PgPool) -> AppState {
     let config = Arc::new(Config::from_pairs(&[]).unwrap());
     AppState::new(pool.clone(), None, config, Arc::new(LocalScheduler::new(pool.clone())))
-}
-
-/// A second connection holding `mode` on the messages table until it is dropped, so that
-/// requests queue up behind the first statement that needs the table.
-async fn lock_messages(pool: &PgPool, mode: &str) -> PgConnection {
-    let options = pool.connect_options();
-    let mut conn = PgConnection::connect_with(&options).await.unwrap();
-    sqlx::raw_sql(&format!("BEGIN; LOCK TABLE messages IN {mode} MODE")).execute(&mut conn).await.unwrap();
-    conn
-}
-
-/// Waits until some backend is blocked on a lock (the first batch reached the table).
-async fn wait_for_a_blocked_statement(pool: &PgPool) {
-    for _ in 0..500 {
-        let blocked: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if blocked > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no statement ever waited for the table lock");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use futures::{stream, StreamExt};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -84,14 +85,29 @@ impl Dispatcher {
         // and before the lease ends: past it another run may take the same message.
         let window = limits.budget.min(settings.lease);
         let stop_starting_at = started + window.saturating_sub(settings.webhook_timeout + RECORD_MARGIN);
-        let mut outcomes = stream::iter(claims)
-            .map(|claim| self.attempt(claim, stop_starting_at, stop))
-            .buffer_unordered(settings.worker_count)
-            .ready_chunks(RECORD_CHUNK);
-        while let Some(chunk) = outcomes.next().await {
-            self.record(chunk, counts).await?;
-        }
-        Ok(())
+        // Sending and recording run side by side: sends go on while a chunk is written, and
+        // the outcomes that arrive meanwhile make the next chunk. A failed write ends the run
+        // at once and drops the sends in flight; their claims wait out the lease.
+        let (outcomes, mut arrived) = mpsc::unbounded_channel();
+        let sending = async move {
+            let mut attempts = stream::iter(claims)
+                .map(|claim| self.attempt(claim, stop_starting_at, stop))
+                .buffer_unordered(settings.worker_count);
+            while let Some(attempt) = attempts.next().await {
+                if outcomes.send(attempt).is_err() {
+                    break; // the recorder stopped: a write failed
+                }
+            }
+            Ok(())
+        };
+        let recording = async move {
+            let mut chunk = Vec::with_capacity(RECORD_CHUNK);
+            while arrived.recv_many(&mut chunk, RECORD_CHUNK).await > 0 {
+                self.record(std::mem::take(&mut chunk), counts).await?;
+            }
+            Ok(())
+        };
+        tokio::try_join!(sending, recording).map(|((), ())| ())
     }
 
     /// Sends one message, unless time is short, the rate limit's next slot comes too late,
