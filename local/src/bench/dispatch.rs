@@ -23,8 +23,7 @@ async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
 
 /// Messages per second to drain `total` messages at `batch` per run.
 pub async fn throughput(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
-    db.reset().await?;
-    db.seed_pending(total).await?;
+    db.only_pending(total).await?;
     let stop = CancellationToken::new();
     let url = fast_receiver(&stop).await?;
     let workers = batch.clamp(1, 64).to_string();
@@ -62,8 +61,7 @@ pub async fn throughput(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::R
 
 /// Rows per second through claim_batch + record_sent alone, with the same concurrency.
 pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
-    db.reset().await?;
-    db.seed_pending(total).await?;
+    db.only_pending(total).await?;
     let started = Instant::now();
     let mut runners = Vec::new();
     for _ in 0..RUNNERS {

@@ -117,8 +117,7 @@ pub async fn dispatch_peak_rss(
     binaries: &Binaries,
     messages: i64,
 ) -> anyhow::Result<f64> {
-    db.reset().await?;
-    db.seed_pending(messages).await?;
+    db.only_pending(messages).await?;
     let stop = CancellationToken::new();
     let webhook = mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())?;
     let emulator = Emulator::start().await?;
