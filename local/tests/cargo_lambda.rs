@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use sqlx::{Connection, PgConnection};
+use support::ScratchDatabase;
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -32,17 +34,6 @@ impl Drop for Watch {
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.0.wait();
     }
-}
-
-async fn scratch_database() -> String {
-    let admin_url = std::env::var("DATABASE_URL").unwrap();
-    let name = format!("cargo_lambda_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    shared::db::MIGRATOR.run(&pool).await.unwrap();
-    url
 }
 
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -66,7 +57,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 
 #[tokio::test]
 async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_function() {
-    let database_url = scratch_database().await;
+    let database = ScratchDatabase::create().await;
     let (webhook_url, received) = receiver().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
 
@@ -74,7 +65,7 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         .args(["lambda", "watch", "--quiet", "--invoke-address", "127.0.0.1", "--invoke-port", &port])
         .current_dir(workspace_root())
         .env("CARGO_TARGET_DIR", lambda_target_dir())
-        .env("DATABASE_URL", &database_url)
+        .env("DATABASE_URL", &database.url)
         .env("WEBHOOK_URL", &webhook_url)
         .env("MESSAGE_BATCH_SIZE", "5")
         .stdout(Stdio::null())
@@ -84,7 +75,7 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         .expect(
             "cannot start `cargo lambda watch`: run the tests with scripts/test, which installs cargo-lambda",
         );
-    let _watch = Watch(watch);
+    let served = Watch(watch);
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
         assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
@@ -146,4 +137,6 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         (message["status"].as_str(), message["webhook_message_id"].as_str()),
         (Some("sent"), Some("cl-1"))
     );
+    drop(served);
+    database.drop().await;
 }
