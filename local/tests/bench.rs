@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
@@ -26,8 +25,8 @@ fn bench_quick(part: &str) -> Value {
     assert!(stdout.contains("| figure"), "no table printed:\n{stdout}");
     assert!(stdout.contains("wrote bench-results.json"), "{stdout}");
     assert!(!stderr.contains("cannot run CHECKPOINT"), "the setups were not checkpointed:\n{stderr}");
-    let results = PathBuf::from(&dir).join("bench-results.json");
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let results = std::fs::read_to_string(dir.join("bench-results.json")).unwrap();
+    let json: Value = serde_json::from_str(&results).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(json["parts_measured"][part], true, "{json}");
     json
