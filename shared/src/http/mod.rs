@@ -1,6 +1,7 @@
 //! The HTTP API's one router, used by the api Lambda, the local harness and the tests.
 
 mod auth;
+mod bulk_retry;
 mod dashboard;
 mod health;
 mod json_body;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/messages/sent", get(messages::list_sent))
         .route("/messages/stats", get(messages::stats))
+        .route("/messages/retry", post(bulk_retry::retry_failed))
         .route("/messages/{id}", get(messages::get))
         .route("/messages/{id}/retry", post(message_actions::retry))
         .route("/messages/{id}/cancel", post(message_actions::cancel))

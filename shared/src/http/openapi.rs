@@ -4,7 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    dashboard, health, message_actions, message_batch, message_list, messages, metrics, problem, scheduler,
+    bulk_retry, dashboard, health, message_actions, message_batch, message_list, messages, metrics, problem,
+    scheduler,
 };
 use crate::domain::{Message, MessageId, MessageStatus};
 use crate::repository::{DispatchRun, MessageList, MinuteCounts, SentPage, Stats, Throughput};
@@ -24,6 +25,7 @@ use crate::scheduler::ScheduleState;
         messages::get,
         message_actions::retry,
         message_actions::cancel,
+        bulk_retry::retry_failed,
         messages::list_sent,
         messages::stats,
         metrics::throughput,
@@ -39,6 +41,7 @@ use crate::scheduler::ScheduleState;
     components(schemas(
         Message, MessageId, MessageStatus, SentPage, MessageList, Stats, Throughput, MinuteCounts,
         DispatchRun, ScheduleState, messages::CreateMessageRequest, message_batch::BatchMessageRequest,
+        bulk_retry::BulkRetryRequest, bulk_retry::BulkRetryResult,
         scheduler::SchedulerStatus, scheduler::RunList, problem::Problem, problem::FieldError,
         health::HealthReport, health::HealthChecks, health::Liveness,
     )),

@@ -1,7 +1,8 @@
-//! The two state changes users ask for: requeue a failed message, cancel a pending one.
-//! Each is one conditional UPDATE, so it cannot race a claim: a claimed row is `processing`
-//! and no longer matches.
+//! The state changes users ask for: requeue a failed message (or every failed message that
+//! matches a filter), cancel a pending one. Each is one conditional UPDATE, so it cannot race
+//! a claim: a claimed row is `processing` and no longer matches.
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
 
 use super::message_row::{decode_status, MessageRow};
@@ -68,4 +69,43 @@ async fn finish(
         None => Ok(Transition::NotFound),
         Some(status) => Ok(Transition::WrongStatus(decode_status(&status)?)),
     }
+}
+
+/// Which `failed` messages a bulk retry requeues.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedFilter {
+    pub error_code: Option<String>,
+    /// Failed at or after (a failed row's `updated_at` is when it failed).
+    pub failed_after: Option<DateTime<Utc>>,
+    /// Failed before.
+    pub failed_before: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
+/// Requeues the `failed` messages that match, oldest failure first, exactly as
+/// [`retry_failed`] does one: `pending`, due now, attempts reset, last error kept. One
+/// statement; a row that stopped being `failed` meanwhile is left alone. Returns how many.
+#[tracing::instrument(skip(pool))]
+pub async fn retry_failed_matching(pool: &PgPool, filter: &FailedFilter) -> sqlx::Result<u64> {
+    let requeued = sqlx::query!(
+        r#"UPDATE messages
+           SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL,
+               updated_at = now(), version = version + 1
+           WHERE status = 'failed' AND id = ANY (ARRAY(
+               SELECT id FROM messages
+               WHERE status = 'failed'
+                 AND ($1::text IS NULL OR error_code = $1)
+                 AND ($2::timestamptz IS NULL OR updated_at >= $2)
+                 AND ($3::timestamptz IS NULL OR updated_at < $3)
+               ORDER BY updated_at, id
+               LIMIT $4))"#,
+        filter.error_code.as_deref(),
+        filter.failed_after,
+        filter.failed_before,
+        i64::from(filter.limit),
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(requeued)
 }

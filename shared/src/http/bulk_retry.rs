@@ -1,0 +1,120 @@
+//! `POST /api/v1/messages/retry`: requeue every `failed` message that matches a filter, the
+//! way back after a receiver outage or a fixed misconfiguration, without one call per message.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::json_body::JsonBody;
+use super::messages::validation_error;
+use super::problem::{ApiError, FieldError, Problem};
+use super::AppState;
+use crate::repository::transitions::{self, FailedFilter};
+
+pub const DEFAULT_LIMIT: u32 = 10_000;
+pub const MAX_LIMIT: u32 = 100_000;
+const MAX_ERROR_CODE_LEN: usize = 64;
+
+/// Which failed messages to requeue; every field is optional and `{}` means all of them (up
+/// to `limit`). Filters combine with AND.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRetryRequest {
+    /// Only messages whose `error_code` is exactly this, e.g. `connection_error` or `http_503`.
+    #[schema(example = "connection_error", min_length = 1, max_length = 64)]
+    pub error_code: Option<String>,
+    /// Only messages that failed at or after this time (RFC 3339).
+    pub failed_after: Option<DateTime<Utc>>,
+    /// Only messages that failed before this time (RFC 3339).
+    pub failed_before: Option<DateTime<Utc>>,
+    /// At most this many, the oldest failures first (default 10,000).
+    #[schema(minimum = 1, maximum = 100000, example = 10000)]
+    pub limit: Option<u32>,
+}
+
+impl BulkRetryRequest {
+    /// Checks every field and reports all problems at once.
+    fn validate(self) -> Result<FailedFilter, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_LIMIT}, got {limit}")));
+        }
+        let error_code = self.error_code.map(|code| code.trim().to_owned());
+        if let Some(code) = &error_code {
+            if code.is_empty() || code.chars().count() > MAX_ERROR_CODE_LEN {
+                errors.push(FieldError::new(
+                    "error_code",
+                    format!("must be 1 to {MAX_ERROR_CODE_LEN} characters (e.g. connection_error)"),
+                ));
+            }
+        }
+        if let (Some(after), Some(before)) = (self.failed_after, self.failed_before) {
+            if after >= before {
+                errors.push(FieldError::new("failed_before", "must be later than failed_after"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(FailedFilter {
+            error_code,
+            failed_after: self.failed_after,
+            failed_before: self.failed_before,
+            limit,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkRetryResult {
+    /// How many failed messages are pending again.
+    pub requeued: u64,
+}
+
+/// Requeues the `failed` messages that match, oldest failure first, exactly as
+/// `POST /api/v1/messages/{id}/retry` does one: `pending`, due now, attempts reset to 0, the
+/// last error kept until it is sent. Messages in any other status never move.
+#[utoipa::path(post, path = "/api/v1/messages/retry", tag = "messages", request_body = BulkRetryRequest,
+    responses(
+        (status = 200, description = "how many were requeued (0 when none matched)", body = BulkRetryResult),
+        (status = 400, description = "malformed JSON, an unknown field or a bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn retry_failed(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<BulkRetryRequest>,
+) -> Result<Json<BulkRetryResult>, ApiError> {
+    let filter = body.validate().map_err(validation_error)?;
+    let requeued = transitions::retry_failed_matching(&state.pool, &filter).await?;
+    tracing::info!(requeued, ?filter, "failed messages requeued on request");
+    Ok(Json(BulkRetryResult { requeued }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_filter_means_every_failed_message_up_to_the_default_limit() {
+        let filter = BulkRetryRequest::default().validate().unwrap();
+        assert_eq!(filter, FailedFilter { limit: DEFAULT_LIMIT, ..FailedFilter::default() });
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let now = Utc::now();
+        let request = BulkRetryRequest {
+            error_code: Some("  ".into()),
+            failed_after: Some(now),
+            failed_before: Some(now),
+            limit: Some(MAX_LIMIT + 1),
+        };
+        let fields: Vec<String> = request.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["limit", "error_code", "failed_before"]);
+    }
+}
