@@ -111,6 +111,24 @@ fn bad_configuration_fails_with_one_line_naming_the_variable() {
 }
 
 #[test]
+fn the_harness_refuses_a_lease_that_cannot_fit_one_webhook_timeout_in_one_line() {
+    // `local` with no command serves the whole system; it must refuse before starting anything.
+    let output = Command::new(env!("CARGO_BIN_EXE_local"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MESSAGE_LEASE_SECONDS", "5")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid MESSAGE_LEASE_SECONDS=\"5\": expected at least 11: a claim must outlast one webhook \
+         request (WEBHOOK_TIMEOUT_SECONDS=10) plus the time to record it"
+    );
+}
+
+#[test]
 fn an_unreachable_database_is_one_clear_line_without_the_password() {
     let output = local("postgres://app:hunter2@127.0.0.1:1/x", &["migrate", "up"]);
     assert!(!output.status.success());

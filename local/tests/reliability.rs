@@ -156,62 +156,73 @@ async fn redis_outage_sending_goes_on_and_cache_and_rate_limit_resume() {
     db.drop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receiver_outage_messages_retry_and_are_delivered_when_it_returns() {
-    let db = ScratchDatabase::create().await;
-    db.seed(50).await;
-    let receiver = Receiver::start().await;
-    receiver.down().await;
-    let url = receiver.url();
-    let mut env = base_env(&db, &url);
-    env.extend([
-        ("MESSAGE_BATCH_SIZE", "50"),
-        ("MESSAGE_MAX_ATTEMPTS", "10"),
-        ("MESSAGE_RETRY_BASE_SECONDS", "1"),
-        ("MESSAGE_RETRY_MAX_SECONDS", "2"),
-    ]);
-    // Rows take max_attempts when inserted: the seeded ones have the default 3; raise them.
-    sqlx::query("UPDATE messages SET max_attempts = 10").execute(&db.pool).await.unwrap();
-    let mut harness = Harness::start(&env).await;
-    wait_until(Duration::from_secs(20), "retries recorded", || async {
-        db.count("SELECT count(*) FROM messages WHERE error_code = 'connection_error' AND status = 'pending'")
-            .await
-            == 50
-    })
-    .await;
-    receiver.up().await;
-    wait_until(Duration::from_secs(60), "all 50 sent", || async { db.status_count("sent").await == 50 })
-        .await;
-    assert_eq!(db.status_count("failed").await, 0);
-    assert_eq!(receiver.distinct_and_duplicates(), (50, 0));
-    report("receiver-outage", 50, &receiver, 50, "refused_for=2s+");
-    assert!(harness.terminate().success());
-    db.drop().await;
+/// The scheduler status as a black box would read it.
+async fn scheduler_status(client: &reqwest::Client, harness: &Harness) -> serde_json::Value {
+    let url = format!("{}/api/v1/scheduler/status", harness.base);
+    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
+/// Connections refused for many breaker cooldowns, with MESSAGE_MAX_ATTEMPTS 2 (which used to
+/// fail every message two seconds in): the breaker opens, probes about once per cooldown, no
+/// message fails, and everything is delivered once when the receiver returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receiver_outage_past_max_attempts_ends_failed_with_an_error_code() {
+async fn receiver_outage_opens_the_breaker_fails_nothing_and_everything_is_sent_when_it_returns() {
     let db = ScratchDatabase::create().await;
-    db.seed(20).await;
+    db.seed(50).await;
     sqlx::query("UPDATE messages SET max_attempts = 2").execute(&db.pool).await.unwrap();
     let receiver = Receiver::start().await;
     receiver.down().await;
     let url = receiver.url();
     let mut env = base_env(&db, &url);
     env.extend([
-        ("MESSAGE_BATCH_SIZE", "20"),
+        ("MESSAGE_BATCH_SIZE", "50"),
+        ("MESSAGE_MAX_ATTEMPTS", "2"),
         ("MESSAGE_RETRY_BASE_SECONDS", "1"),
         ("MESSAGE_RETRY_MAX_SECONDS", "1"),
+        ("RECEIVER_BREAKER_FAILURES", "5"),
+        ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "1"),
+        ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "2"),
     ]);
     let mut harness = Harness::start(&env).await;
-    wait_until(Duration::from_secs(30), "all 20 failed", || async { db.status_count("failed").await == 20 })
+    let client = reqwest::Client::new();
+    wait_until(Duration::from_secs(20), "the receiver breaker to open", || async {
+        scheduler_status(&client, &harness).await["receiver"]["state"] == "open"
+    })
+    .await;
+    let status = scheduler_status(&client, &harness).await;
+    let receiver_status = &status["receiver"];
+    assert!(receiver_status["last_error"].as_str().unwrap().contains("cannot connect"), "{status}");
+    assert!(receiver_status["next_probe_at"].is_string() && receiver_status["since"].is_string());
+    assert!(receiver_status["consecutive_failures"].as_i64().unwrap() >= 5);
+
+    // Ten seconds down: five cooldowns and more, five times the time two attempts used to take.
+    let outage = std::time::Instant::now();
+    while outage.elapsed() < Duration::from_secs(10) {
+        let stats = scheduler_status(&client, &harness).await["stats"].clone();
+        assert_eq!(stats["failed"], 0, "a message failed during the outage: {stats}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let probes = db
+        .count("SELECT count(*) FROM dispatch_runs WHERE claimed > 0 AND started_at > (SELECT min(started_at) FROM dispatch_runs WHERE breaker_open AND claimed = 0)")
         .await;
-    let with_reason = db
-        .count("SELECT count(*) FROM messages WHERE error_code = 'connection_error' AND attempts = 2 AND last_error LIKE '%gave up after 2 attempts%'")
+    assert!((2..=11).contains(&probes), "about one probe per cooldown (1 to 2 s) in 10 s: {probes}");
+
+    receiver.up().await;
+    wait_until(Duration::from_secs(30), "all 50 sent", || async { db.status_count("sent").await == 50 })
         .await;
-    assert_eq!(with_reason, 20);
-    println!(
-        "RELIABILITY receiver-gone: messages=20 failed=20 error_code=connection_error attempts=2 lost=0"
+    assert_eq!(db.status_count("failed").await, 0);
+    assert_eq!(receiver.distinct_and_duplicates(), (50, 0));
+    let status = scheduler_status(&client, &harness).await;
+    assert_eq!(status["receiver"]["state"], "closed", "{status}");
+    let logs = harness.logs();
+    assert_eq!(logs.matches("receiver breaker opened").count(), 1, "one warning when it opens");
+    assert_eq!(logs.matches("receiver breaker closed").count(), 1, "one line when it closes");
+    report(
+        "receiver-outage",
+        50,
+        &receiver,
+        50,
+        &format!("refused_for=10s+ max_attempts=2 probes={probes} failed=0"),
     );
     assert!(harness.terminate().success());
     db.drop().await;

@@ -63,6 +63,11 @@ pub struct Config {
     /// The dispatch function `start` invokes once at once (EventBridge backend).
     pub dispatch_function_name: Option<String>,
     pub seed_message_count: u32,
+    /// Endpoint-level failures in a row that open the receiver breaker.
+    pub breaker_failures: u32,
+    /// Time the breaker stays open before one probe; doubles after each failed probe.
+    pub breaker_cooldown: Duration,
+    pub breaker_max_cooldown: Duration,
 }
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
@@ -84,6 +89,19 @@ impl Config {
                 "a value no smaller than MESSAGE_RETRY_BASE_SECONDS",
             ));
         }
+        let webhook_timeout = Duration::from_secs(env.int("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 900)?);
+        let lease = lease(&env, webhook_timeout)?;
+        let breaker_cooldown =
+            Duration::from_secs(env.int("RECEIVER_BREAKER_COOLDOWN_SECONDS", 30, 1, 86_400)?);
+        let breaker_max_cooldown =
+            Duration::from_secs(env.int("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", 600, 1, 604_800)?);
+        if breaker_max_cooldown < breaker_cooldown {
+            return Err(ConfigError::new(
+                "RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS",
+                Some(&breaker_max_cooldown.as_secs().to_string()),
+                "a value no smaller than RECEIVER_BREAKER_COOLDOWN_SECONDS",
+            ));
+        }
         Ok(Self {
             database_url: database_url(&env)?,
             redis_url: redis_url(&env)?,
@@ -94,18 +112,21 @@ impl Config {
             char_limit: env.int("MESSAGE_CHAR_LIMIT", 160, 1, CONTENT_HARD_LIMIT)?,
             worker_count: env.int("MESSAGE_WORKER_COUNT", 5, 1, 1000)?,
             max_attempts: env.int("MESSAGE_MAX_ATTEMPTS", 3, 1, 100)?,
-            lease: Duration::from_secs(env.int("MESSAGE_LEASE_SECONDS", 60, 1, 86_400)?),
+            lease,
             retry_base,
             retry_max,
             webhook_url: webhook_url(&env)?,
             webhook_auth_key: env.secret("WEBHOOK_AUTH_KEY"),
-            webhook_timeout: Duration::from_secs(env.int("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 900)?),
+            webhook_timeout,
             rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
             api_auth_token: env.secret("API_AUTH_TOKEN"),
             schedule_name: env.text("SCHEDULE_NAME"),
             schedule_group: schedule_group(&env)?,
             dispatch_function_name: env.text("DISPATCH_FUNCTION_NAME"),
             seed_message_count: env.int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)?,
+            breaker_failures: env.int("RECEIVER_BREAKER_FAILURES", 5, 1, 1000)?,
+            breaker_cooldown,
+            breaker_max_cooldown,
         })
     }
 
@@ -196,6 +217,25 @@ fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
     }
     url.set_path(&name);
     Ok(Some(SecretString::from(url.to_string())))
+}
+
+/// MESSAGE_LEASE_SECONDS, which must leave room for one webhook request and its record: a
+/// shorter lease would make every run claim its batch and hand it straight back, forever.
+fn lease(env: &Env, webhook_timeout: Duration) -> Result<Duration, ConfigError> {
+    let lease = Duration::from_secs(env.int("MESSAGE_LEASE_SECONDS", 60, 1, 86_400)?);
+    if lease <= crate::deadline::room_for_one_send(webhook_timeout) {
+        let least = webhook_timeout.as_secs() + 1;
+        return Err(ConfigError::new(
+            "MESSAGE_LEASE_SECONDS",
+            Some(&lease.as_secs().to_string()),
+            format!(
+                "at least {least}: a claim must outlast one webhook request \
+                 (WEBHOOK_TIMEOUT_SECONDS={}) plus the time to record it",
+                webhook_timeout.as_secs()
+            ),
+        ));
+    }
+    Ok(lease)
 }
 
 fn schedule_group(env: &Env) -> Result<Option<String>, ConfigError> {

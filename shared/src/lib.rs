@@ -4,6 +4,7 @@
 pub mod batching;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod dispatch;
 pub mod domain;
 pub mod http;

@@ -241,7 +241,7 @@ async fn recent_runs_come_newest_first(pool: PgPool) {
     for sent in 1..=3 {
         let id = dispatch_runs::start(&pool).await.unwrap();
         let counts = RunCounts { claimed: sent, sent, ..RunCounts::default() };
-        dispatch_runs::finish(&pool, id, counts, None).await.unwrap();
+        dispatch_runs::finish(&pool, id, counts, false, None).await.unwrap();
     }
     let reply = send(app(&pool, &[]), get("/api/v1/scheduler/runs?limit=2")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

@@ -1,31 +1,56 @@
 //! The dispatch function's handler: any JSON payload (an EventBridge Scheduler invocation),
 //! with an optional `{"batch_size": N}` override; returns the run's summary.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use shared::config::MAX_BATCH_SIZE;
+use shared::deadline::{budget_until, DEADLINE_MARGIN, RECORD_MARGIN};
 use shared::dispatch::{DispatchError, Dispatcher, RunLimits, RunSummary};
-
-/// Kept back from the Lambda deadline for the runtime to report the result.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     #[error("invalid payload: {0}")]
     InvalidPayload(String),
+    /// The invocation's time cannot fit one webhook request: claiming would only hand the
+    /// batch back. The function's Timeout (or WEBHOOK_TIMEOUT_SECONDS) must change.
+    #[error(
+        "the invocation had {:.1} s left before its deadline (the function's Timeout, less {} s for the runtime), \
+         too little for one webhook request (WEBHOOK_TIMEOUT_SECONDS={}) plus {} ms to record it: \
+         raise the dispatch function's Timeout above {} s or lower WEBHOOK_TIMEOUT_SECONDS; nothing was claimed",
+        budget.as_secs_f64(),
+        DEADLINE_MARGIN.as_secs(),
+        webhook_timeout.as_secs(),
+        RECORD_MARGIN.as_millis(),
+        (*webhook_timeout + RECORD_MARGIN + DEADLINE_MARGIN).as_secs_f64().ceil()
+    )]
+    BudgetTooShort { budget: Duration, webhook_timeout: Duration },
     #[error(transparent)]
-    Dispatch(#[from] DispatchError),
+    Dispatch(DispatchError),
 }
 
-/// Lambda sees a typed error: `InvalidPayload` is the caller's to fix; `DatabaseUnavailable`
-/// is worth the async retry Lambda makes (runs are safe to repeat).
+impl From<DispatchError> for HandlerError {
+    fn from(err: DispatchError) -> Self {
+        match err {
+            DispatchError::BudgetTooShort { budget, webhook_timeout } => {
+                Self::BudgetTooShort { budget, webhook_timeout }
+            }
+            other => Self::Dispatch(other),
+        }
+    }
+}
+
+/// Lambda sees a typed error: `InvalidPayload` is the caller's to fix, `BudgetTooShort` the
+/// deployment's; `DatabaseUnavailable` is worth the async retry Lambda makes (runs are safe
+/// to repeat).
 impl From<HandlerError> for Diagnostic {
     fn from(err: HandlerError) -> Self {
         let error_type = match &err {
             HandlerError::InvalidPayload(_) => "InvalidPayload",
+            HandlerError::BudgetTooShort { .. } => "BudgetTooShort",
             HandlerError::Dispatch(DispatchError::Database(_)) => "DatabaseUnavailable",
+            HandlerError::Dispatch(DispatchError::BudgetTooShort { .. }) => "BudgetTooShort",
         };
         Diagnostic { error_type: error_type.into(), error_message: err.to_string() }
     }
@@ -72,20 +97,6 @@ pub fn batch_size_override(payload: &Value) -> Result<Option<u32>, HandlerError>
         })
 }
 
-/// Deadlines before this (2001-09-09) are not epoch times: `cargo lambda watch` sends its
-/// timeout (e.g. 600000) in the deadline header.
-const EARLIEST_EPOCH_DEADLINE_MS: u64 = 1_000_000_000_000;
-
-/// Time left before the invocation's deadline (milliseconds since the epoch), less a margin.
-/// Without a usable deadline (0, or an emulator's duration) the lease bounds the run.
-pub fn budget_until(deadline_ms: u64, fallback: Duration) -> Duration {
-    if deadline_ms < EARLIEST_EPOCH_DEADLINE_MS {
-        return fallback;
-    }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Duration::from_millis(deadline_ms).saturating_sub(now).saturating_sub(DEADLINE_MARGIN)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -106,24 +117,21 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_ends_before_the_deadline() {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-        let deadline = (now + Duration::from_secs(30)).as_millis() as u64;
-        let budget = budget_until(deadline, Duration::from_secs(60));
-        assert!(budget <= Duration::from_secs(29) && budget > Duration::from_secs(28), "{budget:?}");
-        assert_eq!(budget_until(0, Duration::from_secs(60)), Duration::from_secs(60));
-        assert_eq!(
-            budget_until(600_000, Duration::from_secs(60)),
-            Duration::from_secs(60),
-            "cargo lambda watch"
-        );
-        let past = (now - Duration::from_secs(5)).as_millis() as u64;
-        assert_eq!(budget_until(past, Duration::from_secs(60)), Duration::ZERO);
-    }
-
-    #[test]
     fn errors_map_to_typed_diagnostics() {
         let diagnostic: Diagnostic = HandlerError::InvalidPayload("x".into()).into();
         assert_eq!(diagnostic.error_type, "InvalidPayload");
+        let short = DispatchError::BudgetTooShort {
+            budget: Duration::from_millis(4_000),
+            webhook_timeout: Duration::from_secs(10),
+        };
+        let diagnostic: Diagnostic = HandlerError::from(short).into();
+        assert_eq!(diagnostic.error_type, "BudgetTooShort");
+        assert_eq!(
+            diagnostic.error_message,
+            "the invocation had 4.0 s left before its deadline (the function's Timeout, less 1 s for the \
+             runtime), too little for one webhook request (WEBHOOK_TIMEOUT_SECONDS=10) plus 500 ms to \
+             record it: raise the dispatch function's Timeout above 12 s or lower WEBHOOK_TIMEOUT_SECONDS; \
+             nothing was claimed"
+        );
     }
 }

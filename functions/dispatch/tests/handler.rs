@@ -34,11 +34,16 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 fn lambda_event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
+    lambda_event_with(payload, Duration::from_secs(30))
+}
+
+/// An invocation with `left` before its deadline, as Lambda gives a function with that Timeout.
+fn lambda_event_with(payload: serde_json::Value, left: Duration) -> LambdaEvent<serde_json::Value> {
     let mut context = Context::default();
     context.request_id = "8f1c6ad8-0e9c-4c8b-a3a1-5d3b1d7f0c11".into();
     context.invoked_function_arn =
         "arn:aws:lambda:eu-west-1:123456789012:function:message-dispatcher-dispatch".into();
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(30);
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + left;
     context.deadline = deadline.as_millis() as u64;
     LambdaEvent::new(payload, context)
 }
@@ -105,4 +110,33 @@ async fn a_bad_batch_size_is_an_error_and_sends_nothing(pool: PgPool) {
         .unwrap_err();
     assert!(err.to_string().contains("batch_size must be an integer"));
     assert!(bodies.lock().unwrap().is_empty());
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says_budget_too_short(
+    pool: PgPool,
+) {
+    insert_pending(&pool, 2).await;
+    let (url, bodies) = receiver().await;
+    let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
+    // WEBHOOK_TIMEOUT_SECONDS is 10 by default: 8 s left cannot fit one request.
+    let err = function(&pool, &url, "2")
+        .handle(lambda_event_with(payload, Duration::from_secs(8)))
+        .await
+        .unwrap_err();
+    let diagnostic: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(diagnostic.error_type, "BudgetTooShort");
+    let message = diagnostic.error_message;
+    assert!(
+        message.contains("the function's Timeout") && message.contains("WEBHOOK_TIMEOUT_SECONDS=10"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was claimed"), "{message}");
+    assert!(bodies.lock().unwrap().is_empty());
+    let untouched: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'pending' AND attempts = 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(untouched, 2, "nothing claimed, no attempt spent");
 }

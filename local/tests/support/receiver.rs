@@ -27,8 +27,11 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Self {
-        let receiver = Self { port: super::free_port(), state: State::default(), running: Mutex::new(None) };
-        receiver.up().await;
+        // Bound here, not picked and bound later: another test could take a port in between.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let receiver = Self { port, state: State::default(), running: Mutex::new(None) };
+        receiver.serve(listener);
         receiver
     }
 
@@ -40,9 +43,23 @@ impl Receiver {
         *self.state.delay_ms.lock().unwrap() = delay.as_millis() as u64;
     }
 
-    /// Listens again on the same port.
+    /// Listens again on the same port (waiting while a connection of another test holds it).
     pub async fn up(&self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(err) if std::time::Instant::now() < deadline => {
+                    eprintln!("receiver port {} busy ({err}); trying again", self.port);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("cannot listen on port {} again: {err}", self.port),
+            }
+        };
+        self.serve(listener);
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
         let stop = CancellationToken::new();
         let app = Router::new().route("/webhook", post(receive)).with_state(self.state.clone());
         let shutdown = stop.clone();

@@ -20,6 +20,9 @@ fn defaults_match_the_design() {
     assert_eq!(config.webhook_timeout, Duration::from_secs(10));
     assert_eq!(config.rate_limit_per_second, 10);
     assert_eq!(config.seed_message_count, 100);
+    assert_eq!(config.breaker_failures, 5);
+    assert_eq!(config.breaker_cooldown, Duration::from_secs(30));
+    assert_eq!(config.breaker_max_cooldown, Duration::from_secs(600));
     assert!(config.webhook_url.is_none() && config.api_auth_token.is_none());
 }
 
@@ -147,4 +150,52 @@ fn a_schedule_group_needs_a_schedule_name() {
     );
     let ok = Config::from_pairs(&[("SCHEDULE_GROUP", "g"), ("SCHEDULE_NAME", "n")]).unwrap();
     assert_eq!((ok.schedule_name.as_deref(), ok.schedule_group.as_deref()), (Some("n"), Some("g")));
+}
+
+#[test]
+fn a_lease_with_no_room_for_one_webhook_timeout_is_refused_naming_both_variables() {
+    // The stall a new user met: every run claimed its batch and handed it straight back.
+    let err = Config::from_pairs(&[("MESSAGE_LEASE_SECONDS", "5")]).unwrap_err();
+    assert_eq!(err.var, "MESSAGE_LEASE_SECONDS");
+    assert_eq!(
+        err.to_string(),
+        "invalid MESSAGE_LEASE_SECONDS=\"5\": expected at least 11: a claim must outlast one webhook \
+         request (WEBHOOK_TIMEOUT_SECONDS=10) plus the time to record it"
+    );
+    let err = Config::from_pairs(&[("MESSAGE_LEASE_SECONDS", "30"), ("WEBHOOK_TIMEOUT_SECONDS", "30")])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("at least 31") && err.to_string().contains("WEBHOOK_TIMEOUT_SECONDS=30")
+    );
+    let ok = Config::from_pairs(&[("MESSAGE_LEASE_SECONDS", "11")]).unwrap();
+    assert_eq!(ok.lease, Duration::from_secs(11));
+}
+
+#[test]
+fn breaker_settings_are_read_and_checked() {
+    let config = Config::from_pairs(&[
+        ("RECEIVER_BREAKER_FAILURES", "3"),
+        ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "10"),
+        ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "60"),
+    ])
+    .unwrap();
+    assert_eq!(config.breaker_failures, 3);
+    assert_eq!(
+        (config.breaker_cooldown, config.breaker_max_cooldown),
+        (Duration::from_secs(10), Duration::from_secs(60))
+    );
+    let err = Config::from_pairs(&[("RECEIVER_BREAKER_FAILURES", "0")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid RECEIVER_BREAKER_FAILURES=\"0\": expected an integer from 1 to 1000"
+    );
+    let err = Config::from_pairs(&[
+        ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "60"),
+        ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "30"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS=\"30\": expected a value no smaller than RECEIVER_BREAKER_COOLDOWN_SECONDS"
+    );
 }

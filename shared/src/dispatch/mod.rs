@@ -1,8 +1,10 @@
 //! One dispatch run: claim a batch, send each message, record each outcome.
 //! The dispatch Lambda, the local harness and the tests all drive [`Dispatcher::run_once`].
 
+mod breaker;
 mod outcomes;
 mod run;
+mod run_report;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -14,12 +16,12 @@ use sqlx::PgPool;
 
 use crate::rate_limit::{self, RateLimiter};
 use crate::redis_connection::RedisConnection;
-use crate::repository::RunCounts;
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentCache;
 use crate::webhook::WebhookClient;
 use crate::Config;
 
+pub use breaker::BreakerSettings;
 pub use outcomes::OutcomeRecords;
 
 /// What a run needs to know from the configuration.
@@ -31,6 +33,7 @@ pub struct DispatchSettings {
     pub char_limit: usize,
     pub webhook_timeout: Duration,
     pub retry: RetryPolicy,
+    pub breaker: BreakerSettings,
 }
 
 impl DispatchSettings {
@@ -42,6 +45,11 @@ impl DispatchSettings {
             char_limit: config.char_limit,
             webhook_timeout: config.webhook_timeout,
             retry: RetryPolicy { base: config.retry_base, max: config.retry_max },
+            breaker: BreakerSettings {
+                failures: config.breaker_failures,
+                cooldown: config.breaker_cooldown,
+                max_cooldown: config.breaker_max_cooldown,
+            },
         }
     }
 }
@@ -63,29 +71,26 @@ pub struct RunSummary {
     pub sent: i32,
     pub retried: i32,
     pub failed: i32,
-    /// Claims handed back unsent because time ran short.
+    /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened),
+    /// their attempt not counted.
     pub released: i32,
+    /// The run held back sends because the receiver breaker was open.
+    pub breaker_open: bool,
     pub duration_ms: u64,
-}
-
-impl RunSummary {
-    fn new(run_id: i64, counts: RunCounts, duration: Duration) -> Self {
-        Self {
-            run_id,
-            claimed: counts.claimed,
-            sent: counts.sent,
-            retried: counts.retried,
-            failed: counts.failed,
-            released: counts.released,
-            duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
     #[error("database unavailable during dispatch: {0}")]
     Database(#[from] sqlx::Error),
+    /// Claiming would only hand the batch straight back: nothing claimed.
+    #[error(
+        "the run's time ({:.1} s) cannot fit one webhook request (WEBHOOK_TIMEOUT_SECONDS={}) plus {} ms to record it; nothing was claimed",
+        budget.as_secs_f64(),
+        webhook_timeout.as_secs(),
+        crate::deadline::RECORD_MARGIN.as_millis()
+    )]
+    BudgetTooShort { budget: Duration, webhook_timeout: Duration },
 }
 
 /// Everything a run uses, built once per process and shared by every run.

@@ -1,17 +1,17 @@
-use std::time::Duration;
-
 use futures::{stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::outcomes::{Attempt, OutcomeRecords};
+use super::breaker::{Evidence, RunBreaker};
+use super::outcomes::{Attempt, FailureContext, OutcomeRecords, Unsent};
+use super::run_report::RunReport;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
+use crate::deadline::room_for_one_send;
+use crate::domain::BreakerState;
 use crate::repository::claims::{self, ClaimedBatch};
-use crate::repository::{dispatch_runs, Claim, RunCounts};
-
-/// Time kept after the last send may start, to record outcomes before the budget or lease ends.
-const RECORD_MARGIN: Duration = Duration::from_millis(500);
+use crate::repository::receiver_breaker::{self, ReceiverBreaker};
+use crate::repository::{dispatch_runs, Claim};
 
 /// Outcomes are written as they arrive, up to this many per statement.
 const RECORD_CHUNK: usize = 256;
@@ -20,6 +20,8 @@ impl Dispatcher {
     /// Runs one batch: claim, send with at most MESSAGE_WORKER_COUNT requests in flight,
     /// record every outcome, cache the sent ones. Sends stop starting when the budget (or the
     /// lease) is about to run out, and the claims not started are handed back at once.
+    /// While the receiver breaker is open the run claims nothing, unless it is time for the
+    /// one probe that decides whether the receiver is back.
     pub async fn run_once(&self, limits: RunLimits) -> Result<RunSummary, DispatchError> {
         self.run(limits, None).await
     }
@@ -41,58 +43,129 @@ impl Dispatcher {
         stop: Option<&CancellationToken>,
     ) -> Result<RunSummary, DispatchError> {
         let started = Instant::now();
-        let run_id = dispatch_runs::start(&self.pool).await?;
+        let (run_id, breaker) = dispatch_runs::start_reading_breaker(&self.pool).await?;
         tracing::Span::current().record("run_id", run_id);
-        let mut counts = RunCounts::default();
-        let result = self.claim_and_send(limits, started, stop, &mut counts).await;
+        let mut report = RunReport::default();
+        let result = self.dispatch(limits, breaker, started, stop, &mut report).await;
         let error = result.as_ref().err().map(ToString::to_string);
-        if let Err(err) = dispatch_runs::finish(&self.pool, run_id, counts, error.as_deref()).await {
+        if let Err(err) =
+            dispatch_runs::finish(&self.pool, run_id, report.counts, report.breaker_open, error.as_deref())
+                .await
+        {
             tracing::warn!(error = %err, "could not record the run's counts");
         }
         result?;
-        let summary = RunSummary::new(run_id, counts, started.elapsed());
-        if summary.claimed > 0 {
-            tracing::info!(
-                claimed = summary.claimed,
-                sent = summary.sent,
-                retried = summary.retried,
-                failed = summary.failed,
-                released = summary.released,
-                duration_ms = summary.duration_ms,
-                "dispatch run finished"
-            );
-        }
+        let summary = RunSummary::new(run_id, &report, started.elapsed());
+        report.log(&summary, &self.settings);
         Ok(summary)
+    }
+
+    /// Claims and sends as the receiver breaker allows: a full batch when it is closed; one
+    /// probe when it is open and its cooldown is over (then the rest of the batch if the
+    /// receiver answered); nothing otherwise.
+    async fn dispatch(
+        &self,
+        limits: RunLimits,
+        mut breaker: ReceiverBreaker,
+        started: Instant,
+        stop: Option<&CancellationToken>,
+        report: &mut RunReport,
+    ) -> Result<(), DispatchError> {
+        let settings = &self.settings;
+        // A send must be able to finish (timeout) and be recorded before the budget ends,
+        // and before the lease ends: past it another run may take the same message.
+        let window = limits.budget.min(settings.lease);
+        let needed = room_for_one_send(settings.webhook_timeout);
+        if window <= needed {
+            return Err(DispatchError::BudgetTooShort {
+                budget: window,
+                webhook_timeout: settings.webhook_timeout,
+            });
+        }
+        let stop_starting_at = started + (window - needed);
+        let mut batch_size = limits.batch_size.unwrap_or(settings.batch_size);
+        if breaker.state != BreakerState::Closed {
+            if !self.probe(stop_starting_at, stop, report).await? {
+                report.breaker_open = true;
+                return Ok(());
+            }
+            batch_size -= 1;
+            breaker = receiver_breaker::get(&self.pool).await?;
+        }
+        if batch_size == 0 {
+            return Ok(());
+        }
+        let run_breaker = RunBreaker::new(&self.pool, &settings.breaker, &breaker);
+        self.claim_and_send(batch_size, stop_starting_at, stop, &run_breaker, report).await?;
+        report.breaker_open |= run_breaker.is_open();
+        Ok(())
+    }
+
+    /// Takes the breaker's probe if its cooldown is over and sends one message. Returns whether
+    /// the breaker is closed afterwards (the receiver answered).
+    async fn probe(
+        &self,
+        stop_starting_at: Instant,
+        stop: Option<&CancellationToken>,
+        report: &mut RunReport,
+    ) -> Result<bool, DispatchError> {
+        let settings = &self.settings;
+        if receiver_breaker::take_probe(&self.pool, settings.lease).await?.is_none() {
+            return Ok(false); // still cooling down, or another run is probing
+        }
+        let Some(claim) = self.claim(1, report).await?.pop() else {
+            receiver_breaker::give_back_probe(&self.pool).await?;
+            return Ok(false);
+        };
+        tracing::info!(message_id = %claim.id, "receiver breaker: probing the receiver with one message");
+        let attempt = self.attempt(claim, stop_starting_at, stop, None).await;
+        if attempt.result.is_err() {
+            receiver_breaker::give_back_probe(&self.pool).await?;
+            self.record(vec![attempt], FailureContext::default(), report).await?;
+            return Ok(false);
+        }
+        let evidence = Evidence::of(std::slice::from_ref(&attempt));
+        let closed = super::breaker::settle_probe(&self.pool, &settings.breaker, &evidence).await?;
+        // Pushed back past the next probe, so that one tries another message: a message the
+        // receiver always fails must not keep the breaker open for everyone.
+        let push_back = chrono::Duration::from_std(settings.breaker.max_cooldown * 2).unwrap_or_default();
+        let context =
+            FailureContext { breaker_open: !closed, failures_before: 0, probe_push_back: Some(push_back) };
+        self.record(vec![attempt], context, report).await?;
+        Ok(closed)
+    }
+
+    /// Claims up to `limit` messages; rows that break the rules are failed on the way.
+    async fn claim(&self, limit: u32, report: &mut RunReport) -> Result<Vec<Claim>, DispatchError> {
+        let settings = &self.settings;
+        let ClaimedBatch { claims, rejected } =
+            claims::claim_valid_batch(&self.pool, limit, settings.lease, settings.char_limit).await?;
+        report.counts.claimed += count(claims.len() + rejected);
+        report.counts.failed += count(rejected);
+        report.sendable += claims.len();
+        Ok(claims)
     }
 
     async fn claim_and_send(
         &self,
-        limits: RunLimits,
-        started: Instant,
+        batch_size: u32,
+        stop_starting_at: Instant,
         stop: Option<&CancellationToken>,
-        counts: &mut RunCounts,
+        breaker: &RunBreaker<'_>,
+        report: &mut RunReport,
     ) -> Result<(), DispatchError> {
-        let settings = &self.settings;
-        let batch_size = limits.batch_size.unwrap_or(settings.batch_size);
-        let ClaimedBatch { claims, rejected } =
-            claims::claim_valid_batch(&self.pool, batch_size, settings.lease, settings.char_limit).await?;
-        counts.claimed = count(claims.len() + rejected);
-        counts.failed = count(rejected);
+        let claims = self.claim(batch_size, report).await?;
         if claims.is_empty() {
             return Ok(());
         }
-        // A send must be able to finish (timeout) and be recorded before the budget ends,
-        // and before the lease ends: past it another run may take the same message.
-        let window = limits.budget.min(settings.lease);
-        let stop_starting_at = started + window.saturating_sub(settings.webhook_timeout + RECORD_MARGIN);
         // Sending and recording run side by side: sends go on while a chunk is written, and
         // the outcomes that arrive meanwhile make the next chunk. A failed write ends the run
         // at once and drops the sends in flight; their claims wait out the lease.
         let (outcomes, mut arrived) = mpsc::unbounded_channel();
         let sending = async move {
             let mut attempts = stream::iter(claims)
-                .map(|claim| self.attempt(claim, stop_starting_at, stop))
-                .buffer_unordered(settings.worker_count);
+                .map(|claim| self.attempt(claim, stop_starting_at, stop, Some(breaker)))
+                .buffer_unordered(self.settings.worker_count);
             while let Some(attempt) = attempts.next().await {
                 if outcomes.send(attempt).is_err() {
                     break; // the recorder stopped: a write failed
@@ -103,7 +176,10 @@ impl Dispatcher {
         let recording = async move {
             let mut chunk = Vec::with_capacity(RECORD_CHUNK);
             while arrived.recv_many(&mut chunk, RECORD_CHUNK).await > 0 {
-                self.record(std::mem::take(&mut chunk), counts).await?;
+                let failures_before = breaker.known_failures();
+                let breaker_open = breaker.report(&Evidence::of(&chunk)).await?;
+                let context = FailureContext { breaker_open, failures_before, probe_push_back: None };
+                self.record(std::mem::take(&mut chunk), context, report).await?;
             }
             Ok(())
         };
@@ -111,16 +187,29 @@ impl Dispatcher {
     }
 
     /// Sends one message, unless time is short, the rate limit's next slot comes too late,
-    /// or a shutdown began.
+    /// a shutdown began, or the receiver breaker opened.
     async fn attempt(
         &self,
         claim: Claim,
         stop_starting_at: Instant,
         stop: Option<&CancellationToken>,
+        breaker: Option<&RunBreaker<'_>>,
     ) -> Attempt {
         let stopping = || stop.is_some_and(CancellationToken::is_cancelled);
-        if stopping() || Instant::now() >= stop_starting_at {
-            return Attempt { claim, outcome: None };
+        let held_back = || {
+            if stopping() {
+                Some(Unsent::Shutdown)
+            } else if breaker.is_some_and(RunBreaker::is_open) {
+                Some(Unsent::BreakerOpen)
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = held_back() {
+            return Attempt { claim, result: Err(reason) };
+        }
+        if Instant::now() >= stop_starting_at {
+            return Attempt { claim, result: Err(Unsent::TimeShort) };
         }
         let slot = self.limiter.acquire(stop_starting_at);
         let got_slot = match stop {
@@ -130,17 +219,32 @@ impl Dispatcher {
             },
             None => slot.await,
         };
-        if !got_slot || stopping() {
-            return Attempt { claim, outcome: None };
+        if let Some(reason) = held_back() {
+            return Attempt { claim, result: Err(reason) };
+        }
+        if !got_slot {
+            return Attempt { claim, result: Err(Unsent::NoRateSlot) };
         }
         let outcome = self.webhook.send(&claim).await;
-        Attempt { claim, outcome: Some(outcome) }
+        Attempt { claim, result: Ok(outcome) }
     }
 
     /// Writes a chunk of outcomes (one statement per kind), then caches the sent ones.
-    async fn record(&self, chunk: Vec<Attempt>, counts: &mut RunCounts) -> Result<(), DispatchError> {
-        let records =
-            OutcomeRecords::from_attempts(chunk, &self.settings.retry, chrono::Utc::now(), &mut rand::rng());
+    async fn record(
+        &self,
+        chunk: Vec<Attempt>,
+        context: FailureContext,
+        report: &mut RunReport,
+    ) -> Result<(), DispatchError> {
+        report.note_unsent(&chunk);
+        let records = OutcomeRecords::from_attempts(
+            chunk,
+            context,
+            &self.settings.retry,
+            chrono::Utc::now(),
+            &mut rand::rng(),
+        );
+        let counts = &mut report.counts;
         if !records.sent.is_empty() {
             let applied = claims::record_sent(&self.pool, &records.sent).await?;
             counts.sent += count(applied.len());
@@ -159,6 +263,6 @@ impl Dispatcher {
     }
 }
 
-fn count(n: usize) -> i32 {
+pub(super) fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }

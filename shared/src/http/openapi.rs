@@ -7,8 +7,10 @@ use super::{
     bulk_retry, dashboard, health, message_actions, message_batch, message_list, messages, metrics, problem,
     scheduler,
 };
-use crate::domain::{Message, MessageId, MessageStatus};
-use crate::repository::{DispatchRun, MessageList, MinuteCounts, SentPage, Stats, Throughput};
+use crate::domain::{BreakerState, Message, MessageId, MessageStatus};
+use crate::repository::{
+    DispatchRun, MessageList, MinuteCounts, ReceiverBreaker, SentPage, Stats, Throughput,
+};
 use crate::scheduler::ScheduleState;
 
 #[derive(OpenApi)]
@@ -40,8 +42,8 @@ use crate::scheduler::ScheduleState;
     ),
     components(schemas(
         Message, MessageId, MessageStatus, SentPage, MessageList, Stats, Throughput, MinuteCounts,
-        DispatchRun, ScheduleState, messages::CreateMessageRequest, message_batch::BatchMessageRequest,
-        bulk_retry::BulkRetryRequest, bulk_retry::BulkRetryResult,
+        DispatchRun, ScheduleState, ReceiverBreaker, BreakerState, messages::CreateMessageRequest,
+        message_batch::BatchMessageRequest, bulk_retry::BulkRetryRequest, bulk_retry::BulkRetryResult,
         scheduler::SchedulerStatus, scheduler::RunList, problem::Problem, problem::FieldError,
         health::HealthReport, health::HealthChecks, health::Liveness,
     )),

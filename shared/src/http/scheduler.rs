@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::messages::{query_int, validation_error};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::repository::{dispatch_runs, messages, DispatchRun, Stats};
+use crate::repository::{dispatch_runs, messages, receiver_breaker, DispatchRun, ReceiverBreaker, Stats};
 use crate::scheduler::{rate_interval, ScheduleInfo, ScheduleState, SchedulerError};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -23,6 +23,10 @@ pub struct SchedulerStatus {
     pub batch_size: u32,
     pub last_run: Option<DispatchRun>,
     pub stats: Stats,
+    /// The receiver circuit breaker, shared by every dispatch run: `open` means the receiver
+    /// looks down (sends paused, no message spends an attempt); `closed` means failures, if
+    /// any, are the messages' own.
+    pub receiver: ReceiverBreaker,
 }
 
 impl From<SchedulerError> for ApiError {
@@ -70,6 +74,7 @@ async fn status_with(state: &AppState, schedule: ScheduleInfo) -> Result<Json<Sc
         batch_size: state.config.batch_size,
         last_run,
         stats: messages::stats(&state.pool).await?,
+        receiver: receiver_breaker::get(&state.pool).await?,
     }))
 }
 

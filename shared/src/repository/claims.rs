@@ -47,6 +47,9 @@ pub struct RetryRecord {
     pub id: MessageId,
     pub version: i64,
     pub next_attempt_at: DateTime<Utc>,
+    /// Whether the attempt counts toward `max_attempts`; an attempt lost to a receiver outage
+    /// does not (the claim's attempt is given back).
+    pub counted: bool,
     pub error_code: String,
     pub last_error: String,
     pub response: Option<String>,
@@ -211,7 +214,8 @@ pub async fn record_sent(
     Ok(applied.into_iter().map(|row| (row.id.into(), row.sent_at)).collect())
 }
 
-/// Puts claims back to `pending`, due at each record's `next_attempt_at`.
+/// Puts claims back to `pending`, due at each record's `next_attempt_at`; an uncounted
+/// attempt is given back, as [`release`] does.
 pub async fn record_retry(
     executor: impl PgExecutor<'_>,
     records: &[RetryRecord],
@@ -221,13 +225,15 @@ pub async fn record_retry(
     let codes: Vec<&str> = records.iter().map(|r| r.error_code.as_str()).collect();
     let errors: Vec<&str> = records.iter().map(|r| r.last_error.as_str()).collect();
     let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let counted: Vec<bool> = records.iter().map(|r| r.counted).collect();
     let applied = sqlx::query_scalar!(
         r#"UPDATE messages AS m
            SET status = 'pending', locked_until = NULL, next_attempt_at = r.next_attempt_at,
                error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
+               attempts = CASE WHEN r.counted THEN m.attempts ELSE greatest(m.attempts - 1, 0) END,
                updated_at = now(), version = m.version + 1
-           FROM UNNEST($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
-                AS r(id, version, next_attempt_at, error_code, last_error, response)
+           FROM UNNEST($1::uuid[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[])
+                AS r(id, version, next_attempt_at, error_code, last_error, response, counted)
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
@@ -237,6 +243,7 @@ pub async fn record_retry(
         &codes as &[&str],
         &errors as &[&str],
         &responses as &[Option<&str>],
+        &counted,
     )
     .fetch_all(executor)
     .await?;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgExecutor;
 
+use super::receiver_breaker::{BreakerRow, ReceiverBreaker};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DispatchRun {
     pub id: i64,
@@ -14,6 +16,8 @@ pub struct DispatchRun {
     pub retried: i32,
     pub failed: i32,
     pub released: i32,
+    /// The run held back sends because the receiver breaker was open.
+    pub breaker_open: bool,
     pub error: Option<String>,
 }
 
@@ -31,15 +35,39 @@ pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!("INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id").fetch_one(executor).await
 }
 
+/// Records a run's start and reads the receiver breaker it runs under, in one round trip: the
+/// breaker costs a run on the happy path nothing more than its start already did.
+pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Result<(i64, ReceiverBreaker)> {
+    let row = sqlx::query!(
+        r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
+           SELECT run.id AS "id!", b.state, b.since, b.consecutive_failures, b.last_error,
+                  b.next_probe_at, b.cooldown_seconds
+           FROM run CROSS JOIN receiver_breaker AS b"#
+    )
+    .fetch_one(executor)
+    .await?;
+    let breaker = BreakerRow {
+        state: row.state,
+        since: row.since,
+        consecutive_failures: row.consecutive_failures,
+        last_error: row.last_error,
+        next_probe_at: row.next_probe_at,
+        cooldown_seconds: row.cooldown_seconds,
+    };
+    Ok((row.id, breaker.try_into()?))
+}
+
 pub async fn finish(
     executor: impl PgExecutor<'_>,
     id: i64,
     counts: RunCounts,
+    breaker_open: bool,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE dispatch_runs
-         SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6, error = $7
+         SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6,
+             breaker_open = $7, error = $8
          WHERE id = $1",
         id,
         counts.claimed,
@@ -47,6 +75,7 @@ pub async fn finish(
         counts.retried,
         counts.failed,
         counts.released,
+        breaker_open,
         error,
     )
     .execute(executor)
@@ -58,7 +87,7 @@ pub async fn finish(
 pub async fn recent(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DispatchRun>> {
     sqlx::query_as!(
         DispatchRun,
-        "SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, error
+        "SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, breaker_open, error
          FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1",
         limit,
     )

@@ -117,7 +117,13 @@ impl WebhookClient {
         } else {
             ("transport_error", error_chain(&err))
         };
-        Outcome::Retry { error_code: error_code.into(), reason, retry_after: None, body: None }
+        Outcome::Retry {
+            error_code: error_code.into(),
+            reason,
+            retry_after: None,
+            body: None,
+            receiver_down: true,
+        }
     }
 }
 

@@ -12,7 +12,15 @@ pub enum Outcome {
     /// 2xx with a non-empty `messageId`.
     Delivered { message_id: String, body: String },
     /// Timeout, connection error, 408, 429 or 5xx: try again later.
-    Retry { error_code: String, reason: String, retry_after: Option<Duration>, body: Option<String> },
+    Retry {
+        error_code: String,
+        reason: String,
+        retry_after: Option<Duration>,
+        body: Option<String>,
+        /// The endpoint itself failed (no answer, a timeout, 408, 5xx, or 429 without a usable
+        /// Retry-After), not this message: it counts toward the receiver breaker.
+        receiver_down: bool,
+    },
     /// Any other answer: the message can never be delivered as it is.
     Permanent { error_code: String, reason: String, body: Option<String> },
 }
@@ -36,9 +44,26 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
         || status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error();
     if temporary {
-        Outcome::Retry { error_code, reason, retry_after, body: kept() }
+        // A 429 that says when to come back is the receiver pacing us, alive and well.
+        let receiver_down = status != StatusCode::TOO_MANY_REQUESTS || retry_after.is_none();
+        Outcome::Retry { error_code, reason, retry_after, body: kept(), receiver_down }
     } else {
         Outcome::Permanent { error_code, reason, body: kept() }
+    }
+}
+
+impl Outcome {
+    /// Whether this answer says the endpoint is down, rather than anything about the message.
+    pub fn receiver_down(&self) -> bool {
+        matches!(self, Self::Retry { receiver_down: true, .. })
+    }
+
+    /// Why it was not delivered.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Delivered { .. } => None,
+            Self::Retry { reason, .. } | Self::Permanent { reason, .. } => Some(reason),
+        }
     }
 }
 
@@ -132,6 +157,23 @@ mod tests {
             assert_eq!(code(&outcome), expected);
             assert_eq!(matches!(outcome, Outcome::Retry { .. }), retry, "{status}");
         }
+    }
+
+    #[test]
+    fn endpoint_failures_are_told_apart_from_message_failures() {
+        let wait = Some(Duration::from_secs(7));
+        let down = |status: u16, retry_after| {
+            classify(StatusCode::from_u16(status).unwrap(), retry_after, "x").receiver_down()
+        };
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(down(status, None), "{status}");
+        }
+        assert!(down(503, wait), "a 5xx counts even with Retry-After");
+        assert!(!down(429, wait), "a 429 with a usable Retry-After is the receiver pacing us");
+        for status in [200, 202, 400, 401, 404, 409, 422, 301] {
+            assert!(!down(status, None), "{status}");
+        }
+        assert!(!classify(StatusCode::ACCEPTED, None, "{}").receiver_down(), "a 2xx without messageId");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use shared::dispatch::{DispatchSettings, Dispatcher, RunLimits, RunSummary};
+use shared::dispatch::{BreakerSettings, DispatchSettings, Dispatcher, RunLimits, RunSummary};
 use shared::rate_limit::RateLimiter;
 use shared::redis_connection::RedisConnection;
 use shared::retry_policy::RetryPolicy;
@@ -37,6 +37,11 @@ impl Default for Setup {
                 char_limit: 160,
                 webhook_timeout: Duration::from_secs(5),
                 retry: RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) },
+                breaker: BreakerSettings {
+                    failures: 5,
+                    cooldown: Duration::from_secs(30),
+                    max_cooldown: Duration::from_secs(600),
+                },
             },
             rate_per_second: 1_000_000,
             redis_url: None,

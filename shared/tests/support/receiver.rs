@@ -77,12 +77,18 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(reply: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_on(0, reply).await
+    }
+
+    /// A receiver on a chosen loopback port (0: any free one), e.g. one that refused
+    /// connections until now.
+    pub async fn start_on(port: u16, reply: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
         let shared = Shared {
             received: Arc::default(),
             behaviour: Arc::new(Mutex::new(Arc::new(reply))),
             in_flight: Arc::default(),
         };
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = bind(port).await;
         let url = format!("http://{}/webhook", listener.local_addr().unwrap());
         let app = Router::new().route("/webhook", post(receive)).with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -125,6 +131,21 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
         response.headers_mut().insert(name, value.parse().unwrap());
     }
     response
+}
+
+/// Binds a loopback port, waiting while a connection of another test still holds a chosen one.
+async fn bind(port: u16) -> TcpListener {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => return listener,
+            Err(err) if Instant::now() < deadline => {
+                eprintln!("port {port} busy ({err}); trying again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("cannot listen on 127.0.0.1:{port}: {err}"),
+        }
+    }
 }
 
 /// A loopback port with nothing listening: connections are refused.

@@ -1,0 +1,106 @@
+//! What one run did, gathered as it goes, and the log lines that tell an operator about it:
+//! including the warning when a run claimed work and handed all of it back unsent for a
+//! reason nobody would guess (a stall must never be silent).
+
+use super::outcomes::{Attempt, Unsent};
+use super::{DispatchSettings, RunSummary};
+use crate::deadline::RECORD_MARGIN;
+use crate::repository::RunCounts;
+
+#[derive(Debug, Default)]
+pub(super) struct RunReport {
+    pub counts: RunCounts,
+    /// The run held back sends because the receiver breaker was open.
+    pub breaker_open: bool,
+    /// Claims that passed the rules (could have been sent).
+    pub sendable: usize,
+    /// Claims handed back unsent, by reason.
+    time_short: usize,
+    no_rate_slot: usize,
+    shutdown: usize,
+    breaker: usize,
+}
+
+impl RunReport {
+    pub fn note_unsent(&mut self, chunk: &[Attempt]) {
+        for attempt in chunk {
+            match attempt.result {
+                Ok(_) => {}
+                Err(Unsent::TimeShort) => self.time_short += 1,
+                Err(Unsent::NoRateSlot) => self.no_rate_slot += 1,
+                Err(Unsent::Shutdown) => self.shutdown += 1,
+                Err(Unsent::BreakerOpen) => self.breaker += 1,
+            }
+        }
+    }
+
+    fn unsent(&self) -> usize {
+        self.time_short + self.no_rate_slot + self.shutdown + self.breaker
+    }
+
+    /// Why every claim went back unsent, when nothing an operator expects explains it.
+    pub fn stall_reason(&self, settings: &DispatchSettings) -> Option<String> {
+        let all_unsent = self.sendable > 0 && self.unsent() == self.sendable;
+        if !all_unsent || self.shutdown > 0 || self.breaker > 0 {
+            return None;
+        }
+        let timeout = settings.webhook_timeout.as_secs_f64();
+        let margin = RECORD_MARGIN.as_secs_f64();
+        Some(if self.time_short >= self.no_rate_slot {
+            format!(
+                "the run's time ran out before a send could start: it must start each send at least \
+                 WEBHOOK_TIMEOUT_SECONDS ({timeout} s) + {margin} s before the smaller of its budget \
+                 (the Lambda deadline, or the harness period) and MESSAGE_LEASE_SECONDS ({} s) ends",
+                settings.lease.as_secs()
+            )
+        } else {
+            "the webhook rate limit had no free slot before the run had to stop starting sends \
+             (WEBHOOK_RATE_LIMIT_PER_SECOND is shared by every run through Redis)"
+                .to_owned()
+        })
+    }
+
+    pub fn log(&self, summary: &RunSummary, settings: &DispatchSettings) {
+        if let Some(reason) = self.stall_reason(settings) {
+            tracing::warn!(
+                claimed = summary.claimed,
+                released = summary.released,
+                "dispatch run sent nothing: every claim was handed back because {reason}"
+            );
+        }
+        if summary.breaker_open && summary.sent == 0 {
+            tracing::info!(
+                released = summary.released,
+                "dispatch run sent nothing: the receiver breaker is open"
+            );
+        }
+        if summary.claimed > 0 {
+            tracing::info!(
+                claimed = summary.claimed,
+                sent = summary.sent,
+                retried = summary.retried,
+                failed = summary.failed,
+                released = summary.released,
+                breaker_open = summary.breaker_open,
+                duration_ms = summary.duration_ms,
+                "dispatch run finished"
+            );
+        }
+    }
+}
+
+impl RunSummary {
+    pub(super) fn new(run_id: i64, report: &RunReport, duration: std::time::Duration) -> Self {
+        let counts = report.counts;
+        Self {
+            run_id,
+            claimed: counts.claimed,
+            sent: counts.sent,
+            retried: counts.retried,
+            failed: counts.failed,
+            released: counts.released,
+            breaker_open: report.breaker_open,
+            duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
+        }
+    }
+}
