@@ -6,7 +6,8 @@
 //
 // CHROMIUM (default /usr/bin/chromium) picks the browser. Exits 0 after printing
 // "dashboard browser test passed", else prints one "dashboard browser test failed: ..." line
-// and exits 1. The server must require API_TOKEN and have its scheduler running at the start.
+// and exits 1. The server must require API_TOKEN and have its scheduler running at the start,
+// and at least two failed messages (one is retried alone, the rest with "Retry all").
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -200,7 +201,27 @@ async function run(config, state) {
     fail(`after Retry the API has the message ${message.status} with ${message.attempts} attempts, not pending with 0`);
   }
 
-  // 8. Phone width: no horizontal scrolling of the page.
+  // 8. The receiver panel shows the outage the server reports (open, with its last error).
+  const receiver = (await apiGet(config, '/api/v1/scheduler/status')).receiver;
+  await expectSoon(`receiver-state did not show "${receiver.state}"`, async () => {
+    const seen = await text('receiver-state');
+    const error = await text('receiver-last-error');
+    const ok = seen === receiver.state.replace('_', '-') && error === (receiver.last_error ?? '–');
+    return { ok, seen: `"${seen}", last error "${error}"` };
+  });
+
+  // 9. Retry all: every failed message is requeued in one call; the list empties.
+  await byTestId('retry-all').click();
+  const afterAll = { ...afterRetry, failed: 0, pending: afterRetry.pending + afterRetry.failed };
+  await expectSoon(`after Retry all, the tiles did not show ${JSON.stringify(afterAll)}`, async () => {
+    const tiles = await tilesMatch(afterAll);
+    const listed = await page.locator('[data-testid="failed-list"] [data-message-id]').count();
+    const hidden = !(await byTestId('retry-all').isVisible());
+    const ok = tiles.ok && listed === 0 && hidden;
+    return { ok, seen: `${listed} row(s), button ${hidden ? 'hidden' : 'shown'}, tiles ${tiles.seen}` };
+  });
+
+  // 10. Phone width: no horizontal scrolling of the page.
   if (await byTestId('notice').isVisible()) await byTestId('notice').click();
   await page.setViewportSize({ width: 390, height: 844 });
   await expectSoon('at 390 px wide the page scrolls horizontally', async () => {

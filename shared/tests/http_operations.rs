@@ -277,6 +277,8 @@ async fn the_dashboard_is_one_self_contained_page_and_open_without_a_token(pool:
     for path in ["/messages/stats", "/scheduler/status", "/metrics/throughput", "/scheduler/runs", "/retry"] {
         assert!(html.contains(path), "the page reads {path}");
     }
+    assert!(html.contains("'/messages/retry'"), "the failed panel's retry-all calls the bulk retry");
+    assert!(html.contains(r#"data-testid="receiver-state""#), "the receiver breaker's panel");
     assert!(html.contains(r#"<meta name="dispatcher-auth" content="required">"#), "asks for the token first");
     assert!(!html.contains("dashboard-test-token-123"), "the token itself is never in the page");
 
