@@ -234,6 +234,8 @@ async fn with_a_token_set_api_routes_need_the_bearer_and_health_stays_open(pool:
     assert_eq!(not_bearer.status, StatusCode::UNAUTHORIZED);
     let right = send(app(&pool, &token), with(Some("Bearer s3cret-token"))).await;
     assert_eq!(right.status, StatusCode::OK);
+    let lowercase = send(app(&pool, &token), with(Some("bearer s3cret-token"))).await;
+    assert_eq!(lowercase.status, StatusCode::OK, "the scheme is case-insensitive (RFC 7235)");
     assert!(!missing.body.to_string().contains("s3cret-token"));
 
     let create = send(
