@@ -264,3 +264,24 @@ async fn sigterm_during_a_run_finishes_sends_in_flight_and_leaves_nothing_proces
     assert!(again.terminate().success());
     db.drop().await;
 }
+
+/// Given SCHEDULE_NAME the harness still plays the scheduler itself: it must say so, once, so
+/// nobody believes start/stop drive the EventBridge schedule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_schedule_name_the_harness_warns_that_it_drives_its_own_scheduler() {
+    let db = ScratchDatabase::create().await;
+    let receiver = Receiver::start().await;
+    let url = receiver.url();
+    let mut env = base_env(&db, &url);
+    env.push(("SCHEDULE_NAME", "message-dispatcher-dispatch"));
+    let mut harness = Harness::start(&env).await;
+    let status = scheduler_status(&reqwest::Client::new(), &harness).await;
+    assert_eq!(status["backend"], "local", "{status}");
+    let logs = harness.logs();
+    let warnings: Vec<&str> = logs.lines().filter(|line| line.contains("SCHEDULE_NAME is set")).collect();
+    assert_eq!(warnings.len(), 1, "{logs}");
+    assert!(warnings[0].contains(r#""level":"WARN""#), "{}", warnings[0]);
+    assert!(warnings[0].contains("message-dispatcher-dispatch"));
+    assert!(harness.terminate().success());
+    db.drop().await;
+}

@@ -34,6 +34,13 @@ pub struct HarnessOptions {
 }
 
 pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<()> {
+    if let Some(name) = &config.schedule_name {
+        tracing::warn!(
+            schedule = %name,
+            "SCHEDULE_NAME is set, but the harness plays the scheduler itself: its start/stop drive the \
+             local scheduler state, not that EventBridge schedule (the api function drives it: cargo lambda watch)"
+        );
+    }
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
 
