@@ -1,6 +1,7 @@
-//! The real functions under real Lambda tooling: `cargo lambda watch` serves the api and
-//! dispatch functions; a message created through the api function is sent when the dispatch
-//! function is invoked with the schedule's payload, and reaches a receiver on 127.0.0.1.
+//! The real functions under real Lambda tooling: `cargo lambda watch` serves the api, dispatch
+//! and migrate functions; a message created through the api function is sent when the dispatch
+//! function is invoked with the schedule's payload, and reaches a receiver on 127.0.0.1; the
+//! migrate function answers a CloudFormation Create at its ResponseURL.
 
 #![allow(clippy::unwrap_used)]
 
@@ -53,6 +54,23 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let url = format!("http://{}/webhook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, bodies)
+}
+
+/// Stands in for CloudFormation's pre-signed ResponseURL.
+async fn response_url() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let answers: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = answers.clone();
+    let app = axum::Router::new().route(
+        "/cloudformation/answer",
+        axum::routing::put(move |body: String| async move {
+            seen.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+            axum::http::StatusCode::OK
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cloudformation/answer?X-Amz-Signature=abc", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, answers)
 }
 
 #[tokio::test]
@@ -119,6 +137,31 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         let response: Value = serde_json::from_slice(&invoke.stdout).unwrap();
         assert_eq!(response["statusCode"], status, "{file}: {response}");
     }
+
+    // migrate as CloudFormation invokes it: `cargo lambda watch` passes its timeout where Lambda
+    // passes the deadline, which must not leave the migrations 0 s.
+    let (response_url, answers) = response_url().await;
+    let create = json!({
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:message-dispatcher-migrate",
+        "ResponseURL": response_url,
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/message-dispatcher/5b1c",
+        "RequestId": "3f1c2a8e-6b1d-4c55-9d0e-7a2b9c1d4e5f",
+        "ResourceType": "Custom::Migrations",
+        "LogicalResourceId": "Migrations",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:x"}
+    });
+    let invoke = tokio::process::Command::new("cargo")
+        .args(["lambda", "invoke", "migrate", "--data-ascii", &create.to_string()])
+        .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
+        .current_dir(workspace_root())
+        .output()
+        .await
+        .unwrap();
+    assert!(invoke.status.success(), "migrate: {}", String::from_utf8_lossy(&invoke.stderr));
+    let answers = answers.lock().unwrap().clone();
+    assert_eq!(answers.len(), 1, "one answer at the ResponseURL");
+    assert_eq!(answers[0]["Status"], "SUCCESS", "{}", answers[0]);
 
     let received = received.lock().unwrap().clone();
     assert_eq!(received, [json!({"to": "+905551111111", "content": "through cargo lambda"})]);

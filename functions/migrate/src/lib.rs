@@ -4,12 +4,13 @@
 
 mod custom_resource;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
 use shared::db::{self, MIGRATOR};
+use shared::deadline::budget_until;
 use shared::Config;
 
 pub use custom_resource::{CustomResourceRequest, CustomResourceResponse, RequestType, Status};
@@ -19,6 +20,10 @@ pub const PHYSICAL_RESOURCE_ID: &str = "message-dispatcher-migrations";
 
 /// Time kept back from the Lambda deadline to send the answer.
 const ANSWER_MARGIN: Duration = Duration::from_secs(5);
+
+/// Without a usable deadline (none, or `cargo lambda watch`'s timeout in its place), the most
+/// Lambda ever gives a function.
+const NO_DEADLINE: Duration = Duration::from_secs(900);
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -58,7 +63,7 @@ impl MigrateHandler {
             // Deleting the stack must not drop the messages.
             RequestType::Delete => Ok(None),
             RequestType::Create | RequestType::Update => {
-                let budget = time_left(deadline_ms).saturating_sub(ANSWER_MARGIN);
+                let budget = migration_budget(deadline_ms);
                 match tokio::time::timeout(budget, self.migrate()).await {
                     Ok(result) => result.map(Some),
                     Err(_) => Err(anyhow::anyhow!("migrations did not finish within {} s", budget.as_secs())),
@@ -87,11 +92,24 @@ impl MigrateHandler {
     }
 }
 
-/// Time until the invocation's deadline (ms since the epoch); 15 minutes when there is none.
-fn time_left(deadline_ms: u64) -> Duration {
-    if deadline_ms == 0 {
-        return Duration::from_secs(900);
+/// Time the migrations may take: until the invocation's deadline, less the time to answer.
+fn migration_budget(deadline_ms: u64) -> Duration {
+    budget_until(deadline_ms, NO_DEADLINE).saturating_sub(ANSWER_MARGIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn the_budget_follows_the_deadline_and_survives_an_emulators_timeout() {
+        assert_eq!(migration_budget(0), Duration::from_secs(895));
+        // `cargo lambda watch` sends its timeout (600000) where Lambda sends the deadline.
+        assert_eq!(migration_budget(600_000), Duration::from_secs(895));
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let budget = migration_budget((now + Duration::from_secs(300)).as_millis() as u64);
+        assert!(budget > Duration::from_secs(292) && budget <= Duration::from_secs(294), "{budget:?}");
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Duration::from_millis(deadline_ms).saturating_sub(now)
 }
