@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use crate::cli::MigrateAction;
 
 pub async fn run(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
-    let pool = db::connect(config.require_database_url()?, 2).await?;
+    let pool = db::connect_configured(&mut config.clone(), 2).await?;
     match action {
         MigrateAction::Up => {
             MIGRATOR.run(&pool).await.context("applying migrations")?;

@@ -39,8 +39,17 @@ fn is_secret(var: &str) -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// From DATABASE_URL, else built from DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
+    /// From DATABASE_URL, else (without DATABASE_SECRET_ARN) built from
+    /// DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
     pub database_url: Option<SecretString>,
+    /// DATABASE_SECRET_ARN: the Secrets Manager secret that holds the database URL, read at run
+    /// time (`database_secret`) when DATABASE_URL is unset.
+    pub database_secret_arn: Option<String>,
+    /// DB_HOST/DB_PORT/DB_NAME: where a secret that holds only credentials points.
+    pub database_location: DatabaseLocation,
+    /// DATABASE_STATEMENT_CACHE_CAPACITY: prepared statements kept per connection; 0 turns the
+    /// cache off (RDS Proxy would pin every connection; PgBouncer in transaction mode breaks).
+    pub statement_cache_capacity: usize,
     /// From REDIS_URL, else REDIS_HOST/REDIS_PORT. `None`: no cache, in-process rate limit.
     pub redis_url: Option<SecretString>,
     pub app_port: u16,
@@ -71,6 +80,14 @@ pub struct Config {
 }
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
+
+/// Where the database is, when only its credentials come from elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseLocation {
+    pub host: Option<String>,
+    pub port: u16,
+    pub name: String,
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -104,6 +121,13 @@ impl Config {
         }
         Ok(Self {
             database_url: database_url(&env)?,
+            database_secret_arn: database_secret_arn(&env)?,
+            database_location: DatabaseLocation {
+                host: env.text("DB_HOST"),
+                port: env.int("DB_PORT", 5432, 1, 65_535)?,
+                name: env.text("DB_NAME").unwrap_or_else(|| "postgres".into()),
+            },
+            statement_cache_capacity: env.int("DATABASE_STATEMENT_CACHE_CAPACITY", 100, 0, 10_000)?,
             redis_url: redis_url(&env)?,
             app_port: env.int("APP_PORT", 8080, 0, 65_535)?,
             batch_size: env.int("MESSAGE_BATCH_SIZE", 2, 1, MAX_BATCH_SIZE)?,
@@ -142,7 +166,7 @@ impl Config {
         self.database_url.as_ref().ok_or_else(|| {
             ConfigError::missing(
                 "DATABASE_URL",
-                "a postgres:// URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
+                "a postgres:// URL (or DATABASE_SECRET_ARN, or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
             )
         })
     }
@@ -200,6 +224,9 @@ fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
         check_scheme("DATABASE_URL", &url, &["postgres", "postgresql"])?;
         return Ok(Some(url.into()));
     }
+    if env.text("DATABASE_SECRET_ARN").is_some() {
+        return Ok(None); // read at run time, with DB_HOST and the rest as its defaults
+    }
     let Some(host) = env.text("DB_HOST") else {
         return Ok(None);
     };
@@ -236,6 +263,22 @@ fn lease(env: &Env, webhook_timeout: Duration) -> Result<Duration, ConfigError> 
         ));
     }
     Ok(lease)
+}
+
+fn database_secret_arn(env: &Env) -> Result<Option<String>, ConfigError> {
+    let Some(arn) = env.text("DATABASE_SECRET_ARN") else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    let valid = parts.len() == 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[5] == "secret";
+    if !valid {
+        return Err(ConfigError::new(
+            "DATABASE_SECRET_ARN",
+            Some(&arn),
+            "a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
+        ));
+    }
+    Ok(Some(arn))
 }
 
 fn schedule_group(env: &Env) -> Result<Option<String>, ConfigError> {

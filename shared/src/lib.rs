@@ -3,11 +3,13 @@
 
 pub mod batching;
 pub mod config;
+pub mod database_secret;
 pub mod db;
 pub mod deadline;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod lambda_init;
 pub mod rate_limit;
 pub mod redis_connection;
 pub mod repository;

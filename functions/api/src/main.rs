@@ -6,7 +6,7 @@ use shared::http::{router, AppState};
 use shared::redis_connection::RedisConnection;
 use shared::scheduler;
 use shared::telemetry::{self, LogFormat};
-use shared::{db, Config};
+use shared::{db, lambda_init, Config};
 
 /// Requests are served one at a time per instance; a few connections cover the handlers' queries.
 const POOL_SIZE: u32 = 3;
@@ -14,10 +14,15 @@ const POOL_SIZE: u32 = 3;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init(LogFormat::detect());
-    let config = Config::from_env()?;
-    let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
+    let state = lambda_init::or_exit(set_up()).await;
+    lambda_http::run(router(state)).await
+}
+
+/// Configuration, the database (its URL from DATABASE_SECRET_ARN on AWS), Redis, the scheduler.
+async fn set_up() -> anyhow::Result<AppState> {
+    let mut config = Config::from_env()?;
+    let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
     let scheduler = scheduler::from_config(&config, pool.clone()).await;
-    let state = AppState::new(pool, redis, Arc::new(config), scheduler);
-    lambda_http::run(router(state)).await
+    Ok(AppState::new(pool, redis, Arc::new(config), scheduler))
 }

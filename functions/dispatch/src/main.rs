@@ -3,7 +3,7 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use shared::telemetry::{self, LogFormat};
-use shared::{db, dispatch::Dispatcher, Config};
+use shared::{db, dispatch::Dispatcher, lambda_init, Config};
 
 /// One run at a time per instance needs few connections: claim, then batched records.
 const POOL_SIZE: u32 = 2;
@@ -11,12 +11,17 @@ const POOL_SIZE: u32 = 2;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init(LogFormat::detect());
-    let config = Config::from_env()?;
-    let pool = db::connect(config.require_database_url()?, POOL_SIZE).await?;
-    let function = dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool)?);
+    let function = lambda_init::or_exit(set_up()).await;
     let function = &function;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| async move { function.handle(event).await },
     ))
     .await
+}
+
+/// Configuration, the database (its URL from DATABASE_SECRET_ARN on AWS) and the clients.
+async fn set_up() -> anyhow::Result<dispatch::DispatchFunction> {
+    let mut config = Config::from_env()?;
+    let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
+    Ok(dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool)?))
 }

@@ -140,3 +140,48 @@ async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says
             .unwrap();
     assert_eq!(untouched, 2, "nothing claimed, no attempt spent");
 }
+
+/// A minimal Lambda Runtime API that records what arrives at `/runtime/init/error`.
+async fn runtime_api() -> (String, Arc<Mutex<Vec<(String, serde_json::Value)>>>) {
+    let reports: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let seen = reports.clone();
+    let app = Router::new().route(
+        "/2018-06-01/runtime/init/error",
+        post(move |headers: axum::http::HeaderMap, body: String| async move {
+            let error_type = headers["lambda-runtime-function-error-type"].to_str().unwrap().to_owned();
+            seen.lock().unwrap().push((error_type, serde_json::from_str(&body).unwrap()));
+            axum::http::StatusCode::ACCEPTED
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (address, reports)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn started_without_its_configuration_the_function_logs_one_readable_line_and_reports_it() {
+    let (api, reports) = runtime_api().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "message-dispatcher-DispatchFunction")
+        .env("WEBHOOK_URL", "http://127.0.0.1:9/hook")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    let record: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON log record on Lambda");
+    assert_eq!(record["level"], "ERROR");
+    let message = record["message"].as_str().unwrap();
+    assert!(message.starts_with("invalid DATABASE_URL (not set): expected a postgres:// URL"), "{message}");
+    assert!(!stderr.contains("ConfigError {"), "no debug form: {stderr}");
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1, "reported to the Runtime API's init error endpoint");
+    assert_eq!(reports[0].0, "InvalidConfiguration");
+    assert_eq!(reports[0].1["errorType"], "InvalidConfiguration");
+    assert_eq!(reports[0].1["errorMessage"], message);
+}

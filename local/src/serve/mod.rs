@@ -44,9 +44,9 @@ pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
 
-    let embedded = match &config.database_url {
-        Some(_) => None,
-        None => {
+    let embedded = match (&config.database_url, &config.database_secret_arn) {
+        (Some(_), _) | (None, Some(_)) => None,
+        (None, None) => {
             let data_dir = options.data_dir.clone();
             let port = options.postgres_port;
             let server =
@@ -68,7 +68,7 @@ async fn serve(
     options: &HarnessOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = db::connect(config.require_database_url()?, HARNESS_POOL).await?;
+    let pool = db::connect_configured(config, HARNESS_POOL).await?;
     db::MIGRATOR.run(&pool).await.context("applying migrations")?;
 
     let mock_url = match &config.webhook_url {

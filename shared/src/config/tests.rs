@@ -21,6 +21,8 @@ fn defaults_match_the_design() {
     assert_eq!(config.rate_limit_per_second, 10);
     assert_eq!(config.seed_message_count, 100);
     assert_eq!(config.breaker_failures, 5);
+    assert_eq!(config.statement_cache_capacity, 100);
+    assert!(config.database_secret_arn.is_none());
     assert_eq!(config.breaker_cooldown, Duration::from_secs(30));
     assert_eq!(config.breaker_max_cooldown, Duration::from_secs(600));
     assert!(config.webhook_url.is_none() && config.api_auth_token.is_none());
@@ -198,4 +200,29 @@ fn breaker_settings_are_read_and_checked() {
         err.to_string(),
         "invalid RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS=\"30\": expected a value no smaller than RECEIVER_BREAKER_COOLDOWN_SECONDS"
     );
+}
+
+#[test]
+fn a_database_secret_arn_defers_the_url_to_run_time_and_database_url_still_wins() {
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dispatcher/db-AbCdEf";
+    let config = Config::from_pairs(&[("DATABASE_SECRET_ARN", arn), ("DB_HOST", "db.internal")]).unwrap();
+    assert_eq!(config.database_secret_arn.as_deref(), Some(arn));
+    assert!(config.database_url.is_none(), "read from the secret, not built from DB_HOST");
+    assert_eq!(config.database_location.host.as_deref(), Some("db.internal"));
+    let local =
+        Config::from_pairs(&[("DATABASE_SECRET_ARN", arn), ("DATABASE_URL", "postgres://a@h/d")]).unwrap();
+    assert_eq!(local.database_url.unwrap().expose_secret(), "postgres://a@h/d");
+    let err = Config::from_pairs(&[("DATABASE_SECRET_ARN", "dispatcher/db")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid DATABASE_SECRET_ARN=\"dispatcher/db\": expected a Secrets Manager secret ARN \
+         (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
+    );
+}
+
+#[test]
+fn the_statement_cache_can_be_turned_off_for_poolers() {
+    let config = Config::from_pairs(&[("DATABASE_STATEMENT_CACHE_CAPACITY", "0")]).unwrap();
+    assert_eq!(config.statement_cache_capacity, 0);
+    assert!(Config::from_pairs(&[("DATABASE_STATEMENT_CACHE_CAPACITY", "-1")]).is_err());
 }

@@ -1,0 +1,77 @@
+//! DATABASE_SECRET_ARN: the database URL read from Secrets Manager (moto's server on
+//! 127.0.0.1 standing in for AWS) once per process, then a real PostgreSQL connection with it.
+//! Its own test binary: it sets the process's AWS environment, as Lambda would.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use secrecy::ExposeSecret;
+use shared::{db, Config};
+use sqlx::PgPool;
+use support::moto::MotoServer;
+
+fn url_of(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap()
+    )
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPool) {
+    let moto = MotoServer::start();
+    // What Lambda's environment gives every function, pointed at moto.
+    for (var, value) in [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ] {
+        std::env::set_var(var, value);
+    }
+    let aws = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(&moto.endpoint)
+        .build();
+    let secrets = aws_sdk_secretsmanager::Client::from_conf(aws);
+    let created = secrets
+        .create_secret()
+        .name("message-dispatcher/database")
+        .secret_string(url_of(&pool))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.arn().unwrap().to_owned();
+
+    // A secret that does not exist: one line naming the ARN, nothing cached.
+    let missing = arn.replace("message-dispatcher/database", "message-dispatcher/nothing-here");
+    let mut config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &missing)]).unwrap();
+    let err = db::connect_configured(&mut config, 1).await.unwrap_err();
+    let line = format!("{err:#}");
+    assert!(line.starts_with(&format!("cannot read the database secret {missing}:")), "{line}");
+    assert!(line.contains("ResourceNotFoundException"), "{line}");
+
+    let mut config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn)]).unwrap();
+    let from_secret = db::connect_configured(&mut config, 1).await.unwrap();
+    let answer: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&from_secret).await.unwrap();
+    assert_eq!(answer, 1);
+    assert_eq!(config.database_url.as_ref().unwrap().expose_secret(), &url_of(&pool));
+
+    // Read once per process: with Secrets Manager gone, the next connection still has its URL.
+    drop(moto);
+    let mut again = Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn)]).unwrap();
+    db::connect_configured(&mut again, 1).await.unwrap();
+
+    // DATABASE_URL, when set, wins (local runs).
+    let local =
+        Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn), ("DATABASE_URL", "postgres://x@127.0.0.1:1/y")]);
+    assert_eq!(local.unwrap().database_url.unwrap().expose_secret(), "postgres://x@127.0.0.1:1/y");
+}
