@@ -49,6 +49,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         "GET /api/v1/messages/sent",
         "GET /api/v1/messages/stats",
         "GET /api/v1/metrics/throughput",
+        "GET /metrics",
         "POST /api/v1/scheduler/start",
         "POST /api/v1/scheduler/stop",
         "GET /api/v1/scheduler/status",

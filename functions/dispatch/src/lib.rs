@@ -1,5 +1,8 @@
 //! The dispatch function's handler: any JSON payload (an EventBridge Scheduler invocation),
-//! with an optional `{"batch_size": N}` override; returns the run's summary.
+//! with an optional `{"batch_size": N}` override; returns the run's summary and writes its
+//! metrics record.
+
+pub mod emf;
 
 use std::time::Duration;
 
@@ -8,6 +11,7 @@ use serde_json::Value;
 use shared::config::MAX_BATCH_SIZE;
 use shared::deadline::{budget_until, DEADLINE_MARGIN, RECORD_MARGIN};
 use shared::dispatch::{DispatchError, Dispatcher, RunLimits, RunSummary};
+use shared::repository::gauges;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -56,13 +60,24 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// Where the metrics records go: stdout on Lambda (CloudWatch reads them from the log).
+pub type MetricsSink = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct DispatchFunction {
     dispatcher: Dispatcher,
+    function_name: String,
+    metrics: MetricsSink,
 }
 
 impl DispatchFunction {
+    /// Named as Lambda names it (AWS_LAMBDA_FUNCTION_NAME), writing its records to stdout.
     pub fn new(dispatcher: Dispatcher) -> Self {
-        Self { dispatcher }
+        let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "dispatch".into());
+        Self::with_metrics(dispatcher, function_name, Box::new(|line| println!("{line}")))
+    }
+
+    pub fn with_metrics(dispatcher: Dispatcher, function_name: String, metrics: MetricsSink) -> Self {
+        Self { dispatcher, function_name, metrics }
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %event.context.request_id))]
@@ -76,7 +91,21 @@ impl DispatchFunction {
             "dispatch invocation"
         );
         let summary = self.dispatcher.run_once(RunLimits { batch_size, budget }).await?;
+        self.write_metrics(summary).await;
         Ok(summary)
+    }
+
+    /// One metrics record for the run, with the queue's age read after it.
+    async fn write_metrics(&self, summary: RunSummary) {
+        let age = match gauges::read(self.dispatcher.pool()).await {
+            Ok(gauges) => Some(gauges.oldest_pending_age_seconds),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the oldest pending age for the metrics record");
+                None
+            }
+        };
+        let metrics = emf::RunMetrics { summary, oldest_pending_age_seconds: age };
+        (self.metrics)(&metrics.emf_line(&self.function_name, chrono::Utc::now().timestamp_millis()));
     }
 }
 

@@ -61,6 +61,15 @@ async fn insert_pending(pool: &PgPool, count: i32) {
 }
 
 fn function(pool: &PgPool, url: &str, batch_size: &str) -> DispatchFunction {
+    function_with_metrics(pool, url, batch_size).0
+}
+
+/// The function, and the metrics records it writes (stdout on Lambda).
+fn function_with_metrics(
+    pool: &PgPool,
+    url: &str,
+    batch_size: &str,
+) -> (DispatchFunction, Arc<Mutex<Vec<String>>>) {
     let config = Config::from_pairs(&[
         ("WEBHOOK_URL", url),
         ("WEBHOOK_AUTH_KEY", "k"),
@@ -68,7 +77,14 @@ fn function(pool: &PgPool, url: &str, batch_size: &str) -> DispatchFunction {
         ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000"),
     ])
     .unwrap();
-    DispatchFunction::new(Dispatcher::from_config(&config, pool.clone()).unwrap())
+    let records: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = records.clone();
+    let function = DispatchFunction::with_metrics(
+        Dispatcher::from_config(&config, pool.clone()).unwrap(),
+        "message-dispatcher-DispatchFunction".into(),
+        Box::new(move |line| sink.lock().unwrap().push(line.to_owned())),
+    );
+    (function, records)
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -77,8 +93,29 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
     let (url, bodies) = receiver().await;
     let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
 
-    let summary = function(&pool, &url, "2").handle(lambda_event(payload)).await.unwrap();
+    // Due since they were created, a minute ago.
+    sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(&pool).await.unwrap();
+    let (function, records) = function_with_metrics(&pool, &url, "2");
+    let summary = function.handle(lambda_event(payload)).await.unwrap();
     assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (2, 2, 0, 0));
+
+    // One Embedded Metric Format record for the run; 3 messages are still due.
+    let records = records.lock().unwrap().clone();
+    assert_eq!(records.len(), 1);
+    let record: serde_json::Value = serde_json::from_str(&records[0]).unwrap();
+    let directive = &record["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "MessageDispatcher");
+    assert_eq!(directive["Dimensions"], serde_json::json!([["FunctionName"]]));
+    assert_eq!(record["FunctionName"], "message-dispatcher-DispatchFunction");
+    assert_eq!(
+        (record["Claimed"].as_i64(), record["Sent"].as_i64(), record["BreakerOpen"].as_i64()),
+        (Some(2), Some(2), Some(0))
+    );
+    assert!(
+        record["OldestPendingAgeSeconds"].as_f64().unwrap() >= 59.0,
+        "due since about a minute: {record}"
+    );
+    assert!(record["RunDurationMs"].is_u64());
     assert_eq!(bodies.lock().unwrap().len(), 2);
     let json = serde_json::to_value(summary).unwrap();
     for field in ["claimed", "sent", "retried", "failed", "duration_ms"] {

@@ -12,6 +12,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod problem;
+mod prometheus;
 mod request_id;
 mod scheduler;
 mod sent_pages;
@@ -55,10 +56,15 @@ pub fn router(state: AppState) -> Router {
         .route("/scheduler/status", get(scheduler::status))
         .route("/scheduler/runs", get(scheduler::runs))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
+    // Scrapers expect /metrics at the root; it is guarded like /api/v1.
+    let metrics = Router::new()
+        .route("/metrics", get(prometheus::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
     let auth_required = state.config.api_auth_token.is_some();
     let document = openapi::served_document(state.config.char_limit, auth_required);
     let routes = Router::new()
         .nest("/api/v1", api)
+        .merge(metrics)
         .route("/live", get(health::live))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     bulk_retry, dashboard, health, message_actions, message_batch, message_list, messages, metrics, problem,
-    scheduler,
+    prometheus, scheduler,
 };
 use crate::domain::{BreakerState, Message, MessageId, MessageStatus};
 use crate::repository::{
@@ -31,6 +31,7 @@ use crate::scheduler::ScheduleState;
         messages::list_sent,
         messages::stats,
         metrics::throughput,
+        prometheus::metrics,
         scheduler::start,
         scheduler::stop,
         scheduler::status,
@@ -50,7 +51,7 @@ use crate::scheduler::ScheduleState;
     modifiers(&BearerAuth),
     tags(
         (name = "messages", description = "Store and read messages"),
-        (name = "metrics", description = "Throughput over time, for charts"),
+        (name = "metrics", description = "Throughput over time, for charts; gauges for Prometheus"),
         (name = "scheduler", description = "Start, stop and inspect the dispatch schedule"),
         (name = "health", description = "Liveness and readiness"),
         (name = "dashboard", description = "The live operations page"),

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod dispatch_runs;
+pub mod gauges;
 mod insert_batching;
 pub mod listing;
 mod message_row;

@@ -1,0 +1,35 @@
+//! The operator's gauges, computed from the database, so every process reports the same
+//! figures: `GET /metrics` shows them, and each dispatch run's metrics record carries the age.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// What `GET /metrics` reports besides the counts by status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauges {
+    /// How long the next message to claim (the oldest due `pending` one) has been due; 0 when
+    /// none is due.
+    pub oldest_pending_age_seconds: f64,
+    /// The receiver breaker is open or probing.
+    pub breaker_open: bool,
+    /// When the newest dispatch run started.
+    pub last_run_at: Option<DateTime<Utc>>,
+}
+
+/// One statement; the age walks the claim's own FIFO index and stops at the first due row.
+pub async fn read(executor: impl PgExecutor<'_>) -> sqlx::Result<Gauges> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce((SELECT extract(epoch FROM now() - next_attempt_at)::float8 FROM messages
+                             WHERE status = 'pending' AND next_attempt_at <= now()
+                             ORDER BY created_at, id LIMIT 1), 0) AS "oldest_pending_age_seconds!",
+                  coalesce((SELECT state <> 'closed' FROM receiver_breaker), false) AS "breaker_open!",
+                  (SELECT max(started_at) FROM dispatch_runs) AS last_run_at"#
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(Gauges {
+        oldest_pending_age_seconds: row.oldest_pending_age_seconds.max(0.0),
+        breaker_open: row.breaker_open,
+        last_run_at: row.last_run_at,
+    })
+}
