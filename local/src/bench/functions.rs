@@ -98,7 +98,8 @@ pub async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Resu
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
-                    bail!("{name} did not ask for work within 10 s");
+                    let reported = emulator.init_error().unwrap_or_else(|| "nothing reported".into());
+                    bail!("{name} did not ask for work within 10 s (init error: {reported})");
                 }
                 tokio::time::sleep(Duration::from_micros(200)).await;
             };

@@ -1,5 +1,6 @@
 //! A minimal Lambda Runtime API on 127.0.0.1, enough to start a function binary as Lambda
-//! would, time its start-up (process start -> first `invocation/next`) and invoke it.
+//! would, time its start-up (process start -> first `invocation/next`), invoke it with a
+//! deadline as a function's Timeout sets it, and hear what it reports at `init/error`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -18,12 +19,16 @@ use tokio_util::sync::CancellationToken;
 /// Where the function's answer (or error) to one invocation goes.
 type AnswerSender = oneshot::Sender<Result<String, String>>;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Shared {
     queue: Arc<Mutex<VecDeque<(String, String)>>>,
     queued: Arc<Notify>,
     waiting: Arc<Mutex<HashMap<String, AnswerSender>>>,
     first_poll: Arc<Mutex<Option<Instant>>>,
+    /// Each invocation's time from its delivery to its deadline (the function's Timeout).
+    timeout: Duration,
+    /// Bodies the function posted to `/runtime/init/error`.
+    init_errors: Arc<Mutex<Vec<String>>>,
 }
 
 pub struct Emulator {
@@ -34,7 +39,19 @@ pub struct Emulator {
 
 impl Emulator {
     pub async fn start() -> anyhow::Result<Self> {
-        let shared = Shared::default();
+        Self::with_timeout(Duration::from_secs(60)).await
+    }
+
+    /// An emulator whose invocations have `timeout` before their deadline.
+    pub async fn with_timeout(timeout: Duration) -> anyhow::Result<Self> {
+        let shared = Shared {
+            queue: Arc::default(),
+            queued: Arc::default(),
+            waiting: Arc::default(),
+            first_poll: Arc::default(),
+            timeout,
+            init_errors: Arc::default(),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?.to_string();
         let app = Router::new()
@@ -54,6 +71,11 @@ impl Emulator {
     /// When the function first asked for work: it is ready to serve.
     pub fn first_poll(&self) -> Option<Instant> {
         *self.shared.first_poll.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the function reported at `/runtime/init/error`, if anything.
+    pub fn init_error(&self) -> Option<String> {
+        self.shared.init_errors.lock().unwrap_or_else(|e| e.into_inner()).first().cloned()
     }
 
     /// Invokes the function with `payload` and waits for its answer.
@@ -80,8 +102,7 @@ async fn next(State(shared): State<Shared>) -> Response {
     loop {
         let event = shared.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
         if let Some((id, body)) = event {
-            let deadline =
-                SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + Duration::from_secs(60);
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + shared.timeout;
             let mut headers = HeaderMap::new();
             let set = |headers: &mut HeaderMap, name: &'static str, value: String| {
                 if let Ok(value) = HeaderValue::from_str(&value) {
@@ -115,7 +136,8 @@ async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Strin
     StatusCode::ACCEPTED
 }
 
-async fn init_error(body: String) -> StatusCode {
+async fn init_error(State(shared): State<Shared>, body: String) -> StatusCode {
     tracing::error!(%body, "function init error");
+    shared.init_errors.lock().unwrap_or_else(|e| e.into_inner()).push(body);
     StatusCode::ACCEPTED
 }

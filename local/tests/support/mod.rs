@@ -3,7 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod harness;
+pub mod moto;
 pub mod receiver;
+pub mod template;
 
 use std::time::{Duration, Instant};
 
@@ -36,13 +38,19 @@ pub struct ScratchDatabase {
 
 impl ScratchDatabase {
     pub async fn create() -> Self {
+        let db = Self::create_empty().await;
+        shared::db::MIGRATOR.run(&db.pool).await.unwrap();
+        db
+    }
+
+    /// A database with no schema yet (the migrate function's first deploy).
+    pub async fn create_empty() -> Self {
         let admin_url = std::env::var("DATABASE_URL").unwrap();
         let name = format!("reliability_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await.unwrap();
         sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
         let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
         let pool = PgPool::connect(&url).await.unwrap();
-        shared::db::MIGRATOR.run(&pool).await.unwrap();
         Self { admin_url, name, url, pool }
     }
 
