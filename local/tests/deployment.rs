@@ -68,6 +68,48 @@ fn functions(template: &Value) -> BTreeMap<&str, &Value> {
     functions
 }
 
+/// The few intrinsic functions the template's conditional values use, evaluated for `values`
+/// (parameters not given take their Default).
+fn evaluate(template: &Value, value: &Value, values: &BTreeMap<&str, &str>) -> Value {
+    let parameter = |name: &str| -> String {
+        values.get(name).map(|v| (*v).to_owned()).unwrap_or_else(|| {
+            match &template["Parameters"][name]["Default"] {
+                Value::String(text) => text.clone(),
+                Value::Null => panic!("no value for the parameter {name}"),
+                other => other.to_string(),
+            }
+        })
+    };
+    let Some(object) = value.as_object() else { return value.clone() };
+    if object.len() != 1 {
+        return value.clone();
+    }
+    let (function, argument) = object.iter().next().unwrap();
+    let evaluated = |v: &Value| evaluate(template, v, values);
+    match function.as_str() {
+        "Ref" => Value::String(parameter(argument.as_str().unwrap())),
+        "Fn::Equals" => Value::Bool(evaluated(&argument[0]) == evaluated(&argument[1])),
+        "Fn::Not" => Value::Bool(evaluated(&argument[0]) == Value::Bool(false)),
+        "Fn::If" => {
+            let condition = &template["Conditions"][argument[0].as_str().unwrap()];
+            if evaluated(condition) == Value::Bool(true) {
+                evaluated(&argument[1])
+            } else {
+                evaluated(&argument[2])
+            }
+        }
+        "Fn::Sub" => {
+            let mut text = argument.as_str().unwrap().to_owned();
+            while let Some(start) = text.find("${") {
+                let end = start + text[start..].find('}').unwrap();
+                text.replace_range(start..=end, &parameter(&text[start + 2..end]));
+            }
+            Value::String(text)
+        }
+        _ => value.clone(),
+    }
+}
+
 #[test]
 fn cfn_lint_finds_nothing_in_the_template() {
     let output = Command::new("cfn-lint")
@@ -83,32 +125,53 @@ fn cfn_lint_finds_nothing_in_the_template() {
 }
 
 #[test]
-fn the_template_builds_three_arm64_rust_functions_and_an_enabled_schedule() {
+fn the_template_builds_three_rust_functions_for_the_chosen_architecture_and_an_enabled_schedule() {
     let template = parsed();
     for (name, function) in functions(&template) {
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
         let binary = name.trim_end_matches("Function").to_lowercase();
         assert_eq!(function["Metadata"]["BuildProperties"]["Binary"], binary.as_str(), "{name}");
-        assert!(function["Properties"].get("Architectures").is_none(), "{name} overrides the architecture");
+        assert!(function["Properties"].get("Architectures").is_none(), "{name} overrides the Architecture");
     }
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
-    assert_eq!(globals["Architectures"], json!(["arm64"]));
+    assert_eq!(globals["Architectures"], json!([reference("Architecture")]));
     // The database URL: CloudFormation resolves the secret at deploy time.
     assert_eq!(
         globals["Environment"]["Variables"]["DATABASE_URL"],
         json!({"Fn::Sub": "{{resolve:secretsmanager:${DatabaseUrlSecret}}}"})
     );
+    let architecture = &template["Parameters"]["Architecture"];
+    assert_eq!(architecture["AllowedValues"], json!(["arm64", "x86_64"]));
+    assert_eq!(architecture["Default"], "arm64");
 
     let schedules = resources_of_type(&template, "AWS::Scheduler::Schedule");
     let schedule = &schedules["DispatchSchedule"]["Properties"];
     assert_eq!(schedule["State"], "ENABLED");
-    assert_eq!(schedule["ScheduleExpression"], json!({"Fn::Sub": "rate(${IntervalMinutes} minutes)"}));
     assert_eq!(schedule["Target"]["Arn"], json!({"Fn::GetAtt": ["DispatchFunction", "Arn"]}));
     assert_eq!(resources_of_type(&template, "Custom::Migrations").len(), 1);
     for secret in ["WebhookAuthKey", "ApiAuthToken", "RedisUrl"] {
         assert_eq!(template["Parameters"][secret]["NoEcho"], true, "{secret}");
     }
+}
+
+#[test]
+fn the_schedule_expression_is_valid_for_every_interval() {
+    let template = parsed();
+    let expression = &template["Resources"]["DispatchSchedule"]["Properties"]["ScheduleExpression"];
+    let interval = &template["Parameters"]["IntervalMinutes"];
+    assert_eq!((interval["MinValue"].as_u64(), interval["MaxValue"].as_u64()), (Some(1), Some(1440)));
+    for (minutes, rendered) in [
+        ("1", "rate(1 minute)"),
+        ("2", "rate(2 minutes)"),
+        ("15", "rate(15 minutes)"),
+        ("1440", "rate(1440 minutes)"),
+    ] {
+        let values = BTreeMap::from([("IntervalMinutes", minutes)]);
+        assert_eq!(evaluate(&template, expression, &values), rendered, "IntervalMinutes={minutes}");
+    }
+    // The default interval, as deployed without overrides.
+    assert_eq!(evaluate(&template, expression, &BTreeMap::new()), "rate(2 minutes)");
 }
 
 #[test]
