@@ -45,6 +45,16 @@ fn parsed() -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// Does `pattern` (a parameter's AllowedPattern) match the whole of `value`, as CloudFormation checks it?
+fn fully_matches(pattern: &str, value: &str) -> bool {
+    Command::new(python())
+        .args(["-c", "import re, sys; sys.exit(0 if re.fullmatch(sys.argv[1], sys.argv[2]) else 1)"])
+        .args([pattern, value])
+        .status()
+        .unwrap()
+        .success()
+}
+
 fn reference(name: &str) -> Value {
     json!({ "Ref": name })
 }
@@ -66,6 +76,14 @@ fn functions(template: &Value) -> BTreeMap<&str, &Value> {
         ["ApiFunction", "DispatchFunction", "MigrateFunction"]
     );
     functions
+}
+
+/// Every statement of a function's inline policies.
+fn statements(function: &Value) -> Vec<&Value> {
+    function["Properties"]["Policies"]
+        .as_array()
+        .map(|policies| policies.iter().flat_map(|policy| policy["Statement"].as_array().unwrap()).collect())
+        .unwrap_or_default()
 }
 
 /// The few intrinsic functions the template's conditional values use, evaluated for `values`
@@ -136,11 +154,6 @@ fn the_template_builds_three_rust_functions_for_the_chosen_architecture_and_an_e
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"], json!([reference("Architecture")]));
-    // The database URL: CloudFormation resolves the secret at deploy time.
-    assert_eq!(
-        globals["Environment"]["Variables"]["DATABASE_URL"],
-        json!({"Fn::Sub": "{{resolve:secretsmanager:${DatabaseUrlSecret}}}"})
-    );
     let architecture = &template["Parameters"]["Architecture"];
     assert_eq!(architecture["AllowedValues"], json!(["arm64", "x86_64"]));
     assert_eq!(architecture["Default"], "arm64");
@@ -172,6 +185,70 @@ fn the_schedule_expression_is_valid_for_every_interval() {
     }
     // The default interval, as deployed without overrides.
     assert_eq!(evaluate(&template, expression, &BTreeMap::new()), "rate(2 minutes)");
+}
+
+#[test]
+fn the_functions_read_the_database_secret_at_run_time_and_may_read_no_other() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    assert!(
+        !text.contains("{{resolve:secretsmanager"),
+        "the secret must not be resolved into the environment"
+    );
+    let template = parsed();
+    assert!(template["Parameters"].get("DatabaseUrlSecret").is_none());
+
+    let secret = &template["Parameters"]["DatabaseSecretArn"];
+    assert_eq!(secret["Type"], "String");
+    assert!(secret.get("Default").is_none(), "the secret has no default");
+    let pattern = secret["AllowedPattern"].as_str().unwrap();
+    assert!(pattern.starts_with("^arn:"), "{pattern}");
+    for arn in [
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:message-dispatcher/database-AbC123",
+        "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:db-url-x1Y2z3",
+    ] {
+        assert!(fully_matches(pattern, arn), "{arn} is a secret's full ARN");
+    }
+    for not_an_arn in [
+        "message-dispatcher/database-url",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:message-dispatcher/database",
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/db-AbC123",
+    ] {
+        assert!(!fully_matches(pattern, not_an_arn), "{not_an_arn} is not a secret's full ARN");
+    }
+    // samconfig.toml's placeholder must be replaced before a deploy goes anywhere.
+    let samconfig = std::fs::read_to_string(template_dir().join("samconfig.toml")).unwrap();
+    let placeholder = samconfig.split("DatabaseSecretArn=\\\"").nth(1).unwrap().split("\\\"").next().unwrap();
+    assert!(placeholder.starts_with("arn:") && !fully_matches(pattern, placeholder), "{placeholder}");
+
+    let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(variables["DATABASE_SECRET_ARN"], reference("DatabaseSecretArn"));
+    assert!(variables.get("DATABASE_URL").is_none(), "no database URL in the environment");
+    assert_eq!(variables["DATABASE_STATEMENT_CACHE_CAPACITY"], reference("StatementCacheCapacity"));
+    let cache = &template["Parameters"]["StatementCacheCapacity"];
+    assert_eq!(cache["Type"], "Number");
+    assert_eq!(
+        (cache["Default"].as_u64(), cache["MinValue"].as_u64(), cache["MaxValue"].as_u64()),
+        (Some(100), Some(0), Some(10000))
+    );
+
+    for (name, function) in functions(&template) {
+        let own = &function["Properties"]["Environment"]["Variables"];
+        for variable in ["DATABASE_URL", "DATABASE_SECRET_ARN", "DATABASE_STATEMENT_CACHE_CAPACITY"] {
+            assert!(own.get(variable).is_none(), "{name} overrides {variable}");
+        }
+        let reads = json!({
+            "Sid": "ReadTheDatabaseSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": reference("DatabaseSecretArn"),
+        });
+        let statements = statements(function);
+        assert!(statements.contains(&&reads), "{name} cannot read the secret: {statements:?}");
+        for statement in statements {
+            let secrets = statement.to_string().contains("secretsmanager");
+            assert!(!secrets || *statement == reads, "{name} gets more than the one secret: {statement}");
+        }
+    }
 }
 
 #[test]
