@@ -252,6 +252,28 @@ fn the_functions_read_the_database_secret_at_run_time_and_may_read_no_other() {
 }
 
 #[test]
+fn failed_dispatch_invocations_are_retried_once_then_kept_in_a_dead_letter_queue() {
+    let template = parsed();
+    let dispatch = &template["Resources"]["DispatchFunction"]["Properties"];
+    assert_eq!(dispatch["ReservedConcurrentExecutions"], reference("DispatchReservedConcurrency"));
+    let reserved = &template["Parameters"]["DispatchReservedConcurrency"];
+    assert_eq!((reserved["Default"].as_u64(), reserved["MinValue"].as_u64()), (Some(2), Some(1)));
+
+    let invoke = &dispatch["EventInvokeConfig"];
+    assert_eq!(invoke["MaximumRetryAttempts"], 1);
+    // The least AWS allows, and the shortest interval: a stale run is never worth starting.
+    assert_eq!(invoke["MaximumEventAgeInSeconds"], 60);
+    assert_eq!(
+        invoke["DestinationConfig"]["OnFailure"],
+        json!({"Type": "SQS", "Destination": {"Fn::GetAtt": ["DispatchDeadLetterQueue", "Arn"]}})
+    );
+    let queue = &template["Resources"]["DispatchDeadLetterQueue"];
+    assert_eq!(queue["Type"], "AWS::SQS::Queue");
+    assert_eq!(queue["Properties"]["MessageRetentionPeriod"], 14 * 24 * 3600);
+    assert_eq!(template["Outputs"]["DeadLetterQueueUrl"]["Value"], reference("DispatchDeadLetterQueue"));
+}
+
+#[test]
 fn the_http_api_routes_every_documented_operation_to_the_api_function() {
     use utoipa::OpenApi;
     let template = parsed();
