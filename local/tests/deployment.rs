@@ -274,6 +274,89 @@ fn failed_dispatch_invocations_are_retried_once_then_kept_in_a_dead_letter_queue
 }
 
 #[test]
+fn alarms_watch_errors_failures_the_backlog_the_dead_letter_queue_and_the_breaker() {
+    let template = parsed();
+    let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
+    let topic = json!([reference("AlarmTopic")]);
+    let mut watched = BTreeMap::new();
+    for (name, alarm) in &alarms {
+        let alarm = &alarm["Properties"];
+        assert_eq!(alarm["AlarmActions"], topic, "{name}");
+        assert_eq!(alarm["OKActions"], topic, "{name}");
+        assert_eq!(alarm["Period"], 300, "{name}");
+        let metric =
+            format!("{}/{}", alarm["Namespace"].as_str().unwrap(), alarm["MetricName"].as_str().unwrap());
+        if metric.starts_with("MessageDispatcher/") {
+            // What the dispatch function's Embedded Metric Format record carries.
+            assert_eq!(
+                alarm["Dimensions"],
+                json!([{"Name": "FunctionName", "Value": reference("DispatchFunction")}]),
+                "{name}"
+            );
+            assert_eq!(alarm["TreatMissingData"], "notBreaching", "{name}: no run is no alarm");
+        }
+        let rule = (
+            alarm["Statistic"].as_str().unwrap().to_owned(),
+            alarm["ComparisonOperator"].as_str().unwrap().to_owned(),
+            alarm["Threshold"].clone(),
+            alarm["EvaluationPeriods"].as_u64().unwrap(),
+        );
+        assert!(watched.insert(metric, rule).is_none(), "two alarms on one metric");
+    }
+    let rule = |statistic: &str, operator: &str, threshold: Value, periods: u64| {
+        (statistic.to_owned(), operator.to_owned(), threshold, periods)
+    };
+    let expected = BTreeMap::from([
+        ("AWS/Lambda/Errors".to_owned(), rule("Sum", "GreaterThanThreshold", json!(0), 1)),
+        (
+            "MessageDispatcher/Failed".to_owned(),
+            rule("Sum", "GreaterThanThreshold", reference("FailedMessagesAlarmThreshold"), 1),
+        ),
+        (
+            "MessageDispatcher/OldestPendingAgeSeconds".to_owned(),
+            rule("Maximum", "GreaterThanThreshold", reference("OldestPendingAlarmSeconds"), 2),
+        ),
+        (
+            "AWS/SQS/ApproximateNumberOfMessagesVisible".to_owned(),
+            rule("Maximum", "GreaterThanThreshold", json!(0), 1),
+        ),
+        (
+            "MessageDispatcher/BreakerOpen".to_owned(),
+            rule("Maximum", "GreaterThanOrEqualToThreshold", json!(1), 3),
+        ),
+    ]);
+    assert_eq!(watched, expected);
+
+    let errors = alarms.values().find(|alarm| alarm["Properties"]["Namespace"] == "AWS/Lambda").unwrap();
+    assert_eq!(
+        errors["Properties"]["Dimensions"],
+        json!([{"Name": "FunctionName", "Value": reference("DispatchFunction")}])
+    );
+    let dead_letters = alarms.values().find(|alarm| alarm["Properties"]["Namespace"] == "AWS/SQS").unwrap();
+    assert_eq!(
+        dead_letters["Properties"]["Dimensions"],
+        json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DispatchDeadLetterQueue", "QueueName"]}}])
+    );
+    let parameters = &template["Parameters"];
+    assert_eq!(parameters["FailedMessagesAlarmThreshold"]["Default"], 0);
+    assert_eq!(parameters["OldestPendingAlarmSeconds"]["Default"], 900);
+
+    // The topic, and an email subscription only when AlarmEmail is set.
+    assert_eq!(template["Resources"]["AlarmTopic"]["Type"], "AWS::SNS::Topic");
+    assert_eq!(template["Outputs"]["AlarmTopicArn"]["Value"], reference("AlarmTopic"));
+    assert_eq!(parameters["AlarmEmail"]["Default"], "");
+    let subscriptions = resources_of_type(&template, "AWS::SNS::Subscription");
+    let [subscription] = &subscriptions.values().collect::<Vec<_>>()[..] else { panic!("{subscriptions:?}") };
+    assert_eq!(subscription["Properties"]["Protocol"], "email");
+    assert_eq!(subscription["Properties"]["Endpoint"], reference("AlarmEmail"));
+    let condition = &template["Conditions"][subscription["Condition"].as_str().unwrap()];
+    for (email, subscribed) in [("", false), ("ops@example.com", true)] {
+        let values = BTreeMap::from([("AlarmEmail", email)]);
+        assert_eq!(evaluate(&template, condition, &values), subscribed, "AlarmEmail={email:?}");
+    }
+}
+
+#[test]
 fn the_http_api_routes_every_documented_operation_to_the_api_function() {
     use utoipa::OpenApi;
     let template = parsed();
