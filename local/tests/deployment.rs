@@ -357,6 +357,47 @@ fn alarms_watch_errors_failures_the_backlog_the_dead_letter_queue_and_the_breake
 }
 
 #[test]
+fn every_function_logs_json_to_its_own_group_with_a_retention() {
+    let template = parsed();
+    let retention = &template["Parameters"]["LogRetentionDays"];
+    assert_eq!(retention["Default"], 30);
+    // Exactly the values CloudWatch Logs accepts.
+    assert_eq!(
+        retention["AllowedValues"],
+        json!([
+            1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+            3288, 3653
+        ])
+    );
+    assert_eq!(template["Globals"]["Function"]["LoggingConfig"]["LogFormat"], "JSON");
+    let mut groups = Vec::new();
+    for (name, function) in functions(&template) {
+        let logging = &function["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{name}");
+        let group = logging["LogGroup"]["Ref"].as_str().unwrap_or_else(|| panic!("{name} has no log group"));
+        let resource = &template["Resources"][group];
+        assert_eq!(resource["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert_eq!(resource["Properties"]["RetentionInDays"], reference("LogRetentionDays"), "{name}");
+        groups.push(group);
+    }
+    groups.sort_unstable();
+    groups.dedup();
+    assert_eq!(groups.len(), 3, "one group per function");
+}
+
+#[test]
+fn the_http_api_is_throttled_by_default() {
+    let template = parsed();
+    let api = &template["Resources"]["HttpApi"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    let settings = &api["Properties"]["DefaultRouteSettings"];
+    assert_eq!(settings["ThrottlingBurstLimit"], reference("ApiThrottlingBurstLimit"));
+    assert_eq!(settings["ThrottlingRateLimit"], reference("ApiThrottlingRateLimit"));
+    assert_eq!(template["Parameters"]["ApiThrottlingBurstLimit"]["Default"], 100);
+    assert_eq!(template["Parameters"]["ApiThrottlingRateLimit"]["Default"], 50);
+}
+
+#[test]
 fn the_http_api_routes_every_documented_operation_to_the_api_function() {
     use utoipa::OpenApi;
     let template = parsed();
