@@ -3,7 +3,7 @@
 //! variable anyone with console access can read and no rotation can reach. DATABASE_URL, when
 //! set, wins (local runs). The secret's value never reaches a log or an error.
 
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -40,10 +40,12 @@ pub async fn resolve(config: &mut Config) -> Result<(), SecretError> {
 async fn read(arn: &str, location: &DatabaseLocation) -> Result<SecretString, SecretError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = aws_sdk_secretsmanager::Client::new(&aws);
-    let output = client.get_secret_value().secret_id(arn).send().await.map_err(|err| SecretError::Read {
-        arn: arn.to_owned(),
-        reason: DisplayErrorContext(&err).to_string(),
-    })?;
+    let output = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|err| SecretError::Read { arn: arn.to_owned(), reason: read_failure(&err) })?;
     let text = output.secret_string().ok_or_else(|| SecretError::Unusable {
         arn: arn.to_owned(),
         problem: "has no SecretString (a binary secret?)".into(),
@@ -52,6 +54,30 @@ async fn read(arn: &str, location: &DatabaseLocation) -> Result<SecretString, Se
         .map_err(|problem| SecretError::Unusable { arn: arn.to_owned(), problem: problem.into() })?;
     tracing::info!(secret = arn, "database URL read from Secrets Manager");
     Ok(url)
+}
+
+/// Why the read failed, in one line: the service's error code and message (access denied, no
+/// such secret), or the chain of causes when it could not be asked at all.
+fn read_failure<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if let Some(service) = err.as_service_error() {
+        return format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            service.message().unwrap_or("no message")
+        );
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The secret's text as a database URL: a `postgres://` URL as it is, or the JSON that RDS
