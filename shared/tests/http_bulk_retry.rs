@@ -143,6 +143,10 @@ async fn bad_filters_are_400_problems_and_change_nothing(pool: PgPool) {
         ),
         (r#"{"error_code": ""}"#, "error_code"),
         (r#"{"error_code": 503}"#, "error_code"),
+        // Schemathesis found this one: PostgreSQL refuses a NUL in text, which was a 500.
+        (r#"{"error_code": "\u001eW\u00e4W\u0007\u000e\u00ed\u0000"}"#, "error_code"),
+        (r#"{"error_code": "http 503"}"#, "error_code"),
+        (r#"{"failed_before": "-5000-01-01T00:00:00Z"}"#, "failed_before"),
         (r#"{"status": "sent"}"#, "status"),
         ("[]", "JSON object"),
         ("{", "malformed JSON"),

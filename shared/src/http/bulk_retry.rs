@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::json_body::JsonBody;
@@ -15,6 +15,8 @@ use crate::repository::transitions::{self, FailedFilter};
 pub const DEFAULT_LIMIT: u32 = 10_000;
 pub const MAX_LIMIT: u32 = 100_000;
 const MAX_ERROR_CODE_LEN: usize = 64;
+/// PostgreSQL's `timestamptz` and RFC 3339 agree on years 1 to 9999; outside them is a typo.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// Which failed messages to requeue; every field is optional and `{}` means all of them (up
 /// to `limit`). Filters combine with AND.
@@ -22,7 +24,12 @@ const MAX_ERROR_CODE_LEN: usize = 64;
 #[serde(deny_unknown_fields)]
 pub struct BulkRetryRequest {
     /// Only messages whose `error_code` is exactly this, e.g. `connection_error` or `http_503`.
-    #[schema(example = "connection_error", min_length = 1, max_length = 64)]
+    #[schema(
+        example = "connection_error",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_.-]{1,64}$"
+    )]
     pub error_code: Option<String>,
     /// Only messages that failed at or after this time (RFC 3339).
     pub failed_after: Option<DateTime<Utc>>,
@@ -41,13 +48,21 @@ impl BulkRetryRequest {
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_LIMIT}, got {limit}")));
         }
-        let error_code = self.error_code.map(|code| code.trim().to_owned());
+        let error_code = self.error_code;
         if let Some(code) = &error_code {
-            if code.is_empty() || code.chars().count() > MAX_ERROR_CODE_LEN {
+            if !is_error_code(code) {
                 errors.push(FieldError::new(
                     "error_code",
-                    format!("must be 1 to {MAX_ERROR_CODE_LEN} characters (e.g. connection_error)"),
+                    format!(
+                        "must be 1 to {MAX_ERROR_CODE_LEN} letters, digits, '_', '.' or '-' \
+                         (e.g. connection_error, http_503)"
+                    ),
                 ));
+            }
+        }
+        for (field, time) in [("failed_after", self.failed_after), ("failed_before", self.failed_before)] {
+            if time.is_some_and(|time| !YEARS.contains(&time.year())) {
+                errors.push(FieldError::new(field, "must be a time in the years 0001 to 9999"));
             }
         }
         if let (Some(after), Some(before)) = (self.failed_after, self.failed_before) {
@@ -65,6 +80,14 @@ impl BulkRetryRequest {
             limit,
         })
     }
+}
+
+/// Error codes are machine words (`connection_error`, `http_503`): this is the `pattern` the
+/// OpenAPI document gives clients. Anything else cannot match and is refused before it reaches
+/// the database, which rejects a NUL in text outright (a 500 before this check).
+fn is_error_code(code: &str) -> bool {
+    (1..=MAX_ERROR_CODE_LEN).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -116,5 +139,39 @@ mod tests {
         };
         let fields: Vec<String> = request.validate().unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["limit", "error_code", "failed_before"]);
+    }
+
+    #[test]
+    fn an_error_code_is_a_machine_word_and_a_nul_never_reaches_the_database() {
+        for good in ["connection_error", "http_503", "a", &"x".repeat(MAX_ERROR_CODE_LEN)] {
+            assert!(is_error_code(good), "{good}");
+        }
+        for bad in [
+            "",
+            " http_503",
+            "http\u{0}503",
+            "\u{1e}W\u{e4}",
+            "caf\u{e9}",
+            &"x".repeat(MAX_ERROR_CODE_LEN + 1),
+        ] {
+            let request = BulkRetryRequest { error_code: Some(bad.into()), ..BulkRetryRequest::default() };
+            assert!(request.validate().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn the_pattern_in_the_openapi_document_is_the_one_enforced() {
+        let document = serde_json::to_value(<BulkRetryRequest as utoipa::PartialSchema>::schema()).unwrap();
+        let pattern = format!("^[A-Za-z0-9_.-]{{1,{MAX_ERROR_CODE_LEN}}}$");
+        assert_eq!(document["properties"]["error_code"]["pattern"], pattern);
+    }
+
+    #[test]
+    fn a_time_outside_the_databases_years_is_refused() {
+        let far =
+            chrono::NaiveDate::from_ymd_opt(10_000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let request = BulkRetryRequest { failed_before: Some(far), ..BulkRetryRequest::default() };
+        let fields: Vec<String> = request.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["failed_before"]);
     }
 }
