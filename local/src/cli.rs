@@ -34,6 +34,13 @@ pub enum Command {
         #[arg(long, value_enum)]
         only: Option<BenchPart>,
     },
+    /// Delete sent, failed and cancelled messages last changed more than MESSAGE_RETENTION_DAYS
+    /// (or --days) ago, in chunks, with progress; pending and processing ones stay.
+    Purge {
+        /// Retention in days (default MESSAGE_RETENTION_DAYS).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36500))]
+        days: Option<u32>,
+    },
     /// Insert realistic pending messages (default SEED_MESSAGE_COUNT).
     Seed {
         /// How many messages to create.
@@ -51,6 +58,8 @@ pub enum BenchPart {
     Latency,
     /// The release functions: binary size, start-up time, peak memory.
     Functions,
+    /// The retention purge of a million expired messages, with dispatch beside it.
+    Retention,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

@@ -1,5 +1,5 @@
 //! The local harness: the whole system in one process (`serve`, the default), and the
-//! `migrate`, `seed` and one-shot `dispatch` tools.
+//! `migrate`, `seed`, `purge` and one-shot `dispatch` tools.
 
 mod bench;
 mod cli;
@@ -8,6 +8,7 @@ mod embedded_postgres;
 mod harness_options;
 mod migrate;
 mod mock_receiver;
+mod purge;
 mod seed;
 mod serve;
 
@@ -50,6 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bench::run(config, options, bench::BenchOptions { quick, only }).await
         }
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
+        Command::Purge { days } => purge::run(&config, days).await,
         Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,
     }
 }

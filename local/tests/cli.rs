@@ -177,3 +177,43 @@ async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
     assert!(stderr.contains("WEBHOOK_URL"), "{stderr}");
     db.drop().await;
 }
+
+#[tokio::test]
+async fn purge_deletes_only_expired_terminal_messages_and_says_how_many() {
+    let db = ScratchDatabase::create().await;
+    let url = db.url();
+    stdout(&local(&url, &["migrate", "up"]));
+    stdout(&local(&url, &["seed", "--count", "2500"]));
+    // 2,100 sent 40 days ago (more than two chunks), 300 sent yesterday, 100 still pending.
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "UPDATE messages SET status = 'sent', attempts = 1, sent_at = t, updated_at = t,
+                             next_attempt_at = NULL, webhook_message_id = 'w'
+         FROM (SELECT id AS old_id, now() - interval '40 days' AS t FROM messages ORDER BY id LIMIT 2100) AS old
+         WHERE id = old_id;
+         UPDATE messages SET status = 'sent', attempts = 1, sent_at = now() - interval '1 day',
+                             updated_at = now() - interval '1 day', next_attempt_at = NULL, webhook_message_id = 'w'
+         WHERE id IN (SELECT id FROM messages WHERE status = 'pending' ORDER BY id LIMIT 300)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    let refused = local(&url, &["purge"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("MESSAGE_RETENTION_DAYS"));
+    assert_eq!(db.query_count("SELECT count(*) FROM messages").await, 2500, "nothing deleted");
+
+    let printed = stdout(&local(&url, &["purge", "--days", "30"]));
+    assert!(printed.contains("purged 2100 "), "{printed}");
+    let left = "SELECT count(*) FILTER (WHERE status = 'sent') * 1000 + count(*) FILTER (WHERE status = 'pending') FROM messages";
+    assert_eq!(db.query_count(left).await, 300 * 1000 + 100);
+    let kept_total: i64 =
+        sqlx::query_scalar("SELECT sum(n)::bigint FROM message_counts WHERE status = 'sent'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(kept_total, 300, "the kept count follows the deletes");
+    conn.close().await.unwrap();
+    db.drop().await;
+}

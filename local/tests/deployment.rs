@@ -473,3 +473,16 @@ fn every_allowed_webhook_timeout_fits_in_the_dispatch_functions_timeout_and_leas
         "MESSAGE_LEASE_SECONDS: !FindInMap [DispatchTimeouts, !Ref WebhookTimeoutSeconds, LeaseSeconds]"
     ));
 }
+
+#[test]
+fn retention_is_a_parameter_the_functions_accept_across_its_whole_range() {
+    let template = parsed();
+    let parameter = &template["Parameters"]["RetentionDays"];
+    assert_eq!((parameter["Default"].as_u64(), parameter["MinValue"].as_u64()), (Some(0), Some(0)));
+    let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(variables["MESSAGE_RETENTION_DAYS"], reference("RetentionDays"));
+    for days in [parameter["MinValue"].as_u64().unwrap(), 30, parameter["MaxValue"].as_u64().unwrap()] {
+        let config = shared::Config::from_pairs(&[("MESSAGE_RETENTION_DAYS", &days.to_string())]);
+        assert_eq!(config.unwrap().retention_days, u32::try_from(days).unwrap(), "{days}");
+    }
+}

@@ -77,6 +77,8 @@ pub struct Config {
     /// Time the breaker stays open before one probe; doubles after each failed probe.
     pub breaker_cooldown: Duration,
     pub breaker_max_cooldown: Duration,
+    /// MESSAGE_RETENTION_DAYS: terminal messages older than this are purged; 0 keeps everything.
+    pub retention_days: u32,
 }
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
@@ -151,6 +153,7 @@ impl Config {
             breaker_failures: env.int("RECEIVER_BREAKER_FAILURES", 5, 1, 1000)?,
             breaker_cooldown,
             breaker_max_cooldown,
+            retention_days: env.int("MESSAGE_RETENTION_DAYS", 0, 0, 36_500)?,
         })
     }
 

@@ -122,6 +122,7 @@ mod tests {
             failed: 1,
             released: 0,
             breaker_open: false,
+            purged: 0,
             duration_ms: 412,
         }
     }

@@ -3,6 +3,7 @@
 
 mod breaker;
 mod outcomes;
+mod retention;
 mod run;
 mod run_report;
 
@@ -34,6 +35,8 @@ pub struct DispatchSettings {
     pub webhook_timeout: Duration,
     pub retry: RetryPolicy,
     pub breaker: BreakerSettings,
+    /// MESSAGE_RETENTION_DAYS as an age; `None` keeps everything.
+    pub retention: Option<Duration>,
 }
 
 impl DispatchSettings {
@@ -50,6 +53,8 @@ impl DispatchSettings {
                 cooldown: config.breaker_cooldown,
                 max_cooldown: config.breaker_max_cooldown,
             },
+            retention: (config.retention_days > 0)
+                .then(|| Duration::from_secs(u64::from(config.retention_days) * 86_400)),
         }
     }
 }
@@ -76,6 +81,8 @@ pub struct RunSummary {
     pub released: i32,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
+    /// Expired messages this run deleted (MESSAGE_RETENTION_DAYS).
+    pub purged: i64,
     pub duration_ms: u64,
 }
 
@@ -101,6 +108,8 @@ pub struct Dispatcher {
     limiter: Arc<RateLimiter>,
     cache: SentCache,
     settings: DispatchSettings,
+    /// When this process last asked for the retention turn.
+    purge_asked: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 impl Dispatcher {
@@ -111,7 +120,7 @@ impl Dispatcher {
         cache: SentCache,
         settings: DispatchSettings,
     ) -> Self {
-        Self { pool, webhook, limiter, cache, settings }
+        Self { pool, webhook, limiter, cache, settings, purge_asked: Arc::default() }
     }
 
     /// Builds the webhook client, the Redis connection (lazy) and the rate limiter from `config`.

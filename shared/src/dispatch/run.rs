@@ -47,6 +47,10 @@ impl Dispatcher {
         tracing::Span::current().record("run_id", run_id);
         let mut report = RunReport::default();
         let result = self.dispatch(limits, breaker, started, stop, &mut report).await;
+        if result.is_ok() && !stop.is_some_and(CancellationToken::is_cancelled) {
+            let run_ends = started + limits.budget.min(self.settings.lease);
+            report.counts.purged = self.purge_if_due(run_ends).await;
+        }
         let error = result.as_ref().err().map(ToString::to_string);
         if let Err(err) =
             dispatch_runs::finish(&self.pool, run_id, report.counts, report.breaker_open, error.as_deref())

@@ -100,6 +100,7 @@ impl RunSummary {
             failed: counts.failed,
             released: counts.released,
             breaker_open: report.breaker_open,
+            purged: i64::try_from(counts.purged).unwrap_or(i64::MAX),
             duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
         }
     }

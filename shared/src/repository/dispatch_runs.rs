@@ -18,6 +18,8 @@ pub struct DispatchRun {
     pub released: i32,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
+    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    pub purged: i64,
     pub error: Option<String>,
 }
 
@@ -29,6 +31,7 @@ pub struct RunCounts {
     pub retried: i32,
     pub failed: i32,
     pub released: i32,
+    pub purged: u64,
 }
 
 pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
@@ -67,7 +70,7 @@ pub async fn finish(
     sqlx::query!(
         "UPDATE dispatch_runs
          SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6,
-             breaker_open = $7, error = $8
+             breaker_open = $7, purged = $8, error = $9
          WHERE id = $1",
         id,
         counts.claimed,
@@ -76,6 +79,7 @@ pub async fn finish(
         counts.failed,
         counts.released,
         breaker_open,
+        i32::try_from(counts.purged).unwrap_or(i32::MAX),
         error,
     )
     .execute(executor)
@@ -87,8 +91,9 @@ pub async fn finish(
 pub async fn recent(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DispatchRun>> {
     sqlx::query_as!(
         DispatchRun,
-        "SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, breaker_open, error
-         FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1",
+        r#"SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, breaker_open,
+                purged::int8 AS "purged!", error
+         FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1"#,
         limit,
     )
     .fetch_all(executor)

@@ -9,6 +9,7 @@ pub mod listing;
 mod message_row;
 pub mod messages;
 pub mod receiver_breaker;
+pub mod retention;
 pub mod scheduler_state;
 pub mod throughput;
 pub mod transitions;

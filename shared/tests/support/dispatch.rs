@@ -42,6 +42,7 @@ impl Default for Setup {
                     cooldown: Duration::from_secs(30),
                     max_cooldown: Duration::from_secs(600),
                 },
+                retention: None,
             },
             rate_per_second: 1_000_000,
             redis_url: None,

@@ -1,0 +1,76 @@
+//! Retention on the dispatch path: after its sends, a run deletes expired terminal messages,
+//! so the schedule keeps the table bounded on Lambda and in the harness alike. Of all the runs
+//! everywhere one purges a minute (a turn taken in the database), for a bounded time, in
+//! bounded chunks; a process asks for the turn at most once a minute.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Dispatcher;
+use crate::repository::retention::{self, PURGE_CHUNK};
+
+/// How often, at most, expired messages are purged.
+pub const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// How long one turn may delete for.
+const PURGE_BUDGET: Duration = Duration::from_secs(2);
+
+/// Below this much time left, a run does not start purging.
+const LEAST_PURGE_TIME: Duration = Duration::from_millis(200);
+
+impl Dispatcher {
+    /// Deletes expired messages if retention is on and this minute's turn is free, until the
+    /// backlog is gone, PURGE_BUDGET has passed, or `run_ends`. Returns how many it deleted; a
+    /// failure is logged, not the run's: its sends are already recorded.
+    pub(super) async fn purge_if_due(&self, run_ends: Instant) -> u64 {
+        let Some(retention) = self.settings.retention else {
+            return 0;
+        };
+        let until = run_ends.min(Instant::now() + PURGE_BUDGET);
+        if until.saturating_duration_since(Instant::now()) < LEAST_PURGE_TIME || !self.may_ask_for_turn() {
+            return 0;
+        }
+        match self.purge(retention, until).await {
+            Ok(purged) => purged,
+            Err(err) => {
+                tracing::warn!(error = %err, "retention: purge failed; the next turn retries");
+                0
+            }
+        }
+    }
+
+    /// This process asks the database for the turn at most once a PURGE_EVERY.
+    fn may_ask_for_turn(&self) -> bool {
+        let mut asked = self.purge_asked.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if asked.is_some_and(|at| at.elapsed() < PURGE_EVERY) {
+            return false;
+        }
+        *asked = Some(Instant::now());
+        true
+    }
+
+    async fn purge(&self, retention: Duration, until: Instant) -> sqlx::Result<u64> {
+        if !retention::take_turn(&self.pool, PURGE_EVERY).await? {
+            return Ok(0);
+        }
+        let cutoff =
+            chrono::Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        let mut purged = 0;
+        while Instant::now() < until {
+            let deleted = retention::purge_chunk(&self.pool, cutoff, PURGE_CHUNK).await?;
+            purged += deleted;
+            if deleted < PURGE_CHUNK as u64 {
+                break;
+            }
+        }
+        if purged > 0 {
+            tracing::info!(
+                purged,
+                retention_days = retention.as_secs() / 86_400,
+                "retention: expired messages deleted"
+            );
+        }
+        Ok(purged)
+    }
+}
