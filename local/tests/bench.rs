@@ -39,7 +39,7 @@ fn positive(json: &Value, field: &str) -> f64 {
 }
 
 #[test]
-fn the_quick_benchmark_measures_dispatch_and_latency_and_writes_every_figure() {
+fn the_quick_benchmark_measures_dispatch_retention_and_latency_and_writes_every_figure() {
     let dispatch = bench_quick("dispatch");
     let by_batch = dispatch["dispatch_msgs_per_sec_by_batch"].as_object().unwrap();
     let batches: Vec<&str> = by_batch.keys().map(String::as_str).collect();
@@ -51,6 +51,11 @@ fn the_quick_benchmark_measures_dispatch_and_latency_and_writes_every_figure() {
     let best = positive(&dispatch, "dispatch_msgs_per_sec");
     assert!(by_batch.values().all(|rate| rate.as_f64().unwrap() <= best), "the headline is the best");
     positive(&dispatch, "pg_claim_ceiling_rows_per_sec");
+    positive(&dispatch, "pg_minimal_ceiling_rows_per_sec");
+
+    let retention = bench_quick("retention");
+    positive(&retention, "purge_rows_per_sec");
+    positive(&retention, "dispatch_msgs_per_sec_during_purge");
 
     let latency = bench_quick("latency");
     let p50 = positive(&latency, "claim_p50_ms");

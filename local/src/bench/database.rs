@@ -59,7 +59,7 @@ impl BenchDatabase {
     }
 
     /// `n` pending messages, due now, oldest first.
-    async fn insert_pending(&self, n: i64) -> anyhow::Result<()> {
+    pub async fn insert_pending(&self, n: i64) -> anyhow::Result<()> {
         sqlx::query(
             "INSERT INTO messages (phone_number, content, created_at)
              SELECT '+90555' || lpad(i::text, 7, '0'), 'benchmark message ' || i, now() - interval '1 day' + i * interval '1 ms'
@@ -98,7 +98,7 @@ impl BenchDatabase {
     /// back, made a run's claim p99 19.18 ms against a p50 of 2.59 (BENCHMARKS.md). The work
     /// measured after it still pays the full-page writes that follow any checkpoint.
     /// CHECKPOINT needs a superuser or the pg_checkpoint role; without, the run says so.
-    async fn checkpoint(&self) {
+    pub async fn checkpoint(&self) {
         if let Err(err) = sqlx::raw_sql("CHECKPOINT").execute(&self.pool).await {
             eprintln!(
                 "warning: cannot run CHECKPOINT ({err}): a checkpoint set off by the setup's writes may fall into the measurement"

@@ -9,6 +9,8 @@ mod dispatch;
 mod functions;
 mod http_load;
 mod lambda_runtime_emulator;
+mod minimal_ceiling;
+mod purge;
 mod report;
 
 use std::time::Duration;
@@ -39,6 +41,8 @@ pub struct Sizes {
     pub pending_rows: i64,
     pub api_duration: Duration,
     pub rss_messages: i64,
+    /// Expired messages the retention purge deletes.
+    pub expired_rows: i64,
 }
 
 impl Sizes {
@@ -50,6 +54,7 @@ impl Sizes {
                 pending_rows: 10_000,
                 api_duration: Duration::from_secs(2),
                 rss_messages: 2_000,
+                expired_rows: 20_000,
             }
         } else {
             Self {
@@ -58,6 +63,7 @@ impl Sizes {
                 pending_rows: 100_000,
                 api_duration: Duration::from_secs(10),
                 rss_messages: 10_000,
+                expired_rows: 1_000_000,
             }
         }
     }
@@ -99,6 +105,19 @@ async fn measure(
         }
         eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
         results.pg_claim_ceiling_rows_per_sec = dispatch::ceiling(db, sizes.drain, 1000).await?;
+        eprintln!("database minimum: a FIFO claim and one UPDATE on a table with two indexes ...");
+        results.pg_minimal_ceiling_rows_per_sec =
+            minimal_ceiling::rows_per_sec(db, sizes.drain, 1000).await?;
+    }
+
+    if bench.runs(BenchPart::Retention) {
+        eprintln!(
+            "retention: purging {} expired messages while {} are dispatched ...",
+            sizes.expired_rows, sizes.drain
+        );
+        let figures = purge::measure(db, sizes.expired_rows, sizes.drain).await?;
+        results.purge_rows_per_sec = figures.purge_rows_per_sec;
+        results.dispatch_msgs_per_sec_during_purge = figures.dispatch_msgs_per_sec_during;
     }
 
     if bench.runs(BenchPart::Latency) {

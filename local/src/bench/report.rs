@@ -7,6 +7,10 @@ pub struct Results {
     /// (batch size, messages per second)
     pub dispatch: Vec<(u32, f64)>,
     pub pg_claim_ceiling_rows_per_sec: f64,
+    /// The minimal claim + record (a primary key and the FIFO index, no triggers).
+    pub pg_minimal_ceiling_rows_per_sec: f64,
+    pub purge_rows_per_sec: f64,
+    pub dispatch_msgs_per_sec_during_purge: f64,
     pub claim_p50_ms: f64,
     pub claim_p99_ms: f64,
     pub api_create_rps: f64,
@@ -82,6 +86,22 @@ impl Results {
                 Some(ratio >= 0.5),
             ));
         }
+        let minimal = self.pg_minimal_ceiling_rows_per_sec;
+        if minimal > 0.0 {
+            let ratio = self.at_batch(1000) / minimal;
+            rows.push(row("pg_minimal_ceiling_rows_per_sec", format!("{minimal:.0}"), "", None));
+            rows.push(row(
+                "dispatch / minimal (batch 1000)",
+                format!("{:.0}%", ratio * 100.0),
+                ">= 40%",
+                Some(ratio >= 0.4),
+            ));
+        }
+        if self.purge_rows_per_sec > 0.0 {
+            rows.push(row("purge_rows_per_sec", format!("{:.0}", self.purge_rows_per_sec), "", None));
+            let during = self.dispatch_msgs_per_sec_during_purge;
+            rows.push(row("dispatch_msgs_per_sec during purge", format!("{during:.0}"), "", None));
+        }
         if self.latency_measured() {
             rows.push(row("claim_p50_ms", format!("{:.2}", self.claim_p50_ms), "", None));
             rows.push(row(
@@ -151,6 +171,9 @@ impl Results {
             "dispatch_msgs_per_sec": self.dispatch_msgs_per_sec().round(),
             "dispatch_msgs_per_sec_by_batch": dispatch,
             "pg_claim_ceiling_rows_per_sec": self.pg_claim_ceiling_rows_per_sec.round(),
+            "pg_minimal_ceiling_rows_per_sec": self.pg_minimal_ceiling_rows_per_sec.round(),
+            "purge_rows_per_sec": self.purge_rows_per_sec.round(),
+            "dispatch_msgs_per_sec_during_purge": self.dispatch_msgs_per_sec_during_purge.round(),
             "claim_p50_ms": self.claim_p50_ms,
             "claim_p99_ms": self.claim_p99_ms,
             "api_create_rps": self.api_create_rps.round(),
@@ -166,6 +189,7 @@ impl Results {
                 "dispatch": !self.dispatch.is_empty(),
                 "latency": self.latency_measured(),
                 "functions": !self.binary_bytes.is_empty(),
+                "retention": self.purge_rows_per_sec > 0.0,
             },
             "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         });

@@ -1,0 +1,78 @@
+//! The database's own limit for the dispatcher's state changes: the same `FOR UPDATE SKIP LOCKED`
+//! claim of a batch and one `UPDATE ... WHERE id = ANY(...)` marking it sent, on a scratch table
+//! with only a primary key and the pending FIFO index (no other index, no trigger). What our
+//! write path costs is measured against this, in the same run.
+
+use std::time::Instant;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::database::BenchDatabase;
+use super::dispatch::RUNNERS;
+
+const TABLE_SETUP: &str = "
+    DROP TABLE IF EXISTS bench_minimal_queue;
+    CREATE TABLE bench_minimal_queue (
+        id                 uuid PRIMARY KEY DEFAULT messages_new_id(),
+        phone_number       text NOT NULL,
+        content            text NOT NULL,
+        status             text NOT NULL DEFAULT 'pending',
+        created_at         timestamptz NOT NULL,
+        sent_at            timestamptz,
+        webhook_message_id text
+    );
+    CREATE INDEX bench_minimal_queue_fifo ON bench_minimal_queue (created_at) WHERE status = 'pending';";
+
+/// Rows per second claimed and marked sent, `batch` at a time, by RUNNERS connections at once.
+pub async fn rows_per_sec(db: &BenchDatabase, total: i64, batch: i64) -> anyhow::Result<f64> {
+    db.reset().await?;
+    sqlx::raw_sql(TABLE_SETUP).execute(&db.pool).await?;
+    sqlx::query(
+        "INSERT INTO bench_minimal_queue (phone_number, content, created_at)
+         SELECT '+90555' || lpad(i::text, 7, '0'), 'benchmark message ' || i, now() - interval '1 day' + i * interval '1 ms'
+         FROM generate_series(1, $1) AS i",
+    )
+    .bind(total)
+    .execute(&db.pool)
+    .await?;
+    sqlx::raw_sql("VACUUM ANALYZE bench_minimal_queue").execute(&db.pool).await?;
+    db.checkpoint().await;
+
+    let started = Instant::now();
+    let runners: Vec<_> = (0..RUNNERS).map(|_| tokio::spawn(drain(db.pool.clone(), batch))).collect();
+    let mut done = 0;
+    for runner in runners {
+        done += runner.await??;
+    }
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    sqlx::raw_sql("DROP TABLE bench_minimal_queue").execute(&db.pool).await?;
+    anyhow::ensure!(done == total, "the minimal queue marked {done} of {total} rows sent");
+    Ok(rate)
+}
+
+async fn drain(pool: PgPool, batch: i64) -> anyhow::Result<i64> {
+    let mut done = 0;
+    loop {
+        let claimed: Vec<Uuid> = sqlx::query_scalar(
+            "WITH due AS (SELECT id FROM bench_minimal_queue WHERE status = 'pending'
+                          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+             UPDATE bench_minimal_queue q SET status = 'processing' FROM due WHERE q.id = due.id
+             RETURNING q.id",
+        )
+        .bind(batch)
+        .fetch_all(&pool)
+        .await?;
+        if claimed.is_empty() {
+            return Ok(done);
+        }
+        sqlx::query(
+            "UPDATE bench_minimal_queue SET status = 'sent', sent_at = now(), webhook_message_id = 'minimal'
+             WHERE id = ANY($1)",
+        )
+        .bind(&claimed)
+        .execute(&pool)
+        .await?;
+        done += claimed.len() as i64;
+    }
+}

@@ -1,0 +1,54 @@
+//! Retention at scale: the purge deleting a history of expired messages, chunk by chunk as the
+//! dispatch path does, while dispatch runs drain a backlog beside it.
+
+use std::time::Instant;
+
+use shared::repository::retention::{purge_chunk, PURGE_CHUNK};
+
+use super::database::BenchDatabase;
+use super::dispatch;
+
+pub struct PurgeFigures {
+    pub purge_rows_per_sec: f64,
+    pub dispatch_msgs_per_sec_during: f64,
+}
+
+/// Deletes `expired` sent messages 40 days old (retention 30 days) while `pending` messages are
+/// dispatched at batch 1,000.
+pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::Result<PurgeFigures> {
+    db.reset().await?;
+    sqlx::query(
+        "INSERT INTO messages (phone_number, content, status, created_at, updated_at, sent_at, next_attempt_at,
+                               attempts, webhook_message_id, webhook_response)
+         SELECT '+90555' || lpad(i::text, 7, '0'), 'expired message ' || i, 'sent',
+                now() - interval '41 days' + i * interval '1 ms', now() - interval '40 days' + i * interval '1 ms',
+                now() - interval '40 days' + i * interval '1 ms', NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
+         FROM generate_series(1, $1) AS i",
+    )
+    .bind(expired)
+    .execute(&db.pool)
+    .await?;
+    db.insert_pending(pending).await?;
+    sqlx::raw_sql("VACUUM ANALYZE messages").execute(&db.pool).await?;
+    db.checkpoint().await;
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
+    let purge = async {
+        let started = Instant::now();
+        let mut purged = 0;
+        loop {
+            let deleted = purge_chunk(&db.pool, cutoff, PURGE_CHUNK).await?;
+            purged += deleted;
+            if deleted < PURGE_CHUNK as u64 {
+                return Ok::<_, anyhow::Error>((purged, started.elapsed()));
+            }
+        }
+    };
+    let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000));
+    let (purged, took) = purge?;
+    anyhow::ensure!(purged == expired as u64, "the purge deleted {purged} of {expired} expired messages");
+    Ok(PurgeFigures {
+        purge_rows_per_sec: purged as f64 / took.as_secs_f64(),
+        dispatch_msgs_per_sec_during: dispatched?,
+    })
+}
