@@ -1,7 +1,7 @@
 //! Standard Webhooks signatures (WEBHOOK_SIGNING_SECRET): the receiver can tell a request came
 //! from us, unchanged and recently, with any stock Standard Webhooks library. Each secret's
-//! HMAC key state is computed once at start-up; a request clones it, so signing costs two
-//! SHA-256 passes over the body per secret and no allocation beyond the header.
+//! HMAC key state is computed once at start-up; a request clones it, so signing costs one
+//! SHA-256 pass over the body per secret (plus one block for the outer hash).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
