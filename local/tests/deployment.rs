@@ -163,7 +163,7 @@ fn the_template_builds_three_rust_functions_for_the_chosen_architecture_and_an_e
     assert_eq!(schedule["State"], "ENABLED");
     assert_eq!(schedule["Target"]["Arn"], json!({"Fn::GetAtt": ["DispatchFunction", "Arn"]}));
     assert_eq!(resources_of_type(&template, "Custom::Migrations").len(), 1);
-    for secret in ["WebhookAuthKey", "ApiAuthToken", "RedisUrl"] {
+    for secret in ["WebhookAuthKey", "WebhookSigningSecret", "ApiAuthToken", "RedisUrl"] {
         assert_eq!(template["Parameters"][secret]["NoEcho"], true, "{secret}");
     }
 }
@@ -248,6 +248,29 @@ fn the_functions_read_the_database_secret_at_run_time_and_may_read_no_other() {
             let secrets = statement.to_string().contains("secretsmanager");
             assert!(!secrets || *statement == reads, "{name} gets more than the one secret: {statement}");
         }
+    }
+}
+
+#[test]
+fn the_signing_secret_is_optional_checked_at_deploy_and_given_to_the_dispatch_function_alone() {
+    let template = parsed();
+    let parameter = &template["Parameters"]["WebhookSigningSecret"];
+    assert_eq!((parameter["NoEcho"].as_bool(), parameter["Default"].as_str()), (Some(true), Some("")));
+    let pattern = parameter["AllowedPattern"].as_str().unwrap();
+    let one = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let two = format!("{one} whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    for good in ["", one, two.as_str()] {
+        assert!(fully_matches(pattern, good), "{good:?} is allowed");
+    }
+    for bad in ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_", "whsec_abc def", "whsec_a!b"] {
+        assert!(!fully_matches(pattern, bad), "{bad:?} is refused");
+    }
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(globals.get("WEBHOOK_SIGNING_SECRET").is_none(), "not every function needs it");
+    for (name, function) in functions(&template) {
+        let own = function["Properties"]["Environment"]["Variables"].get("WEBHOOK_SIGNING_SECRET");
+        let expected = (name == "DispatchFunction").then(|| reference("WebhookSigningSecret"));
+        assert_eq!(own, expected.as_ref(), "{name}");
     }
 }
 

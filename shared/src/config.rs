@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::CONTENT_HARD_LIMIT;
+use crate::webhook::WebhookSigner;
 
 /// One bad variable: `invalid MESSAGE_BATCH_SIZE="abc": expected an integer from 1 to 10000`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +35,15 @@ impl ConfigError {
 }
 
 fn is_secret(var: &str) -> bool {
-    matches!(var, "DATABASE_URL" | "DB_PASSWORD" | "REDIS_URL" | "WEBHOOK_AUTH_KEY" | "API_AUTH_TOKEN")
+    matches!(
+        var,
+        "DATABASE_URL"
+            | "DB_PASSWORD"
+            | "REDIS_URL"
+            | "WEBHOOK_AUTH_KEY"
+            | "WEBHOOK_SIGNING_SECRET"
+            | "API_AUTH_TOKEN"
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +73,8 @@ pub struct Config {
     pub retry_max: Duration,
     pub webhook_url: Option<Url>,
     pub webhook_auth_key: Option<SecretString>,
+    /// WEBHOOK_SIGNING_SECRET, parsed and keyed once: Standard Webhooks signatures when set.
+    pub webhook_signer: Option<WebhookSigner>,
     pub webhook_timeout: Duration,
     pub rate_limit_per_second: u32,
     pub api_auth_token: Option<SecretString>,
@@ -143,6 +154,7 @@ impl Config {
             retry_max,
             webhook_url: webhook_url(&env)?,
             webhook_auth_key: env.secret("WEBHOOK_AUTH_KEY"),
+            webhook_signer: webhook_signer(&env)?,
             webhook_timeout,
             rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
             api_auth_token: env.secret("API_AUTH_TOKEN"),
@@ -309,6 +321,20 @@ fn webhook_url(env: &Env) -> Result<Option<Url>, ConfigError> {
         return Ok(None);
     };
     check_scheme("WEBHOOK_URL", &raw, &["http", "https"]).map(Some)
+}
+
+/// WEBHOOK_SIGNING_SECRET: a bad secret stops start-up, naming its position, never its value.
+fn webhook_signer(env: &Env) -> Result<Option<WebhookSigner>, ConfigError> {
+    let Some(secrets) = env.secret("WEBHOOK_SIGNING_SECRET") else {
+        return Ok(None);
+    };
+    WebhookSigner::parse(secrets.expose_secret()).map(Some).map_err(|problem| {
+        ConfigError::new(
+            "WEBHOOK_SIGNING_SECRET",
+            None,
+            format!("space-separated whsec_<base64> secrets of 24 to 64 bytes; {problem}"),
+        )
+    })
 }
 
 fn check_scheme(var: &'static str, raw: &str, schemes: &[&str]) -> Result<Url, ConfigError> {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::ensure;
 use shared::dispatch::{Dispatcher, RunLimits};
 use shared::repository::claims::{self, SentRecord};
+use shared::webhook::WebhookSigner;
 use shared::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -21,8 +22,14 @@ async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
     mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())
 }
 
-/// Messages per second to drain `total` messages at `batch` per run.
-pub async fn throughput(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
+/// Messages per second to drain `total` messages at `batch` per run; `signer`: the harness's
+/// WEBHOOK_SIGNING_SECRET, so that signing can be measured.
+pub async fn throughput(
+    db: &BenchDatabase,
+    total: i64,
+    batch: u32,
+    signer: Option<&WebhookSigner>,
+) -> anyhow::Result<f64> {
     db.only_pending(total).await?;
     drain(db, total, batch).await
 }
@@ -33,12 +40,13 @@ pub async fn drain(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result
     let url = fast_receiver(&stop).await?;
     let workers = batch.clamp(1, 64).to_string();
     let batch_text = batch.to_string();
-    let config = Config::from_pairs(&[
+    let mut config = Config::from_pairs(&[
         ("WEBHOOK_URL", url.as_str()),
         ("MESSAGE_BATCH_SIZE", batch_text.as_str()),
         ("MESSAGE_WORKER_COUNT", workers.as_str()),
         ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000"),
     ])?;
+    config.webhook_signer = signer.cloned();
     let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
     let started = Instant::now();
     let mut runners = Vec::new();

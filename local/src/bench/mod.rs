@@ -73,7 +73,7 @@ pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -
     let sizes = Sizes::new(bench.quick);
     let server = database::BenchDatabase::open(&config, &options).await?;
     let mut results = Results::default();
-    let outcome = measure(&server, &sizes, bench, &mut results).await;
+    let outcome = measure(&server, &sizes, bench, &config, &mut results).await;
     server.close().await;
     outcome?;
     results.print_table();
@@ -86,6 +86,7 @@ async fn measure(
     db: &database::BenchDatabase,
     sizes: &Sizes,
     bench: BenchOptions,
+    config: &Config,
     results: &mut Results,
 ) -> anyhow::Result<()> {
     let binaries = if bench.runs(BenchPart::Functions) {
@@ -98,9 +99,12 @@ async fn measure(
     };
 
     if bench.runs(BenchPart::Dispatch) {
+        if let Some(signer) = &config.webhook_signer {
+            eprintln!("dispatch: signing every request with {} secret(s)", signer.secret_count());
+        }
         for batch in [2u32, 100, 1000] {
             eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
-            let rate = dispatch::throughput(db, sizes.drain, batch).await?;
+            let rate = dispatch::throughput(db, sizes.drain, batch, config.webhook_signer.as_ref()).await?;
             results.dispatch.push((batch, rate));
         }
         eprintln!("database ceiling: the same claim and record SQL without HTTP ...");

@@ -13,6 +13,13 @@ pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
         (None, Some(url)) => url.to_string(),
         (None, None) => String::new(),
     };
+    let signing = match (&config.webhook_signer, mock_receiver) {
+        (None, _) => "off (WEBHOOK_SIGNING_SECRET unset)".to_owned(),
+        (Some(signer), Some(_)) => {
+            format!("Standard Webhooks, {} secret(s); the mock receiver verifies", signer.secret_count())
+        }
+        (Some(signer), None) => format!("Standard Webhooks, {} secret(s)", signer.secret_count()),
+    };
     println!(
         "\nmessage-dispatcher is running\n\
          \x20 dashboard    {base}/dashboard\n\
@@ -20,6 +27,7 @@ pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
          \x20 Swagger UI   {base}/swagger/index.html\n\
          \x20 health       {base}/health\n\
          \x20 webhook      {webhook}\n\
+         \x20 signing      {signing}\n\
          \x20 database     {database}\n\
          \x20 redis        {redis}\n\
          \x20 scheduler    local (every {} s, {} per run); POST {base}/api/v1/scheduler/stop to pause\n\

@@ -78,7 +78,7 @@ async fn serve(
                 TcpListener::bind((options.host.as_str(), options.mock_receiver_port)).await.with_context(
                     || format!("binding the mock receiver to port {}", options.mock_receiver_port),
                 )?;
-            let url = mock_receiver::spawn(listener, shutdown.clone())?;
+            let url = mock_receiver::spawn(listener, shutdown.clone(), config.webhook_signer.clone())?;
             config.webhook_url = Some(url.parse()?);
             Some(url)
         }

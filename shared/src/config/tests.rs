@@ -226,3 +226,20 @@ fn the_statement_cache_can_be_turned_off_for_poolers() {
     assert_eq!(config.statement_cache_capacity, 0);
     assert!(Config::from_pairs(&[("DATABASE_STATEMENT_CACHE_CAPACITY", "-1")]).is_err());
 }
+
+#[test]
+fn a_signing_secret_is_keyed_once_and_a_bad_one_is_refused_without_its_value() {
+    let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let config = Config::from_pairs(&[("WEBHOOK_SIGNING_SECRET", good)]).unwrap();
+    assert!(config.webhook_signer.is_some());
+    assert!(!format!("{config:?}").contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    assert!(Config::from_pairs(&[]).unwrap().webhook_signer.is_none());
+
+    let bad = format!("{good} whsec_c2hvcnQ=");
+    let err = Config::from_pairs(&[("WEBHOOK_SIGNING_SECRET", bad.as_str())]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid WEBHOOK_SIGNING_SECRET: expected space-separated whsec_<base64> secrets of 24 to 64 \
+         bytes; secret 2 to decode to 24 to 64 bytes, not 5"
+    );
+}

@@ -136,6 +136,7 @@ impl Dispatcher {
         let webhook = WebhookClient::new(
             url,
             config.webhook_auth_key.as_ref(),
+            config.webhook_signer.clone(),
             config.webhook_timeout,
             config.worker_count,
         )

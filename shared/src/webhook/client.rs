@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use url::Url;
 
 use super::outcome::{classify, Outcome};
 use super::retry_after::parse_retry_after;
+use super::signing::WebhookSigner;
 use crate::repository::Claim;
 
 /// At most this much of a response is read; the rest is ignored.
@@ -19,6 +20,8 @@ pub struct WebhookClient {
     http: reqwest::Client,
     url: Url,
     auth_key: Option<HeaderValue>,
+    /// WEBHOOK_SIGNING_SECRET: Standard Webhooks headers on every request when set.
+    signer: Option<WebhookSigner>,
     timeout: Duration,
 }
 
@@ -27,6 +30,7 @@ impl std::fmt::Debug for WebhookClient {
         f.debug_struct("WebhookClient")
             .field("url", &self.url.as_str())
             .field("auth_key", &self.auth_key.as_ref().map(|_| "***"))
+            .field("signer", &self.signer)
             .finish()
     }
 }
@@ -51,6 +55,7 @@ impl WebhookClient {
     pub fn new(
         url: Url,
         auth_key: Option<&SecretString>,
+        signer: Option<WebhookSigner>,
         timeout: Duration,
         pool_size: usize,
     ) -> Result<Self, WebhookClientError> {
@@ -72,7 +77,7 @@ impl WebhookClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("message-dispatcher/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, url, auth_key, timeout })
+        Ok(Self { http, url, auth_key, signer, timeout })
     }
 
     pub fn url(&self) -> &Url {
@@ -82,12 +87,10 @@ impl WebhookClient {
     /// POSTs one message and classifies the answer. Never fails: every problem is an [`Outcome`].
     #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
     pub async fn send(&self, claim: &Claim) -> Outcome {
-        let payload = Payload { to: claim.phone_number.as_str(), content: claim.content.as_str() };
-        let mut request =
-            self.http.post(self.url.clone()).header("Idempotency-Key", claim.id.to_string()).json(&payload);
-        if let Some(key) = &self.auth_key {
-            request = request.header("x-ins-auth-key", key.clone());
-        }
+        let request = match self.request(claim) {
+            Ok(request) => request,
+            Err(outcome) => return outcome,
+        };
         let response = match request.send().await {
             Ok(response) => response,
             Err(err) => return self.transport_failure(err),
@@ -105,6 +108,35 @@ impl WebhookClient {
         let outcome = classify(status, retry_after, &body);
         tracing::debug!(%status, "webhook answered");
         outcome
+    }
+
+    /// The POST: the body serialized once, and those exact bytes signed and sent.
+    fn request(&self, claim: &Claim) -> Result<reqwest::RequestBuilder, Outcome> {
+        let payload = Payload { to: claim.phone_number.as_str(), content: claim.content.as_str() };
+        let body = serde_json::to_vec(&payload).map_err(|err| Outcome::Permanent {
+            error_code: "invalid_payload".into(),
+            reason: format!("cannot serialize the body: {err}"),
+            body: None,
+        })?;
+        let id = claim.id.to_string();
+        let mut request = self
+            .http
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header("Idempotency-Key", &id);
+        if let Some(key) = &self.auth_key {
+            request = request.header("x-ins-auth-key", key.clone());
+        }
+        if let Some(signer) = &self.signer {
+            // Fresh on every attempt: a retry is a new request, not a replay.
+            let timestamp = chrono::Utc::now().timestamp();
+            let signature = signer.sign(&id, timestamp, &body);
+            request = request
+                .header("webhook-id", &id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature);
+        }
+        Ok(request.body(body))
     }
 
     fn transport_failure(&self, err: reqwest::Error) -> Outcome {

@@ -11,7 +11,7 @@ use shared::rate_limit::RateLimiter;
 use shared::redis_connection::RedisConnection;
 use shared::retry_policy::RetryPolicy;
 use shared::sent_cache::SentCache;
-use shared::webhook::WebhookClient;
+use shared::webhook::{WebhookClient, WebhookSigner};
 use sqlx::PgPool;
 
 pub const AUTH_KEY: &str = "test-auth-key-5b1c";
@@ -25,6 +25,8 @@ pub struct Setup {
     pub rate_per_second: u32,
     pub redis_url: Option<String>,
     pub rate_limit_key: String,
+    /// WEBHOOK_SIGNING_SECRET, parsed; `None` sends unsigned requests.
+    pub signer: Option<WebhookSigner>,
 }
 
 impl Default for Setup {
@@ -47,6 +49,7 @@ impl Default for Setup {
             rate_per_second: 1_000_000,
             redis_url: None,
             rate_limit_key: format!("test:rate_limit:{}", uuid::Uuid::new_v4()),
+            signer: None,
         }
     }
 }
@@ -57,6 +60,7 @@ impl Setup {
         let webhook = WebhookClient::new(
             webhook_url.parse().unwrap(),
             Some(&key),
+            self.signer.clone(),
             self.settings.webhook_timeout,
             self.settings.worker_count,
         )

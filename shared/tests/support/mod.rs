@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod log_capture;
 pub mod moto;
 pub mod receiver;
+pub mod standardwebhooks;
 pub mod table_lock;
 
 use chrono::{DateTime, Utc};
