@@ -31,11 +31,16 @@ pub async fn throughput(
     signer: Option<&WebhookSigner>,
 ) -> anyhow::Result<f64> {
     db.only_pending(total).await?;
-    drain(db, total, batch).await
+    drain(db, total, batch, signer).await
 }
 
 /// Messages per second to send the `total` pending messages the table holds, at `batch` per run.
-pub async fn drain(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
+pub async fn drain(
+    db: &BenchDatabase,
+    total: i64,
+    batch: u32,
+    signer: Option<&WebhookSigner>,
+) -> anyhow::Result<f64> {
     let stop = CancellationToken::new();
     let url = fast_receiver(&stop).await?;
     let workers = batch.clamp(1, 64).to_string();

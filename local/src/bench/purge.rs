@@ -44,7 +44,7 @@ pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::
             }
         }
     };
-    let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000));
+    let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000, None));
     let (purged, took) = purge?;
     anyhow::ensure!(purged == expired as u64, "the purge deleted {purged} of {expired} expired messages");
     Ok(PurgeFigures {
