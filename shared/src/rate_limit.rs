@@ -51,10 +51,6 @@ impl RateLimiter {
         }
     }
 
-    pub fn is_shared(&self) -> bool {
-        self.redis.as_ref().is_some_and(|redis| !redis.is_down())
-    }
-
     /// Waits for a slot. Returns false, without waiting, when the slot would come after
     /// `not_after`: the caller should not start the request.
     pub async fn acquire(&self, not_after: Instant) -> bool {

@@ -80,10 +80,6 @@ impl WebhookClient {
         Ok(Self { http, url, auth_key, signer, timeout })
     }
 
-    pub fn url(&self) -> &Url {
-        &self.url
-    }
-
     /// POSTs one message and classifies the answer. Never fails: every problem is an [`Outcome`].
     #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
     pub async fn send(&self, claim: &Claim) -> Outcome {
