@@ -33,6 +33,10 @@ pub enum Command {
         /// Measure only this part (default: all).
         #[arg(long, value_enum)]
         only: Option<BenchPart>,
+        /// Take the function binaries from this folder instead of building release ones
+        /// (the smoke test passes its debug build).
+        #[arg(long, value_name = "DIR")]
+        binaries: Option<std::path::PathBuf>,
     },
     /// Delete sent, failed and cancelled messages last changed more than MESSAGE_RETENTION_DAYS
     /// (or --days) ago, in chunks, with progress; pending and processing ones stay.
@@ -60,6 +64,10 @@ pub enum BenchPart {
     Functions,
     /// The retention purge of a million expired messages, with dispatch beside it.
     Retention,
+    /// Claim p99, dispatch, create rate and sent page p99 with 1M and then 10M sent messages.
+    History,
+    /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
+    Scaleout,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]

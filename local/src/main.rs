@@ -46,9 +46,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(config, options).await
         }
         Command::Migrate { action } => migrate::run(&config, action).await,
-        Command::Bench { quick, only } => {
+        Command::Bench { quick, only, binaries } => {
             let options = harness_options::from_env(&config)?;
-            bench::run(config, options, bench::BenchOptions { quick, only }).await
+            bench::run(config, options, bench::BenchOptions { quick, only, binaries }).await
         }
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Purge { days } => purge::run(&config, days).await,

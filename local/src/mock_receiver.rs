@@ -5,6 +5,7 @@
 //! answers 401 to a request that does not verify.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,6 +32,16 @@ pub fn spawn(
 /// The same answers without a log line per message: the benchmark's fast receiver.
 pub fn spawn_quiet(listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<String> {
     serve(listener, shutdown, Router::new().route("/webhook", post(receive_quietly)))
+}
+
+/// The quiet receiver answering each request after `latency`, as a receiver across a network
+/// would: the scale-out benchmark's receiver, where one process's sends are bound by waiting.
+pub fn spawn_slow(listener: TcpListener, shutdown: CancellationToken, latency: Duration) -> anyhow::Result<String> {
+    let answer_late = move || async move {
+        tokio::time::sleep(latency).await;
+        receive_quietly().await
+    };
+    serve(listener, shutdown, Router::new().route("/webhook", post(answer_late)))
 }
 
 fn serve(listener: TcpListener, shutdown: CancellationToken, app: Router) -> anyhow::Result<String> {

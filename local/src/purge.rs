@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use shared::repository::retention::{purge_chunk, PURGE_CHUNK};
+use shared::repository::retention::purge_expired;
 use shared::{db, Config};
 
 pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
@@ -19,17 +19,12 @@ pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
     let progress = ProgressBar::new_spinner();
     progress.set_style(ProgressStyle::with_template("{spinner} {msg}")?);
     let started = Instant::now();
-    let mut purged: u64 = 0;
-    loop {
-        let deleted = purge_chunk(&pool, cutoff, PURGE_CHUNK).await?;
-        purged += deleted;
+    let purged = purge_expired(&pool, cutoff, None, |purged| {
         let rate = purged as f64 / started.elapsed().as_secs_f64().max(0.001);
         progress.set_message(format!("{purged} messages purged ({rate:.0}/s)"));
         progress.tick();
-        if deleted < PURGE_CHUNK as u64 {
-            break;
-        }
-    }
+    })
+    .await?;
     progress.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(

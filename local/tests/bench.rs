@@ -10,11 +10,12 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Runs `local bench --quick --only <part>` in a folder of its own; returns the JSON it wrote.
-fn bench_quick(part: &str) -> Value {
+fn bench_quick(part: &str, extra: &[&str]) -> Value {
     let dir = std::env::temp_dir().join(format!("bench_smoke_{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_local"))
         .args(["bench", "--quick", "--only", part])
+        .args(extra)
         .current_dir(&dir)
         .env("DATABASE_URL", std::env::var("DATABASE_URL").unwrap())
         .env_remove("REDIS_URL")
@@ -40,7 +41,7 @@ fn positive(json: &Value, field: &str) -> f64 {
 
 #[test]
 fn the_quick_benchmark_measures_dispatch_retention_and_latency_and_writes_every_figure() {
-    let dispatch = bench_quick("dispatch");
+    let dispatch = bench_quick("dispatch", &[]);
     let by_batch = dispatch["dispatch_msgs_per_sec_by_batch"].as_object().unwrap();
     let batches: Vec<&str> = by_batch.keys().map(String::as_str).collect();
     assert_eq!(batches.len(), 3, "batches 2, 100 and 1,000: {batches:?}");
@@ -53,11 +54,11 @@ fn the_quick_benchmark_measures_dispatch_retention_and_latency_and_writes_every_
     positive(&dispatch, "pg_claim_ceiling_rows_per_sec");
     positive(&dispatch, "pg_minimal_ceiling_rows_per_sec");
 
-    let retention = bench_quick("retention");
+    let retention = bench_quick("retention", &[]);
     positive(&retention, "purge_rows_per_sec");
     positive(&retention, "dispatch_msgs_per_sec_during_purge");
 
-    let latency = bench_quick("latency");
+    let latency = bench_quick("latency", &[]);
     let p50 = positive(&latency, "claim_p50_ms");
     assert!(positive(&latency, "claim_p99_ms") >= p50);
     for field in [
@@ -69,4 +70,31 @@ fn the_quick_benchmark_measures_dispatch_retention_and_latency_and_writes_every_
     ] {
         positive(&latency, field);
     }
+}
+
+/// The history and scale-out parts at small sizes; scale-out runs the debug dispatch binary
+/// this test run built, under the Lambda Runtime API emulator.
+#[test]
+fn the_quick_benchmark_measures_history_and_scaleout() {
+    let history = bench_quick("history", &[]);
+    for field in [
+        "history_claim_p99_ms",
+        "history_dispatch_msgs_per_sec",
+        "history_api_create_rps",
+        "history_api_sent_page_p99_ms",
+    ] {
+        let by_size = history[field].as_object().unwrap_or_else(|| panic!("{field}: {history}"));
+        let sizes: Vec<&str> = by_size.keys().map(String::as_str).collect();
+        assert_eq!(sizes.len(), 2, "{field}: two history sizes: {history}");
+        assert!(by_size.values().all(|v| v.as_f64().is_some_and(|v| v > 0.0)), "{field}: {history}");
+    }
+
+    let binaries = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(binaries.join("dispatch").is_file(), "no debug dispatch binary in {}", binaries.display());
+    let binaries = binaries.to_str().unwrap().to_string();
+    let scaleout = bench_quick("scaleout", &["--binaries", &binaries]);
+    let by_processes = scaleout["dispatch_scaleout_msgs_per_sec"].as_object().unwrap();
+    let counts: Vec<&str> = by_processes.keys().map(String::as_str).collect();
+    assert_eq!(counts, ["1", "2"], "{scaleout}");
+    assert!(by_processes.values().all(|v| v.as_f64().is_some_and(|v| v > 0.0)), "{scaleout}");
 }

@@ -23,6 +23,11 @@ pub struct Binaries {
 }
 
 impl Binaries {
+    /// Binaries already built in `dir` (a target's `release` or `debug` folder).
+    pub fn prebuilt(dir: &std::path::Path) -> Self {
+        Self { dir: dir.to_path_buf() }
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
@@ -65,8 +70,21 @@ fn spawn(
     db: &BenchDatabase,
     webhook: &str,
 ) -> anyhow::Result<Child> {
+    spawn_with(binaries, name, emulator, db, webhook, &[])
+}
+
+/// As [`spawn`], with `extra` environment variables (REDIS_URL, ...).
+pub(super) fn spawn_with(
+    binaries: &Binaries,
+    name: &str,
+    emulator: &Emulator,
+    db: &BenchDatabase,
+    webhook: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Child> {
     Command::new(binaries.path(name))
         .env_clear()
+        .envs(extra.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", &emulator.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", name)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -82,6 +100,22 @@ fn spawn(
         .with_context(|| format!("starting {name}"))
 }
 
+/// When the function started under `emulator` at `started` first asked for work (it is ready);
+/// an error naming what it reported at `init/error` if it did not within 10 s.
+pub(super) async fn wait_ready(name: &str, emulator: &Emulator, started: Instant) -> anyhow::Result<Instant> {
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        if let Some(at) = emulator.first_poll() {
+            return Ok(at);
+        }
+        if Instant::now() > deadline {
+            let reported = emulator.init_error().unwrap_or_else(|| "nothing reported".into());
+            bail!("{name} did not ask for work within 10 s (init error: {reported})");
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
+
 /// Median of 5 starts, process start to the first request for work.
 pub async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Result<Vec<(String, f64)>> {
     let mut results = Vec::new();
@@ -91,21 +125,11 @@ pub async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Resu
             let emulator = Emulator::start().await?;
             let started = Instant::now();
             let mut child = spawn(binaries, name, &emulator, db, "http://127.0.0.1:9/unused")?;
-            let deadline = started + Duration::from_secs(10);
-            let ready = loop {
-                if let Some(at) = emulator.first_poll() {
-                    break at;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let reported = emulator.init_error().unwrap_or_else(|| "nothing reported".into());
-                    bail!("{name} did not ask for work within 10 s (init error: {reported})");
-                }
-                tokio::time::sleep(Duration::from_micros(200)).await;
-            };
-            samples.push((ready - started).as_secs_f64() * 1000.0);
+            let ready = wait_ready(name, &emulator, started).await;
             let _ = child.kill();
             let _ = child.wait();
+            let ready = ready?;
+            samples.push((ready - started).as_secs_f64() * 1000.0);
         }
         results.push((name.to_string(), percentile(&mut samples, 50.0)));
     }

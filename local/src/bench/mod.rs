@@ -7,14 +7,17 @@ mod claims;
 mod database;
 mod dispatch;
 mod functions;
+mod history;
 mod http_load;
 mod lambda_runtime_emulator;
 mod minimal_ceiling;
 mod purge;
 mod report;
+mod scaleout;
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use shared::Config;
 
 use crate::cli::BenchPart;
@@ -22,11 +25,17 @@ use crate::serve::HarnessOptions;
 
 pub use report::Results;
 
+/// The scale-out's shared rate limit lives here when REDIS_URL is unset (scripts/services
+/// starts it).
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
 /// Which parts to run (all by default); `--quick` shrinks the sizes for a smoke run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BenchOptions {
     pub quick: bool,
     pub only: Option<BenchPart>,
+    /// Prebuilt function binaries to use instead of a release build.
+    pub binaries: Option<std::path::PathBuf>,
 }
 
 impl BenchOptions {
@@ -43,6 +52,11 @@ pub struct Sizes {
     pub rss_messages: i64,
     /// Expired messages the retention purge deletes.
     pub expired_rows: i64,
+    /// The two history sizes compared (1M and 10M sent messages).
+    pub history_rows: [i64; 2],
+    /// Dispatch processes at once, and how long each count runs.
+    pub scaleout_processes: &'static [usize],
+    pub scaleout_window: Duration,
 }
 
 impl Sizes {
@@ -55,6 +69,9 @@ impl Sizes {
                 api_duration: Duration::from_secs(2),
                 rss_messages: 2_000,
                 expired_rows: 20_000,
+                history_rows: [20_000, 100_000],
+                scaleout_processes: &[1, 2],
+                scaleout_window: Duration::from_secs(1),
             }
         } else {
             Self {
@@ -64,8 +81,16 @@ impl Sizes {
                 api_duration: Duration::from_secs(10),
                 rss_messages: 10_000,
                 expired_rows: 1_000_000,
+                history_rows: [1_000_000, 10_000_000],
+                scaleout_processes: &[1, 2, 4, 8],
+                scaleout_window: Duration::from_secs(5),
             }
         }
+    }
+
+    /// Claims of 100 timed on the pending rows: half of them, within 10..=300.
+    fn claim_samples(&self) -> usize {
+        (self.pending_rows / 100 / 2).clamp(10, 300) as usize
     }
 }
 
@@ -73,7 +98,7 @@ pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -
     let sizes = Sizes::new(bench.quick);
     let server = database::BenchDatabase::open(&config, &options).await?;
     let mut results = Results::default();
-    let outcome = measure(&server, &sizes, bench, &config, &mut results).await;
+    let outcome = measure(&server, &sizes, &bench, &config, &mut results).await;
     server.close().await;
     outcome?;
     results.print_table();
@@ -85,14 +110,21 @@ pub async fn run(config: Config, options: HarnessOptions, bench: BenchOptions) -
 async fn measure(
     db: &database::BenchDatabase,
     sizes: &Sizes,
-    bench: BenchOptions,
+    bench: &BenchOptions,
     config: &Config,
     results: &mut Results,
 ) -> anyhow::Result<()> {
-    let binaries = if bench.runs(BenchPart::Functions) {
-        eprintln!("building the release functions ...");
-        let binaries = functions::build_release()?;
-        results.binary_bytes = functions::sizes(&binaries)?;
+    let binaries = if bench.runs(BenchPart::Functions) || bench.runs(BenchPart::Scaleout) {
+        let binaries = match &bench.binaries {
+            Some(dir) => functions::Binaries::prebuilt(dir),
+            None => {
+                eprintln!("building the release functions ...");
+                functions::build_release()?
+            }
+        };
+        if bench.runs(BenchPart::Functions) {
+            results.binary_bytes = functions::sizes(&binaries)?;
+        }
         Some(binaries)
     } else {
         None
@@ -127,8 +159,7 @@ async fn measure(
     if bench.runs(BenchPart::Latency) {
         eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
         db.fill(sizes.sent_rows, sizes.pending_rows).await?;
-        let samples = (sizes.pending_rows / 100 / 2).clamp(10, 300) as usize;
-        let (p50, p99) = claims::latency(db, 100, samples).await?;
+        let (p50, p99) = claims::latency(db, 100, sizes.claim_samples()).await?;
         results.claim_p50_ms = p50;
         results.claim_p99_ms = p99;
 
@@ -141,7 +172,24 @@ async fn measure(
         results.api_list_deep_page_p99_ms = api.list_deep_page_p99_ms;
     }
 
-    if let Some(binaries) = binaries {
+    if bench.runs(BenchPart::History) {
+        for rows in sizes.history_rows {
+            eprintln!("history: {rows} sent messages: claim p99, dispatch, create rate, sent page p99 ...");
+            results.history.push(history::measure(db, rows, sizes).await?);
+        }
+    }
+
+    if let (true, Some(binaries)) = (bench.runs(BenchPart::Scaleout), &binaries) {
+        let redis = config.redis_url.as_ref().map_or(DEFAULT_REDIS_URL, |url| url.expose_secret());
+        eprintln!(
+            "scale-out: dispatch processes against a receiver answering in {} ms ...",
+            scaleout::RECEIVER_LATENCY.as_millis()
+        );
+        results.scaleout =
+            scaleout::measure(db, binaries, redis, sizes.scaleout_processes, sizes.scaleout_window).await?;
+    }
+
+    if let (true, Some(binaries)) = (bench.runs(BenchPart::Functions), binaries) {
         eprintln!("functions: start-up time and peak memory ...");
         db.reset().await?;
         results.init_ms = functions::init_times(db, &binaries).await?;

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use shared::repository::retention::{purge_chunk, PURGE_CHUNK};
+use shared::repository::retention::purge_expired;
 
 use super::database::BenchDatabase;
 use super::dispatch;
@@ -35,14 +35,8 @@ pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::
     let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
     let purge = async {
         let started = Instant::now();
-        let mut purged = 0;
-        loop {
-            let deleted = purge_chunk(&db.pool, cutoff, PURGE_CHUNK).await?;
-            purged += deleted;
-            if deleted < PURGE_CHUNK as u64 {
-                return Ok::<_, anyhow::Error>((purged, started.elapsed()));
-            }
-        }
+        let purged = purge_expired(&db.pool, cutoff, None, |_| ()).await?;
+        Ok::<_, anyhow::Error>((purged, started.elapsed()))
     };
     let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000, None));
     let (purged, took) = purge?;

@@ -2,6 +2,12 @@
 
 use serde::Serialize;
 
+use super::history::{self, HistoryFigures};
+use super::scaleout::ScaleoutFigures;
+
+/// The dispatch function's memory in template.yaml (Globals): what Lambda bills GB-seconds of.
+const TEMPLATE_MEMORY_MB: f64 = 128.0;
+
 #[derive(Debug, Default, Serialize)]
 pub struct Results {
     /// (batch size, messages per second)
@@ -25,6 +31,10 @@ pub struct Results {
     /// (function, milliseconds from process start to ready to serve)
     pub init_ms: Vec<(String, f64)>,
     pub dispatch_peak_rss_mb: f64,
+    /// The same measurements at each history size, smallest first.
+    pub history: Vec<HistoryFigures>,
+    /// 1 to 8 dispatch processes against a receiver answering in 50 ms.
+    pub scaleout: Vec<ScaleoutFigures>,
 }
 
 /// The p-th percentile (nearest rank) of `values`.
@@ -127,6 +137,20 @@ impl Results {
             let deep = self.api_list_deep_page_p99_ms;
             rows.push(row("api_list_deep_page_p99_ms", format!("{deep:.2}"), "", None));
         }
+        rows.extend(self.history_rows().into_iter().map(|(name, value, target, met)| row(&name, value, &target, met)));
+        if let Some(one) = self.scaleout.first().map(|f| f.msgs_per_sec) {
+            for figures in &self.scaleout {
+                let (processes, rate) = (figures.processes, figures.msgs_per_sec);
+                let (target, met) = match processes {
+                    8 => (">= 3 x", Some(rate >= 3.0 * one)),
+                    _ => ("", None),
+                };
+                let value = format!("{rate:.0} ({:.1} x)", rate / one);
+                rows.push(row(&format!("dispatch_scaleout_msgs_per_sec ({processes})"), value, target, met));
+                let gb_s = figures.gb_seconds_per_1000_msgs();
+                rows.push(row(&format!("dispatch_gb_seconds_per_1000_msgs ({processes})"), format!("{gb_s:.3}"), "", None));
+            }
+        }
         for (name, bytes) in &self.binary_bytes {
             let mb = *bytes as f64 / 1_000_000.0;
             rows.push(row(
@@ -144,6 +168,52 @@ impl Results {
             rows.push(row("dispatch_peak_rss_mb", format!("{rss:.1}"), "<= 64", Some(rss <= 64.0)));
         }
         rows
+    }
+
+    /// The history figures at each size; the largest size is held to the smallest: claim p99
+    /// at most 1.5 times, dispatch at least 0.8 times.
+    fn history_rows(&self) -> Vec<(String, String, String, Option<bool>)> {
+        let (Some(first), Some(last)) = (self.history.first(), self.history.last()) else {
+            return Vec::new();
+        };
+        let mut rows = Vec::new();
+        for figures in &self.history {
+            let size = history::label(figures.rows);
+            let largest = self.history.len() > 1 && std::ptr::eq(figures, last);
+            let claim = figures.claim_p99_ms;
+            let (target, met) = if largest {
+                ("<= 1.5 x".to_string(), Some(claim <= 1.5 * first.claim_p99_ms))
+            } else {
+                (String::new(), None)
+            };
+            rows.push((format!("history_claim_p99_ms ({size})"), format!("{claim:.2}"), target, met));
+            let rate = figures.dispatch_msgs_per_sec;
+            let (target, met) = if largest {
+                (">= 0.8 x".to_string(), Some(rate >= 0.8 * first.dispatch_msgs_per_sec))
+            } else {
+                (String::new(), None)
+            };
+            rows.push((format!("history_dispatch_msgs_per_sec ({size})"), format!("{rate:.0}"), target, met));
+            let create = figures.api_create_rps;
+            rows.push((format!("history_api_create_rps ({size})"), format!("{create:.0}"), String::new(), None));
+            let page = figures.api_sent_page_p99_ms;
+            rows.push((format!("history_api_sent_page_p99_ms ({size})"), format!("{page:.2}"), String::new(), None));
+        }
+        rows
+    }
+
+    /// `{"1m": value, "10m": value}` of one history figure.
+    fn by_history_size(&self, figure: impl Fn(&HistoryFigures) -> f64) -> serde_json::Value {
+        let by_size: serde_json::Map<String, serde_json::Value> =
+            self.history.iter().map(|f| (history::label(f.rows), serde_json::json!(figure(f)))).collect();
+        serde_json::Value::Object(by_size)
+    }
+
+    /// `{"1": value, "2": value, ...}` of one scale-out figure.
+    fn by_processes(&self, figure: impl Fn(&ScaleoutFigures) -> f64) -> serde_json::Value {
+        let by_count: serde_json::Map<String, serde_json::Value> =
+            self.scaleout.iter().map(|f| (f.processes.to_string(), serde_json::json!(figure(f)))).collect();
+        serde_json::Value::Object(by_count)
     }
 
     pub fn print_table(&self) {
@@ -184,12 +254,20 @@ impl Results {
             "binary_bytes": self.binary_bytes.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "init_ms": self.init_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "dispatch_peak_rss_mb": self.dispatch_peak_rss_mb,
+            "history_claim_p99_ms": self.by_history_size(|f| f.claim_p99_ms),
+            "history_dispatch_msgs_per_sec": self.by_history_size(|f| f.dispatch_msgs_per_sec.round()),
+            "history_api_create_rps": self.by_history_size(|f| f.api_create_rps.round()),
+            "history_api_sent_page_p99_ms": self.by_history_size(|f| f.api_sent_page_p99_ms),
+            "dispatch_scaleout_msgs_per_sec": self.by_processes(|f| f.msgs_per_sec.round()),
+            "dispatch_gb_seconds_per_1000_msgs": self.by_processes(ScaleoutFigures::gb_seconds_per_1000_msgs),
             "targets_met": self.rows().iter().all(|r| r.met != Some(false)),
             "parts_measured": {
                 "dispatch": !self.dispatch.is_empty(),
                 "latency": self.latency_measured(),
                 "functions": !self.binary_bytes.is_empty(),
                 "retention": self.purge_rows_per_sec > 0.0,
+                "history": !self.history.is_empty(),
+                "scaleout": !self.scaleout.is_empty(),
             },
             "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         });
@@ -209,5 +287,24 @@ mod tests {
         assert_eq!(percentile(&mut values, 99.0), 99.0);
         assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 99.0), 3.0);
         assert_eq!(percentile(&mut [], 50.0), 0.0);
+    }
+}
+
+impl ScaleoutFigures {
+    /// Lambda's billed unit per 1,000 messages at the template's memory size.
+    pub fn gb_seconds_per_1000_msgs(&self) -> f64 {
+        self.invocation_seconds_per_1000_msgs * TEMPLATE_MEMORY_MB / 1024.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEMPLATE_MEMORY_MB;
+
+    #[test]
+    fn the_billed_memory_is_the_templates() {
+        let template = include_str!("../../../template.yaml");
+        let memory = format!("MemorySize: {}", TEMPLATE_MEMORY_MB as u32);
+        assert!(template.contains(&memory), "template.yaml no longer says {memory}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Dispatcher;
-use crate::repository::retention::{self, PURGE_CHUNK};
+use crate::repository::retention;
 
 /// How often, at most, expired messages are purged.
 pub const PURGE_EVERY: Duration = Duration::from_secs(60);
@@ -56,14 +56,7 @@ impl Dispatcher {
         }
         let cutoff =
             chrono::Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
-        let mut purged = 0;
-        while Instant::now() < until {
-            let deleted = retention::purge_chunk(&self.pool, cutoff, PURGE_CHUNK).await?;
-            purged += deleted;
-            if deleted < PURGE_CHUNK as u64 {
-                break;
-            }
-        }
+        let purged = retention::purge_expired(&self.pool, cutoff, Some(until), |_| ()).await?;
         if purged > 0 {
             tracing::info!(
                 purged,

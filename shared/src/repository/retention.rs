@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
+use tokio::time::Instant;
 
 /// Rows deleted per statement: short transactions, short row locks, a steady WAL rate.
 pub const PURGE_CHUNK: i64 = 1000;
@@ -36,6 +37,27 @@ pub async fn purge_chunk(
     .await?
     .rows_affected();
     Ok(deleted)
+}
+
+/// Deletes expired messages chunk by chunk (each its own short statement) until none are left
+/// or `until` passes; `progress` hears the running total after each chunk. The dispatch path,
+/// `local purge` and the benchmark all purge through this.
+pub async fn purge_expired(
+    pool: &PgPool,
+    cutoff: DateTime<Utc>,
+    until: Option<Instant>,
+    mut progress: impl FnMut(u64),
+) -> sqlx::Result<u64> {
+    let mut purged = 0;
+    while until.is_none_or(|until| Instant::now() < until) {
+        let deleted = purge_chunk(pool, cutoff, PURGE_CHUNK).await?;
+        purged += deleted;
+        progress(purged);
+        if deleted < PURGE_CHUNK as u64 {
+            break;
+        }
+    }
+    Ok(purged)
 }
 
 /// Takes this minute's purge turn: true for exactly one caller per `every`, across processes.
