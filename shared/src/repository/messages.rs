@@ -131,9 +131,9 @@ struct SentPageRow {
 ///
 /// LIMIT and OFFSET are integers written into the statement, not parameters: with parameters
 /// PostgreSQL cannot cost a cached generic plan (it assumes a tenth of the table), so it plans
-/// the query again on every call, which cost 60% of its throughput (pgbench: 8,697 against
-/// 21,969 statements/s). Written in, each (page, size) is its own statement, planned once per
-/// connection; the common ones (the first pages) stay in sqlx's statement cache.
+/// the query again on every call, which cost much of its throughput (BENCHMARKS.md). Written
+/// in, each (page, size) is its own statement, planned once per connection; the common ones
+/// (the first pages) stay in sqlx's statement cache.
 #[tracing::instrument(skip(pool))]
 pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
