@@ -58,7 +58,7 @@ pub async fn create_batch(
         )));
     }
     let batch = validate(items, state.config.char_limit, state.config.max_attempts)?;
-    let stored = messages::insert_many(&state.pool, &batch).await?;
+    let stored = messages::insert_all(&state.pool, &batch).await?;
     Ok((StatusCode::CREATED, Json(stored.into_iter().map(messages::Inserted::into_message).collect())))
 }
 
