@@ -7,7 +7,6 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::json_body::JsonBody;
-use super::messages::validation_error;
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::repository::transitions::{self, FailedFilter};
@@ -112,7 +111,7 @@ pub async fn retry_failed(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<BulkRetryRequest>,
 ) -> Result<Json<BulkRetryResult>, ApiError> {
-    let filter = body.validate().map_err(validation_error)?;
+    let filter = body.validate().map_err(ApiError::validation)?;
     let requeued = transitions::retry_failed_matching(&state.pool, &filter).await?;
     tracing::info!(requeued, ?filter, "failed messages requeued on request");
     Ok(Json(BulkRetryResult { requeued }))

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 
-use super::messages::parse_id;
+use super::params::parse_id;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::{Message, MessageId};

@@ -9,7 +9,8 @@ use axum::Json;
 use serde_json::Value;
 
 use super::json_body::{from_value, JsonArrayBody};
-use super::messages::{valid_idempotency_key, CreateMessageRequest};
+use super::messages::CreateMessageRequest;
+use super::params::valid_idempotency_key;
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::domain::{Message, NewMessage};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::Json;
 
-use super::messages::{query_int, validation_error, MAX_PAGE_SIZE};
+use super::params::{query_int, MAX_PAGE_SIZE};
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::domain::{MessageStatus, PhoneNumber};
@@ -58,7 +58,7 @@ pub async fn list(
         }
     };
     if !errors.is_empty() {
-        return Err(validation_error(errors));
+        return Err(ApiError::validation(errors));
     }
     Ok(Json(listing::list(&state.pool, &filter, cursor, limit).await?))
 }

@@ -11,13 +11,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::json_body::JsonBody;
+use super::params::{idempotency_key, parse_id, query_int, MAX_PAGE_SIZE};
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
-use crate::domain::{Content, Message, MessageId, NewMessage, PhoneNumber};
+use crate::domain::{Content, Message, NewMessage, PhoneNumber};
 use crate::repository::{messages, Inserted, SentPage, Stats};
-
-pub const MAX_PAGE_SIZE: u32 = 100;
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
@@ -62,33 +60,6 @@ impl CreateMessageRequest {
     }
 }
 
-pub fn validation_error(errors: Vec<FieldError>) -> ApiError {
-    let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-    ApiError::Validation { detail, errors }
-}
-
-/// `Idempotency-Key`: optional; 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().ok().and_then(valid_idempotency_key).ok_or_else(|| {
-        validation_error(vec![FieldError::new(
-            "Idempotency-Key",
-            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
-        )])
-    })?;
-    Ok(Some(key.to_owned()))
-}
-
-/// The key without surrounding spaces, if it is 1 to 255 visible ASCII characters.
-pub fn valid_idempotency_key(raw: &str) -> Option<&str> {
-    let key = raw.trim();
-    let valid =
-        !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
-    valid.then_some(key)
-}
-
 /// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
 #[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = CreateMessageRequest,
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
@@ -109,7 +80,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let key = idempotency_key(&headers)?;
     let mut new =
-        body.validate(state.config.char_limit, state.config.max_attempts).map_err(validation_error)?;
+        body.validate(state.config.char_limit, state.config.max_attempts).map_err(ApiError::validation)?;
     new.idempotency_key = key;
     let (status, message) = match state.creates.insert(new).await? {
         Inserted::Created(message) => (StatusCode::CREATED, message),
@@ -137,11 +108,6 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
 }
 
-/// A message id from the path: 400 if it is not a UUID.
-pub fn parse_id(id: &str) -> Result<MessageId, ApiError> {
-    id.parse().map_err(|_| validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))
-}
-
 /// Sent messages, newest `sent_at` first.
 #[utoipa::path(get, path = "/api/v1/messages/sent", tag = "messages",
     params(
@@ -162,7 +128,7 @@ pub async fn list_sent(
     let page = query_int(&query, "page", 1, 1, 1_000_000, &mut errors);
     let page_size = query_int(&query, "page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
     if !errors.is_empty() {
-        return Err(validation_error(errors));
+        return Err(ApiError::validation(errors));
     }
     let json = state.sent_pages.page(page, page_size).await?;
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
@@ -177,26 +143,4 @@ pub async fn list_sent(
     security(("bearer" = [])))]
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(messages::stats(&state.pool).await?))
-}
-
-/// An integer query parameter within `min..=max`; a problem is pushed to `errors`.
-pub fn query_int(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: u32,
-    min: u32,
-    max: u32,
-    errors: &mut Vec<FieldError>,
-) -> u32 {
-    let Some(raw) = query.get(name) else {
-        return default;
-    };
-    match raw.parse::<u32>() {
-        Ok(value) if (min..=max).contains(&value) => value,
-        _ => {
-            errors
-                .push(FieldError::new(name, format!("must be an integer from {min} to {max}, got {raw:?}")));
-            default
-        }
-    }
 }

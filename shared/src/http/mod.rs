@@ -11,6 +11,7 @@ mod message_list;
 mod messages;
 mod metrics;
 mod openapi;
+mod params;
 mod problem;
 mod prometheus;
 mod request_id;

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Serialize;
 
-use super::messages::{query_int, validation_error};
+use super::params::query_int;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::{dispatch_runs, messages, receiver_breaker, DispatchRun, ReceiverBreaker, Stats};
@@ -100,7 +100,7 @@ pub async fn runs(
     let mut errors = Vec::new();
     let limit = query_int(&query, "limit", 10, 1, 100, &mut errors);
     if !errors.is_empty() {
-        return Err(validation_error(errors));
+        return Err(ApiError::validation(errors));
     }
     Ok(Json(RunList { items: dispatch_runs::recent(&state.pool, i64::from(limit)).await? }))
 }
