@@ -1,21 +1,17 @@
-//! The message routes: create, get by id, the sent list, stats.
+//! The message routes: create, get by id, stats.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::json_body::JsonBody;
-use super::params::{idempotency_key, parse_id, query_int, MAX_PAGE_SIZE};
+use super::params::{idempotency_key, parse_id};
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::domain::{Content, Message, NewMessage, PhoneNumber};
-use crate::repository::{messages, Inserted, SentPage, Stats};
+use crate::repository::{messages, Inserted, Stats};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
@@ -106,32 +102,6 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
-}
-
-/// Sent messages, newest `sent_at` first.
-#[utoipa::path(get, path = "/api/v1/messages/sent", tag = "messages",
-    params(
-        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"),
-        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "default 20"),
-    ),
-    responses(
-        (status = 200, description = "one page", body = SentPage),
-        (status = 400, description = "out-of-range paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
-pub async fn list_sent(
-    State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let mut errors = Vec::new();
-    let page = query_int(&query, "page", 1, 1, 1_000_000, &mut errors);
-    let page_size = query_int(&query, "page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let json = state.sent_pages.page(page, page_size).await?;
-    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Message counts by status.

@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
             "/messages/batch",
             post(message_batch::create_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT_BYTES)),
         )
-        .route("/messages/sent", get(messages::list_sent))
+        .route("/messages/sent", get(message_list::list_sent))
         .route("/messages/stats", get(messages::stats))
         .route("/messages/retry", post(bulk_retry::retry_failed))
         .route("/messages/{id}", get(messages::get))

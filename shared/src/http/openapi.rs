@@ -28,7 +28,7 @@ use crate::scheduler::ScheduleState;
         message_actions::retry,
         message_actions::cancel,
         bulk_retry::retry_failed,
-        messages::list_sent,
+        message_list::list_sent,
         messages::stats,
         metrics::throughput,
         prometheus::metrics,
