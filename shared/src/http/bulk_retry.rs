@@ -102,10 +102,8 @@ pub struct BulkRetryResult {
     responses(
         (status = 200, description = "how many were requeued (0 when none matched)", body = BulkRetryResult),
         (status = 400, description = "malformed JSON, an unknown field or a bad filter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn retry_failed(
     State(state): State<AppState>,

@@ -38,11 +38,9 @@ pub struct BatchMessageRequest {
     responses(
         (status = 201, description = "all stored, in input order (an item with a known idempotency key is the earlier message)", body = Vec<Message>),
         (status = 400, description = "not a JSON array, empty, over 1,000 items, or a bad item (nothing stored)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "body over 10 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 #[tracing::instrument(skip_all, fields(count))]
 pub async fn create_batch(
     State(state): State<AppState>,

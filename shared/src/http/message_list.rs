@@ -31,9 +31,7 @@ use crate::repository::SentPage;
     responses(
         (status = 200, description = "one page", body = MessageList),
         (status = 400, description = "unknown status, bad phone number, limit out of range or a cursor this API did not return", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -80,9 +78,7 @@ pub async fn list(
     responses(
         (status = 200, description = "one page", body = SentPage),
         (status = 400, description = "out-of-range paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn list_sent(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,

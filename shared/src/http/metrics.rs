@@ -19,9 +19,7 @@ pub const MAX_MINUTES: u32 = 1440;
     responses(
         (status = 200, description = "one point per minute, zero-filled", body = Throughput),
         (status = 400, description = "minutes out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn throughput(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
