@@ -35,7 +35,8 @@ pub async fn run(config: &Config, count: u32) -> anyhow::Result<()> {
         let size = BATCH.min(total - created);
         let batch: Vec<NewMessage> =
             (0..size).map(|_| random_message(&mut rng, config)).collect::<anyhow::Result<_>>()?;
-        let inserted = messages::insert_batch(&pool, &batch).await.context("inserting seed messages")?;
+        let inserted =
+            messages::insert_skipping_taken_keys(&pool, &batch).await.context("inserting seed messages")?;
         created += inserted.len();
         progress.inc(inserted.len() as u64);
     }

@@ -22,7 +22,7 @@ use crate::embedded_postgres::EmbeddedPostgres;
 use crate::mock_receiver;
 
 /// The API and the ticker share it. 10, not 20: on 2 cores, 20 busy backends made API creates
-/// 31% slower and the sent page's p99 38% worse (BENCHMARKS.md).
+/// slower and the sent page's p99 worse (BENCHMARKS.md has the figures).
 pub const HARNESS_POOL: u32 = 10;
 
 /// Harness-only settings (not part of the functions' configuration).

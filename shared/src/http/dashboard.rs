@@ -4,10 +4,11 @@
 //! 401 it could have avoided. Each is kept gzipped (8 KB, what browsers get) and plain (for a
 //! client that does not accept gzip, such as a bare `curl`).
 
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+
+use super::AppState;
 
 /// One variant of the page, as plain HTML and gzipped.
 struct Page {
@@ -24,23 +25,15 @@ const AUTH_NONE: Page = Page {
     gzipped: include_bytes!(concat!(env!("OUT_DIR"), "/dashboard-auth-none.html.gz")),
 };
 
-/// `/dashboard`, open without a token (the page holds no data; the API it calls is guarded).
-pub fn routes<S: Clone + Send + Sync + 'static>(auth_required: bool) -> Router<S> {
-    let route = if auth_required { get(page_asking_for_the_token) } else { get(page) };
-    Router::new().route("/dashboard", route)
-}
-
 /// The live operations page: counts, the scheduler with start/stop, sent and failed per minute,
 /// failed messages with a retry button, the last runs. HTML served from the binary; it calls
 /// the API on the same origin and asks for the bearer token when the API needs one.
+// Open without a token: the page holds no data; the API it calls is guarded.
 #[utoipa::path(get, path = "/dashboard", tag = "dashboard", operation_id = "dashboard",
     responses((status = 200, description = "the page (gzip-encoded when the client accepts gzip)", body = String, content_type = "text/html")))]
-async fn page(headers: HeaderMap) -> Response {
-    respond(&AUTH_NONE, &headers)
-}
-
-async fn page_asking_for_the_token(headers: HeaderMap) -> Response {
-    respond(&AUTH_REQUIRED, &headers)
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let page = if state.config.api_auth_token.is_some() { &AUTH_REQUIRED } else { &AUTH_NONE };
+    respond(page, &headers)
 }
 
 /// `Accept-Encoding` accepts gzip: named (or, if gzip is not named, `*`) without `q=0`.

@@ -1,23 +1,18 @@
-//! The message routes: create, get by id, the sent list, stats.
+//! The message routes: create, get by id, stats.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::openapi::{RefOr, Schema};
 
 use super::json_body::JsonBody;
+use super::params::{idempotency_key, parse_id};
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
-use crate::domain::{Content, Message, MessageId, NewMessage, PhoneNumber};
-use crate::repository::{messages, Inserted, SentPage, Stats};
-
-pub const MAX_PAGE_SIZE: u32 = 100;
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+use crate::domain::{Content, Message, NewMessage, PhoneNumber};
+use crate::repository::{messages, Inserted, Stats};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
@@ -25,12 +20,8 @@ pub struct CreateMessageRequest {
     #[schema(example = "+905551111111", pattern = r"^\+[0-9]{8,15}$")]
     pub phone_number: String,
     /// 1 to MESSAGE_CHAR_LIMIT Unicode characters (the served document carries the configured limit); no NUL.
-    #[schema(
-        example = "Your verification code is 482913",
-        min_length = 1,
-        max_length = 1600,
-        pattern = r"^[^\u0000]*$"
-    )]
+    // The maximum is the configured one: see `schema_with_char_limit`.
+    #[schema(example = "Your verification code is 482913", min_length = 1, pattern = r"^[^\u0000]*$")]
     pub content: String,
     /// Not sent before this time (RFC 3339); a past time means now.
     #[serde(default)]
@@ -60,33 +51,18 @@ impl CreateMessageRequest {
             }
         }
     }
-}
 
-pub fn validation_error(errors: Vec<FieldError>) -> ApiError {
-    let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-    ApiError::Validation { detail, errors }
-}
-
-/// `Idempotency-Key`: optional; 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().ok().and_then(valid_idempotency_key).ok_or_else(|| {
-        validation_error(vec![FieldError::new(
-            "Idempotency-Key",
-            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
-        )])
-    })?;
-    Ok(Some(key.to_owned()))
-}
-
-/// The key without surrounding spaces, if it is 1 to 255 visible ASCII characters.
-pub fn valid_idempotency_key(raw: &str) -> Option<&str> {
-    let key = raw.trim();
-    let valid =
-        !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
-    valid.then_some(key)
+    /// The schema with `content` limited to `char_limit` characters, the limit `validate` is
+    /// given: MESSAGE_CHAR_LIMIT is read at start-up, after the derive wrote the rest.
+    pub fn schema_with_char_limit(char_limit: usize) -> RefOr<Schema> {
+        let mut schema = <Self as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            if let Some(RefOr::T(Schema::Object(content))) = object.properties.get_mut("content") {
+                content.max_length = Some(char_limit);
+            }
+        }
+        schema
+    }
 }
 
 /// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
@@ -96,11 +72,9 @@ pub fn valid_idempotency_key(raw: &str) -> Option<&str> {
         (status = 201, description = "created", body = Message),
         (status = 200, description = "an earlier message with the same Idempotency-Key", body = Message),
         (status = 400, description = "malformed JSON or a bad field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "body over 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 #[tracing::instrument(skip_all, fields(message_id))]
 pub async fn create(
     State(state): State<AppState>,
@@ -109,7 +83,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let key = idempotency_key(&headers)?;
     let mut new =
-        body.validate(state.config.char_limit, state.config.max_attempts).map_err(validation_error)?;
+        body.validate(state.config.char_limit, state.config.max_attempts).map_err(ApiError::validation)?;
     new.idempotency_key = key;
     let (status, message) = match state.creates.insert(new).await? {
         Inserted::Created(message) => (StatusCode::CREATED, message),
@@ -125,10 +99,8 @@ pub async fn create(
     responses(
         (status = 200, description = "the message", body = Message),
         (status = 400, description = "not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
     messages::get(&state.pool, id)
@@ -137,66 +109,9 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
 }
 
-/// A message id from the path: 400 if it is not a UUID.
-pub fn parse_id(id: &str) -> Result<MessageId, ApiError> {
-    id.parse().map_err(|_| validation_error(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))
-}
-
-/// Sent messages, newest `sent_at` first.
-#[utoipa::path(get, path = "/api/v1/messages/sent", tag = "messages",
-    params(
-        ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"),
-        ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "default 20"),
-    ),
-    responses(
-        (status = 200, description = "one page", body = SentPage),
-        (status = 400, description = "out-of-range paging", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
-pub async fn list_sent(
-    State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let mut errors = Vec::new();
-    let page = query_int(&query, "page", 1, 1, 1_000_000, &mut errors);
-    let page_size = query_int(&query, "page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
-    if !errors.is_empty() {
-        return Err(validation_error(errors));
-    }
-    let json = state.sent_pages.page(page, page_size).await?;
-    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
-}
-
 /// Message counts by status.
 #[utoipa::path(get, path = "/api/v1/messages/stats", tag = "messages",
-    responses(
-        (status = 200, description = "counts", body = Stats),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "counts", body = Stats)))]
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(messages::stats(&state.pool).await?))
-}
-
-/// An integer query parameter within `min..=max`; a problem is pushed to `errors`.
-pub fn query_int(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: u32,
-    min: u32,
-    max: u32,
-    errors: &mut Vec<FieldError>,
-) -> u32 {
-    let Some(raw) = query.get(name) else {
-        return default;
-    };
-    match raw.parse::<u32>() {
-        Ok(value) if (min..=max).contains(&value) => value,
-        _ => {
-            errors
-                .push(FieldError::new(name, format!("must be an integer from {min} to {max}, got {raw:?}")));
-            default
-        }
-    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::Json;
 
-use super::messages::{query_int, validation_error};
+use super::params::query_int;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::throughput::{self, Throughput};
@@ -19,9 +19,7 @@ pub const MAX_MINUTES: u32 = 1440;
     responses(
         (status = 200, description = "one point per minute, zero-filled", body = Throughput),
         (status = 400, description = "minutes out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
 pub async fn throughput(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -29,7 +27,7 @@ pub async fn throughput(
     let mut errors = Vec::new();
     let minutes = query_int(&query, "minutes", 60, 1, MAX_MINUTES, &mut errors);
     if !errors.is_empty() {
-        return Err(validation_error(errors));
+        return Err(ApiError::validation(errors));
     }
     Ok(Json(throughput::per_minute(&state.pool, minutes).await?))
 }

@@ -71,6 +71,13 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// A 400 for field problems: the detail lists them all, `errors` carries them one by one.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail =
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        Self::Validation { detail, errors }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,

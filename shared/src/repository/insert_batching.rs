@@ -49,7 +49,7 @@ impl InsertBatcher {
 /// One INSERT for the batch. If the database refuses it (a row breaking a constraint the
 /// validation does not know of), each row is tried alone, so only that row's create fails.
 async fn insert_rows(pool: PgPool, batch: Vec<NewMessage>) -> Vec<RowResult> {
-    match messages::insert_batch(&pool, &batch).await {
+    match messages::insert_skipping_taken_keys(&pool, &batch).await {
         Ok(created) if created.len() == batch.len() => created.into_iter().map(Ok).collect(),
         Ok(_) | Err(sqlx::Error::Database(_)) if batch.len() > 1 => {
             let mut results = Vec::with_capacity(batch.len());

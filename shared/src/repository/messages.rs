@@ -17,12 +17,6 @@ pub enum Inserted {
 }
 
 impl Inserted {
-    pub fn message(&self) -> &Message {
-        match self {
-            Self::Created(m) | Self::Existing(m) => m,
-        }
-    }
-
     pub fn into_message(self) -> Message {
         match self {
             Self::Created(m) | Self::Existing(m) => m,
@@ -131,9 +125,9 @@ struct SentPageRow {
 ///
 /// LIMIT and OFFSET are integers written into the statement, not parameters: with parameters
 /// PostgreSQL cannot cost a cached generic plan (it assumes a tenth of the table), so it plans
-/// the query again on every call, which cost 60% of its throughput (pgbench: 8,697 against
-/// 21,969 statements/s). Written in, each (page, size) is its own statement, planned once per
-/// connection; the common ones (the first pages) stay in sqlx's statement cache.
+/// the query again on every call, which cost much of its throughput (BENCHMARKS.md). Written
+/// in, each (page, size) is its own statement, planned once per connection; the common ones
+/// (the first pages) stay in sqlx's statement cache.
 #[tracing::instrument(skip(pool))]
 pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
@@ -220,18 +214,22 @@ pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
 }
 
 /// Stores many messages in one statement. Rows whose idempotency key is already taken are
-/// skipped; the returned messages are the ones created, in input order.
+/// skipped and not returned: the result is the messages created, in input order (unlike
+/// [`insert_all`], which answers for every item).
 #[tracing::instrument(skip_all, fields(count = batch.len()))]
-pub async fn insert_batch(executor: impl PgExecutor<'_>, batch: &[NewMessage]) -> sqlx::Result<Vec<Message>> {
+pub async fn insert_skipping_taken_keys(
+    executor: impl PgExecutor<'_>,
+    batch: &[NewMessage],
+) -> sqlx::Result<Vec<Message>> {
     let ids: Vec<Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
     insert_with_ids(executor, &ids, batch).await
 }
 
-/// Stores a batch all or nothing (one statement). An item whose idempotency key is already
-/// taken comes back as the earlier message ([`Inserted::Existing`]). The result is in input
-/// order; keys must not repeat within the batch.
+/// [`insert`] for a batch, all or nothing (one statement): an item whose idempotency key is
+/// already taken comes back as the earlier message ([`Inserted::Existing`]). The result is in
+/// input order, one per item; keys must not repeat within the batch.
 #[tracing::instrument(skip_all, fields(count = batch.len()))]
-pub async fn insert_many(pool: &PgPool, batch: &[NewMessage]) -> sqlx::Result<Vec<Inserted>> {
+pub async fn insert_all(pool: &PgPool, batch: &[NewMessage]) -> sqlx::Result<Vec<Inserted>> {
     let ids: Vec<Uuid> = batch.iter().map(|_| MessageId::new().as_uuid()).collect();
     let mut created: HashMap<Uuid, Message> =
         insert_with_ids(pool, &ids, batch).await?.into_iter().map(|m| (m.id.as_uuid(), m)).collect();

@@ -1,50 +1,24 @@
 //! Configuration from the environment, loaded and validated once at start-up.
 //! Every bad value fails with one line naming the variable and what it expects.
 
+mod database;
+mod env;
+mod error;
+mod services;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use url::Url;
 
+use self::database::{database_secret_arn, database_url};
+pub use self::database::{redact_url, DatabaseLocation};
+use self::env::Env;
+pub use self::error::ConfigError;
+use self::services::{redis_url, schedule_group, webhook_signer, webhook_url};
 use crate::domain::CONTENT_HARD_LIMIT;
 use crate::webhook::WebhookSigner;
-
-/// One bad variable: `invalid MESSAGE_BATCH_SIZE="abc": expected an integer from 1 to 10000`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {var}{shown}: expected {expected}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    /// The offending value, quoted; empty for secrets, which are never echoed.
-    shown: String,
-    pub expected: String,
-}
-
-impl ConfigError {
-    fn new(var: &'static str, value: Option<&str>, expected: impl Into<String>) -> Self {
-        let shown = match value {
-            Some(v) if !is_secret(var) => format!("={v:?}"),
-            _ => String::new(),
-        };
-        Self { var, shown, expected: expected.into() }
-    }
-
-    pub fn missing(var: &'static str, expected: impl Into<String>) -> Self {
-        Self { var, shown: " (not set)".into(), expected: expected.into() }
-    }
-}
-
-fn is_secret(var: &str) -> bool {
-    matches!(
-        var,
-        "DATABASE_URL"
-            | "DB_PASSWORD"
-            | "REDIS_URL"
-            | "WEBHOOK_AUTH_KEY"
-            | "WEBHOOK_SIGNING_SECRET"
-            | "API_AUTH_TOKEN"
-    )
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -93,14 +67,6 @@ pub struct Config {
 }
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
-
-/// Where the database is, when only its credentials come from elsewhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatabaseLocation {
-    pub host: Option<String>,
-    pub port: u16,
-    pub name: String,
-}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -201,66 +167,6 @@ impl Config {
     }
 }
 
-/// Typed reads over the lookup; empty values count as unset.
-struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
-
-impl Env<'_> {
-    fn text(&self, var: &str) -> Option<String> {
-        (self.0)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-    }
-
-    fn secret(&self, var: &str) -> Option<SecretString> {
-        self.text(var).map(SecretString::from)
-    }
-
-    fn optional_int<T>(&self, var: &'static str, min: T, max: T) -> Result<Option<T>, ConfigError>
-    where
-        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        let Some(raw) = self.text(var) else {
-            return Ok(None);
-        };
-        match raw.parse::<T>() {
-            Ok(value) if value >= min && value <= max => Ok(Some(value)),
-            _ => Err(ConfigError::new(var, Some(&raw), format!("an integer from {min} to {max}"))),
-        }
-    }
-
-    fn int<T>(&self, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
-    where
-        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        Ok(self.optional_int(var, min, max)?.unwrap_or(default))
-    }
-}
-
-fn database_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
-    if let Some(url) = env.text("DATABASE_URL") {
-        check_scheme("DATABASE_URL", &url, &["postgres", "postgresql"])?;
-        return Ok(Some(url.into()));
-    }
-    if env.text("DATABASE_SECRET_ARN").is_some() {
-        return Ok(None); // read at run time, with DB_HOST and the rest as its defaults
-    }
-    let Some(host) = env.text("DB_HOST") else {
-        return Ok(None);
-    };
-    let port: u16 = env.int("DB_PORT", 5432, 1, 65_535)?;
-    let user = env.text("DB_USER").unwrap_or_else(|| "postgres".into());
-    let name = env.text("DB_NAME").unwrap_or_else(|| "postgres".into());
-    let mut url = Url::parse("postgres://localhost")
-        .map_err(|_| ConfigError::new("DB_HOST", Some(&host), "a host name"))?;
-    url.set_host(Some(&host))
-        .map_err(|_| ConfigError::new("DB_HOST", Some(&host), "a host name or IP address"))?;
-    let _ = url.set_port(Some(port));
-    let _ = url.set_username(&user);
-    if let Some(password) = env.text("DB_PASSWORD") {
-        let _ = url.set_password(Some(&password));
-    }
-    url.set_path(&name);
-    Ok(Some(SecretString::from(url.to_string())))
-}
-
 /// MESSAGE_LEASE_SECONDS, which must leave room for one webhook request and its record: a
 /// shorter lease would make every run claim its batch and hand it straight back, forever.
 fn lease(env: &Env, webhook_timeout: Duration) -> Result<Duration, ConfigError> {
@@ -278,84 +184,6 @@ fn lease(env: &Env, webhook_timeout: Duration) -> Result<Duration, ConfigError> 
         ));
     }
     Ok(lease)
-}
-
-fn database_secret_arn(env: &Env) -> Result<Option<String>, ConfigError> {
-    let Some(arn) = env.text("DATABASE_SECRET_ARN") else {
-        return Ok(None);
-    };
-    let parts: Vec<&str> = arn.splitn(7, ':').collect();
-    let valid = parts.len() == 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[5] == "secret";
-    if !valid {
-        return Err(ConfigError::new(
-            "DATABASE_SECRET_ARN",
-            Some(&arn),
-            "a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)",
-        ));
-    }
-    Ok(Some(arn))
-}
-
-fn schedule_group(env: &Env) -> Result<Option<String>, ConfigError> {
-    let group = env.text("SCHEDULE_GROUP");
-    if group.is_some() && env.text("SCHEDULE_NAME").is_none() {
-        return Err(ConfigError::new("SCHEDULE_GROUP", group.as_deref(), "SCHEDULE_NAME to be set as well"));
-    }
-    Ok(group)
-}
-
-fn redis_url(env: &Env) -> Result<Option<SecretString>, ConfigError> {
-    if let Some(url) = env.text("REDIS_URL") {
-        check_scheme("REDIS_URL", &url, &["redis", "rediss"])?;
-        return Ok(Some(url.into()));
-    }
-    let Some(host) = env.text("REDIS_HOST") else {
-        return Ok(None);
-    };
-    let port: u16 = env.int("REDIS_PORT", 6379, 1, 65_535)?;
-    Ok(Some(format!("redis://{host}:{port}").into()))
-}
-
-fn webhook_url(env: &Env) -> Result<Option<Url>, ConfigError> {
-    let Some(raw) = env.text("WEBHOOK_URL") else {
-        return Ok(None);
-    };
-    check_scheme("WEBHOOK_URL", &raw, &["http", "https"]).map(Some)
-}
-
-/// WEBHOOK_SIGNING_SECRET: a bad secret stops start-up, naming its position, never its value.
-fn webhook_signer(env: &Env) -> Result<Option<WebhookSigner>, ConfigError> {
-    let Some(secrets) = env.secret("WEBHOOK_SIGNING_SECRET") else {
-        return Ok(None);
-    };
-    WebhookSigner::parse(secrets.expose_secret()).map(Some).map_err(|problem| {
-        ConfigError::new(
-            "WEBHOOK_SIGNING_SECRET",
-            None,
-            format!("space-separated whsec_<base64> secrets of 24 to 64 bytes; {problem}"),
-        )
-    })
-}
-
-fn check_scheme(var: &'static str, raw: &str, schemes: &[&str]) -> Result<Url, ConfigError> {
-    let expected = || format!("a URL starting with {}", schemes.join("://, ") + "://");
-    match Url::parse(raw) {
-        Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Ok(url),
-        _ => Err(ConfigError::new(var, Some(raw), expected())),
-    }
-}
-
-/// Redacts a URL's password for logs: `postgres://app:***@db/x`.
-pub fn redact_url(url: &SecretString) -> String {
-    match Url::parse(url.expose_secret()) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "<unparseable url>".into(),
-    }
 }
 
 #[cfg(test)]
