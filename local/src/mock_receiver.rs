@@ -36,7 +36,11 @@ pub fn spawn_quiet(listener: TcpListener, shutdown: CancellationToken) -> anyhow
 
 /// The quiet receiver answering each request after `latency`, as a receiver across a network
 /// would: the scale-out benchmark's receiver, where one process's sends are bound by waiting.
-pub fn spawn_slow(listener: TcpListener, shutdown: CancellationToken, latency: Duration) -> anyhow::Result<String> {
+pub fn spawn_slow(
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    latency: Duration,
+) -> anyhow::Result<String> {
     let answer_late = move || async move {
         tokio::time::sleep(latency).await;
         receive_quietly().await

@@ -5,9 +5,6 @@ use serde::Serialize;
 use super::history::{self, HistoryFigures};
 use super::scaleout::ScaleoutFigures;
 
-/// The dispatch function's memory in template.yaml (Globals): what Lambda bills GB-seconds of.
-const TEMPLATE_MEMORY_MB: f64 = 128.0;
-
 #[derive(Debug, Default, Serialize)]
 pub struct Results {
     /// (batch size, messages per second)
@@ -137,7 +134,9 @@ impl Results {
             let deep = self.api_list_deep_page_p99_ms;
             rows.push(row("api_list_deep_page_p99_ms", format!("{deep:.2}"), "", None));
         }
-        rows.extend(self.history_rows().into_iter().map(|(name, value, target, met)| row(&name, value, &target, met)));
+        rows.extend(
+            self.history_rows().into_iter().map(|(name, value, target, met)| row(&name, value, &target, met)),
+        );
         if let Some(one) = self.scaleout.first().map(|f| f.msgs_per_sec) {
             for figures in &self.scaleout {
                 let (processes, rate) = (figures.processes, figures.msgs_per_sec);
@@ -148,7 +147,12 @@ impl Results {
                 let value = format!("{rate:.0} ({:.1} x)", rate / one);
                 rows.push(row(&format!("dispatch_scaleout_msgs_per_sec ({processes})"), value, target, met));
                 let gb_s = figures.gb_seconds_per_1000_msgs();
-                rows.push(row(&format!("dispatch_gb_seconds_per_1000_msgs ({processes})"), format!("{gb_s:.3}"), "", None));
+                rows.push(row(
+                    &format!("dispatch_gb_seconds_per_1000_msgs ({processes})"),
+                    format!("{gb_s:.3}"),
+                    "",
+                    None,
+                ));
             }
         }
         for (name, bytes) in &self.binary_bytes {
@@ -195,9 +199,19 @@ impl Results {
             };
             rows.push((format!("history_dispatch_msgs_per_sec ({size})"), format!("{rate:.0}"), target, met));
             let create = figures.api_create_rps;
-            rows.push((format!("history_api_create_rps ({size})"), format!("{create:.0}"), String::new(), None));
+            rows.push((
+                format!("history_api_create_rps ({size})"),
+                format!("{create:.0}"),
+                String::new(),
+                None,
+            ));
             let page = figures.api_sent_page_p99_ms;
-            rows.push((format!("history_api_sent_page_p99_ms ({size})"), format!("{page:.2}"), String::new(), None));
+            rows.push((
+                format!("history_api_sent_page_p99_ms ({size})"),
+                format!("{page:.2}"),
+                String::new(),
+                None,
+            ));
         }
         rows
     }
@@ -287,24 +301,5 @@ mod tests {
         assert_eq!(percentile(&mut values, 99.0), 99.0);
         assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 99.0), 3.0);
         assert_eq!(percentile(&mut [], 50.0), 0.0);
-    }
-}
-
-impl ScaleoutFigures {
-    /// Lambda's billed unit per 1,000 messages at the template's memory size.
-    pub fn gb_seconds_per_1000_msgs(&self) -> f64 {
-        self.invocation_seconds_per_1000_msgs * TEMPLATE_MEMORY_MB / 1024.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TEMPLATE_MEMORY_MB;
-
-    #[test]
-    fn the_billed_memory_is_the_templates() {
-        let template = include_str!("../../../template.yaml");
-        let memory = format!("MemorySize: {}", TEMPLATE_MEMORY_MB as u32);
-        assert!(template.contains(&memory), "template.yaml no longer says {memory}");
     }
 }

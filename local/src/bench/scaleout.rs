@@ -18,6 +18,9 @@ use super::functions::{self, Binaries};
 use super::lambda_runtime_emulator::Emulator;
 use crate::mock_receiver;
 
+/// The dispatch function's memory in template.yaml (Globals): what Lambda bills GB-seconds of.
+const TEMPLATE_MEMORY_MB: f64 = 128.0;
+
 pub const RECEIVER_LATENCY: Duration = Duration::from_millis(50);
 /// Each process's concurrent sends, as the template's dispatch function sets them.
 const WORKERS: u32 = 64;
@@ -31,6 +34,13 @@ pub struct ScaleoutFigures {
     pub msgs_per_sec: f64,
     /// Invocation time (what Lambda bills) per 1,000 messages sent, summed over the processes.
     pub invocation_seconds_per_1000_msgs: f64,
+}
+
+impl ScaleoutFigures {
+    /// Lambda's billed unit per 1,000 messages at the template's memory size.
+    pub fn gb_seconds_per_1000_msgs(&self) -> f64 {
+        self.invocation_seconds_per_1000_msgs * TEMPLATE_MEMORY_MB / 1024.0
+    }
 }
 
 /// Each number of processes in `counts`, each run for `window`.
@@ -127,13 +137,13 @@ async fn with_processes(
     let elapsed = started.elapsed();
     drop(fleet);
 
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-        .fetch_one(&db.pool)
-        .await?;
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'").fetch_one(&db.pool).await?;
     ensure!(recorded == sent, "the processes reported {sent} sent; the table holds {recorded}");
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status NOT IN ('sent', 'pending')")
-        .fetch_one(&db.pool)
-        .await?;
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status NOT IN ('sent', 'pending')")
+            .fetch_one(&db.pool)
+            .await?;
     ensure!(left == 0, "{left} messages were left claimed or failed");
     ensure!(sent > 0, "{processes} process(es) sent nothing");
     Ok(ScaleoutFigures {
@@ -141,4 +151,16 @@ async fn with_processes(
         msgs_per_sec: sent as f64 / elapsed.as_secs_f64(),
         invocation_seconds_per_1000_msgs: invoked.as_secs_f64() / sent as f64 * 1000.0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEMPLATE_MEMORY_MB;
+
+    #[test]
+    fn the_billed_memory_is_the_templates() {
+        let template = include_str!("../../../template.yaml");
+        let memory = format!("MemorySize: {}", TEMPLATE_MEMORY_MB as u32);
+        assert!(template.contains(&memory), "template.yaml no longer says {memory}");
+    }
 }
