@@ -73,7 +73,8 @@ fn spawn(
     spawn_with(binaries, name, emulator, db, webhook, &[])
 }
 
-/// As [`spawn`], with `extra` environment variables (REDIS_URL, ...).
+/// As [`spawn`], with `extra` environment variables (REDIS_URL, ...), set last so that they
+/// override the defaults above them.
 pub(super) fn spawn_with(
     binaries: &Binaries,
     name: &str,
@@ -84,7 +85,6 @@ pub(super) fn spawn_with(
 ) -> anyhow::Result<Child> {
     Command::new(binaries.path(name))
         .env_clear()
-        .envs(extra.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", &emulator.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", name)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -94,6 +94,7 @@ pub(super) fn spawn_with(
         .env("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000")
         .env("MESSAGE_WORKER_COUNT", "64")
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

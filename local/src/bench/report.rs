@@ -51,6 +51,10 @@ struct Row {
     met: Option<bool>,
 }
 
+fn row(name: &str, value: String, target: &str, met: Option<bool>) -> Row {
+    Row { name: name.into(), value, target: target.into(), met }
+}
+
 impl Results {
     /// The claim and API figures were taken (`--only` may skip them).
     fn latency_measured(&self) -> bool {
@@ -66,12 +70,6 @@ impl Results {
     }
 
     fn rows(&self) -> Vec<Row> {
-        let row = |name: &str, value: String, target: &str, met: Option<bool>| Row {
-            name: name.into(),
-            value,
-            target: target.into(),
-            met,
-        };
         let mut rows = Vec::new();
         for (batch, rate) in &self.dispatch {
             let (target, met) = if *batch == 1000 { (">= 5000", Some(*rate >= 5000.0)) } else { ("", None) };
@@ -134,9 +132,7 @@ impl Results {
             let deep = self.api_list_deep_page_p99_ms;
             rows.push(row("api_list_deep_page_p99_ms", format!("{deep:.2}"), "", None));
         }
-        rows.extend(
-            self.history_rows().into_iter().map(|(name, value, target, met)| row(&name, value, &target, met)),
-        );
+        rows.extend(self.history_rows());
         if let Some(one) = self.scaleout.first().map(|f| f.msgs_per_sec) {
             for figures in &self.scaleout {
                 let (processes, rate) = (figures.processes, figures.msgs_per_sec);
@@ -176,42 +172,34 @@ impl Results {
 
     /// The history figures at each size; the largest size is held to the smallest: claim p99
     /// at most 1.5 times, dispatch at least 0.8 times.
-    fn history_rows(&self) -> Vec<(String, String, String, Option<bool>)> {
-        let (Some(first), Some(last)) = (self.history.first(), self.history.last()) else {
+    fn history_rows(&self) -> Vec<Row> {
+        let Some(first) = self.history.first() else {
             return Vec::new();
         };
         let mut rows = Vec::new();
-        for figures in &self.history {
+        for (i, figures) in self.history.iter().enumerate() {
             let size = history::label(figures.rows);
-            let largest = self.history.len() > 1 && std::ptr::eq(figures, last);
+            let largest = i > 0 && i + 1 == self.history.len();
             let claim = figures.claim_p99_ms;
-            let (target, met) = if largest {
-                ("<= 1.5 x".to_string(), Some(claim <= 1.5 * first.claim_p99_ms))
-            } else {
-                (String::new(), None)
-            };
-            rows.push((format!("history_claim_p99_ms ({size})"), format!("{claim:.2}"), target, met));
+            let (target, met) =
+                if largest { ("<= 1.5 x", Some(claim <= 1.5 * first.claim_p99_ms)) } else { ("", None) };
+            rows.push(row(&format!("history_claim_p99_ms ({size})"), format!("{claim:.2}"), target, met));
             let rate = figures.dispatch_msgs_per_sec;
             let (target, met) = if largest {
-                (">= 0.8 x".to_string(), Some(rate >= 0.8 * first.dispatch_msgs_per_sec))
+                (">= 0.8 x", Some(rate >= 0.8 * first.dispatch_msgs_per_sec))
             } else {
-                (String::new(), None)
+                ("", None)
             };
-            rows.push((format!("history_dispatch_msgs_per_sec ({size})"), format!("{rate:.0}"), target, met));
+            rows.push(row(
+                &format!("history_dispatch_msgs_per_sec ({size})"),
+                format!("{rate:.0}"),
+                target,
+                met,
+            ));
             let create = figures.api_create_rps;
-            rows.push((
-                format!("history_api_create_rps ({size})"),
-                format!("{create:.0}"),
-                String::new(),
-                None,
-            ));
+            rows.push(row(&format!("history_api_create_rps ({size})"), format!("{create:.0}"), "", None));
             let page = figures.api_sent_page_p99_ms;
-            rows.push((
-                format!("history_api_sent_page_p99_ms ({size})"),
-                format!("{page:.2}"),
-                String::new(),
-                None,
-            ));
+            rows.push(row(&format!("history_api_sent_page_p99_ms ({size})"), format!("{page:.2}"), "", None));
         }
         rows
     }
