@@ -5,16 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::ScratchDatabase;
+use testkit::cloudformation::ResponseUrl;
+use testkit::{Received, Receiver, Reply, ScratchDatabase};
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -37,54 +35,19 @@ impl Drop for Watch {
     }
 }
 
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = bodies.clone();
-    let app = axum::Router::new().route(
-        "/webhook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| async move {
-            seen.lock().unwrap().push(body);
-            (
-                axum::http::StatusCode::ACCEPTED,
-                axum::Json(json!({"message": "Accepted", "messageId": "cl-1"})),
-            )
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, bodies)
-}
-
-/// Stands in for CloudFormation's pre-signed ResponseURL.
-async fn response_url() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let answers: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let seen = answers.clone();
-    let app = axum::Router::new().route(
-        "/cloudformation/answer",
-        axum::routing::put(move |body: String| async move {
-            seen.lock().unwrap().push(serde_json::from_str(&body).unwrap());
-            axum::http::StatusCode::OK
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cloudformation/answer?X-Amz-Signature=abc", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, answers)
-}
-
 #[tokio::test]
 async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_function() {
     let database = ScratchDatabase::create().await;
-    let (webhook_url, received) = receiver().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let receiver =
+        Receiver::start(|_| Reply::status(202, r#"{"message":"Accepted","messageId":"cl-1"}"#)).await;
+    let port = testkit::free_port().to_string();
 
     let watch = Command::new("cargo")
         .args(["lambda", "watch", "--quiet", "--invoke-address", "127.0.0.1", "--invoke-port", &port])
         .current_dir(workspace_root())
         .env("CARGO_TARGET_DIR", lambda_target_dir())
         .env("DATABASE_URL", &database.url)
-        .env("WEBHOOK_URL", &webhook_url)
+        .env("WEBHOOK_URL", &receiver.url)
         .env("MESSAGE_BATCH_SIZE", "5")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -140,7 +103,8 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
 
     // migrate as CloudFormation invokes it: `cargo lambda watch` passes its timeout where Lambda
     // passes the deadline, which must not leave the migrations 0 s.
-    let (response_url, answers) = response_url().await;
+    let cloudformation = ResponseUrl::answering(200).await;
+    let response_url = cloudformation.url.clone();
     let create = json!({
         "RequestType": "Create",
         "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:message-dispatcher-migrate",
@@ -159,11 +123,11 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         .await
         .unwrap();
     assert!(invoke.status.success(), "migrate: {}", String::from_utf8_lossy(&invoke.stderr));
-    let answers = answers.lock().unwrap().clone();
+    let answers = cloudformation.bodies();
     assert_eq!(answers.len(), 1, "one answer at the ResponseURL");
     assert_eq!(answers[0]["Status"], "SUCCESS", "{}", answers[0]);
 
-    let received = received.lock().unwrap().clone();
+    let received: Vec<Value> = receiver.received().iter().map(Received::json).collect();
     assert_eq!(received, [json!({"to": "+905551111111", "content": "through cargo lambda"})]);
     let message: Value = http
         .get(format!(
@@ -181,5 +145,4 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         (Some("sent"), Some("cl-1"))
     );
     drop(served);
-    database.drop().await;
 }

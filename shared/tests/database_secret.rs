@@ -4,24 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use secrecy::ExposeSecret;
 use shared::{db, Config};
 use sqlx::PgPool;
-use support::moto::MotoServer;
-
-fn url_of(pool: &PgPool) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap()
-    )
-}
+use testkit::database::url_of;
+use testkit::moto::MotoServer;
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPool) {

@@ -12,6 +12,7 @@ use shared::config::MAX_BATCH_SIZE;
 use shared::deadline::{budget_until, DEADLINE_MARGIN, RECORD_MARGIN};
 use shared::dispatch::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use shared::repository::gauges;
+use sqlx::PgPool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -65,19 +66,26 @@ pub type MetricsSink = Box<dyn Fn(&str) + Send + Sync>;
 
 pub struct DispatchFunction {
     dispatcher: Dispatcher,
+    /// The queue gauges in the metrics record are read through it, after the run.
+    pool: PgPool,
     function_name: String,
     metrics: MetricsSink,
 }
 
 impl DispatchFunction {
     /// Named as Lambda names it (AWS_LAMBDA_FUNCTION_NAME), writing its records to stdout.
-    pub fn new(dispatcher: Dispatcher) -> Self {
+    pub fn new(dispatcher: Dispatcher, pool: PgPool) -> Self {
         let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "dispatch".into());
-        Self::with_metrics(dispatcher, function_name, Box::new(|line| println!("{line}")))
+        Self::with_metrics(dispatcher, pool, function_name, Box::new(|line| println!("{line}")))
     }
 
-    pub fn with_metrics(dispatcher: Dispatcher, function_name: String, metrics: MetricsSink) -> Self {
-        Self { dispatcher, function_name, metrics }
+    pub fn with_metrics(
+        dispatcher: Dispatcher,
+        pool: PgPool,
+        function_name: String,
+        metrics: MetricsSink,
+    ) -> Self {
+        Self { dispatcher, pool, function_name, metrics }
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %event.context.request_id))]
@@ -97,7 +105,7 @@ impl DispatchFunction {
 
     /// One metrics record for the run, with the queue's age read after it.
     async fn write_metrics(&self, summary: RunSummary) {
-        let age = match gauges::read(self.dispatcher.pool()).await {
+        let age = match gauges::read(&self.pool).await {
             Ok(gauges) => Some(gauges.oldest_pending_age_seconds),
             Err(err) => {
                 tracing::warn!(error = %err, "cannot read the oldest pending age for the metrics record");

@@ -23,5 +23,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn set_up() -> anyhow::Result<dispatch::DispatchFunction> {
     let mut config = Config::from_env()?;
     let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
-    Ok(dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool)?))
+    Ok(dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool.clone())?, pool))
 }

@@ -13,25 +13,11 @@ use lambda_runtime::{Context, LambdaEvent};
 use shared::dispatch::Dispatcher;
 use shared::Config;
 use sqlx::PgPool;
+use testkit::messages::insert_pending;
+use testkit::Receiver;
 
 /// The payload our schedule sends (template.yaml, and local/events/scheduler.json).
 const SCHEDULER_EVENT: &str = include_str!("../../../local/events/scheduler.json");
-
-async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = bodies.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: String| async move {
-            seen.lock().unwrap().push(body);
-            (axum::http::StatusCode::ACCEPTED, r#"{"message":"Accepted","messageId":"m-1"}"#)
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, bodies)
-}
 
 fn lambda_event(payload: serde_json::Value) -> LambdaEvent<serde_json::Value> {
     lambda_event_with(payload, Duration::from_secs(30))
@@ -46,18 +32,6 @@ fn lambda_event_with(payload: serde_json::Value, left: Duration) -> LambdaEvent<
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + left;
     context.deadline = deadline.as_millis() as u64;
     LambdaEvent::new(payload, context)
-}
-
-async fn insert_pending(pool: &PgPool, count: i32) {
-    sqlx::query(
-        "INSERT INTO messages (phone_number, content, created_at)
-         SELECT '+9055512' || lpad(n::text, 5, '0'), 'hello ' || n, now() - interval '1 minute' + n * interval '1 ms'
-         FROM generate_series(1, $1) AS n",
-    )
-    .bind(count)
-    .execute(pool)
-    .await
-    .unwrap();
 }
 
 fn function(pool: &PgPool, url: &str, batch_size: &str) -> DispatchFunction {
@@ -81,6 +55,7 @@ fn function_with_metrics(
     let sink = records.clone();
     let function = DispatchFunction::with_metrics(
         Dispatcher::from_config(&config, pool.clone()).unwrap(),
+        pool.clone(),
         "message-dispatcher-DispatchFunction".into(),
         Box::new(move |line| sink.lock().unwrap().push(line.to_owned())),
     );
@@ -90,12 +65,12 @@ fn function_with_metrics(
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: PgPool) {
     insert_pending(&pool, 5).await;
-    let (url, bodies) = receiver().await;
+    let receiver = Receiver::accepting().await;
     let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
 
-    // Due since they were created, a minute ago.
+    // Due since they were created, an hour ago.
     sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(&pool).await.unwrap();
-    let (function, records) = function_with_metrics(&pool, &url, "2");
+    let (function, records) = function_with_metrics(&pool, &receiver.url, "2");
     let summary = function.handle(lambda_event(payload)).await.unwrap();
     assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (2, 2, 0, 0));
 
@@ -112,11 +87,11 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
         (Some(2), Some(2), Some(0))
     );
     assert!(
-        record["OldestPendingAgeSeconds"].as_f64().unwrap() >= 59.0,
-        "due since about a minute: {record}"
+        record["OldestPendingAgeSeconds"].as_f64().unwrap() >= 3599.0,
+        "due since about an hour: {record}"
     );
     assert!(record["RunDurationMs"].is_u64());
-    assert_eq!(bodies.lock().unwrap().len(), 2);
+    assert_eq!(receiver.received().len(), 2);
     let json = serde_json::to_value(summary).unwrap();
     for field in ["claimed", "sent", "retried", "failed", "duration_ms"] {
         assert!(json.get(field).is_some(), "summary has {field}: {json}");
@@ -131,22 +106,24 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_batch_size_in_the_payload_overrides_the_configured_one(pool: PgPool) {
     insert_pending(&pool, 5).await;
-    let (url, _) = receiver().await;
-    let summary =
-        function(&pool, &url, "2").handle(lambda_event(serde_json::json!({"batch_size": 4}))).await.unwrap();
+    let receiver = Receiver::accepting().await;
+    let summary = function(&pool, &receiver.url, "2")
+        .handle(lambda_event(serde_json::json!({"batch_size": 4})))
+        .await
+        .unwrap();
     assert_eq!(summary.sent, 4);
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_bad_batch_size_is_an_error_and_sends_nothing(pool: PgPool) {
     insert_pending(&pool, 2).await;
-    let (url, bodies) = receiver().await;
-    let err = function(&pool, &url, "2")
+    let receiver = Receiver::accepting().await;
+    let err = function(&pool, &receiver.url, "2")
         .handle(lambda_event(serde_json::json!({"batch_size": "lots"})))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("batch_size must be an integer"));
-    assert!(bodies.lock().unwrap().is_empty());
+    assert!(receiver.received().is_empty());
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -154,10 +131,10 @@ async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says
     pool: PgPool,
 ) {
     insert_pending(&pool, 2).await;
-    let (url, bodies) = receiver().await;
+    let receiver = Receiver::accepting().await;
     let payload: serde_json::Value = serde_json::from_str(SCHEDULER_EVENT).unwrap();
     // WEBHOOK_TIMEOUT_SECONDS is 10 by default: 8 s left cannot fit one request.
-    let err = function(&pool, &url, "2")
+    let err = function(&pool, &receiver.url, "2")
         .handle(lambda_event_with(payload, Duration::from_secs(8)))
         .await
         .unwrap_err();
@@ -169,7 +146,7 @@ async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says
         "{message}"
     );
     assert!(message.contains("nothing was claimed"), "{message}");
-    assert!(bodies.lock().unwrap().is_empty());
+    assert!(receiver.received().is_empty());
     let untouched: i64 =
         sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'pending' AND attempts = 0")
             .fetch_one(&pool)

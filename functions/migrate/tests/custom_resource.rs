@@ -3,32 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
-
-use axum::http::HeaderMap;
 use lambda_runtime::{Context, LambdaEvent};
 use migrate::MigrateHandler;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-type Answers = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
-
-/// Stands in for CloudFormation's ResponseURL; `status` is what it answers the PUT with.
-async fn response_url(status: u16) -> (String, Answers) {
-    let answers: Answers = Arc::default();
-    let seen = answers.clone();
-    let app = axum::Router::new().route(
-        "/cloudformation/answer",
-        axum::routing::put(move |headers: HeaderMap, body: String| async move {
-            seen.lock().unwrap().push((headers, serde_json::from_str(&body).unwrap()));
-            axum::http::StatusCode::from_u16(status).unwrap()
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cloudformation/answer?X-Amz-Signature=abc", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, answers)
-}
+use testkit::cloudformation::ResponseUrl;
+use testkit::database::url_of;
 
 fn event(request_type: &str, url: &str) -> LambdaEvent<Value> {
     let payload = json!({
@@ -48,21 +28,11 @@ fn handler(database_url: String) -> MigrateHandler {
     MigrateHandler::new(Box::new(move |var| (var == "DATABASE_URL").then(|| database_url.clone())))
 }
 
-fn database_url_of(pool: &PgPool) -> String {
-    let options = pool.connect_options();
-    format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap()
-    )
-}
-
 #[sqlx::test(migrations = false)]
 async fn create_applies_the_migrations_and_answers_success(pool: PgPool) {
-    let (url, answers) = response_url(200).await;
-    handler(database_url_of(&pool)).handle(event("Create", &url)).await.unwrap();
+    let cloudformation = ResponseUrl::answering(200).await;
+    let url = cloudformation.url.clone();
+    handler(url_of(&pool)).handle(event("Create", &url)).await.unwrap();
 
     let tables: i64 =
         sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'")
@@ -70,7 +40,7 @@ async fn create_applies_the_migrations_and_answers_success(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(tables, 1, "migrations applied");
-    let answers = answers.lock().unwrap();
+    let answers = cloudformation.answers();
     assert_eq!(answers.len(), 1);
     let (headers, body) = &answers[0];
     assert_eq!(body["Status"], "SUCCESS");
@@ -88,20 +58,22 @@ async fn create_applies_the_migrations_and_answers_success(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn update_is_idempotent(pool: PgPool) {
-    let (url, answers) = response_url(200).await;
-    let handler = handler(database_url_of(&pool));
+    let cloudformation = ResponseUrl::answering(200).await;
+    let url = cloudformation.url.clone();
+    let handler = handler(url_of(&pool));
     handler.handle(event("Create", &url)).await.unwrap();
     handler.handle(event("Update", &url)).await.unwrap();
-    let statuses: Vec<Value> = answers.lock().unwrap().iter().map(|(_, b)| b["Status"].clone()).collect();
+    let statuses: Vec<Value> = cloudformation.answers().iter().map(|(_, b)| b["Status"].clone()).collect();
     assert_eq!(statuses, [json!("SUCCESS"), json!("SUCCESS")]);
 }
 
 #[tokio::test]
 async fn an_unreachable_database_answers_failed_with_the_reason_and_no_password() {
-    let (url, answers) = response_url(200).await;
+    let cloudformation = ResponseUrl::answering(200).await;
+    let url = cloudformation.url.clone();
     let handler = handler("postgres://app:hunter2@127.0.0.1:1/x".into());
     handler.handle(event("Create", &url)).await.unwrap();
-    let answers = answers.lock().unwrap();
+    let answers = cloudformation.answers();
     assert_eq!(answers.len(), 1, "the stack is answered, not left waiting");
     let reason = answers[0].1["Reason"].as_str().unwrap();
     assert_eq!(answers[0].1["Status"], "FAILED");
@@ -111,26 +83,29 @@ async fn an_unreachable_database_answers_failed_with_the_reason_and_no_password(
 
 #[tokio::test]
 async fn bad_configuration_answers_failed_too() {
-    let (url, answers) = response_url(200).await;
+    let cloudformation = ResponseUrl::answering(200).await;
+    let url = cloudformation.url.clone();
     let handler = MigrateHandler::new(Box::new(|_| None));
     handler.handle(event("Update", &url)).await.unwrap();
-    let answers = answers.lock().unwrap();
+    let answers = cloudformation.answers();
     assert_eq!(answers[0].1["Status"], "FAILED");
     assert!(answers[0].1["Reason"].as_str().unwrap().contains("DATABASE_URL"));
 }
 
 #[tokio::test]
 async fn delete_answers_success_and_touches_no_database() {
-    let (url, answers) = response_url(200).await;
+    let cloudformation = ResponseUrl::answering(200).await;
+    let url = cloudformation.url.clone();
     // No database at all: Delete must not need one (and must not drop the data).
     handler("postgres://app@127.0.0.1:1/x".into()).handle(event("Delete", &url)).await.unwrap();
-    assert_eq!(answers.lock().unwrap()[0].1["Status"], "SUCCESS");
+    assert_eq!(cloudformation.answers()[0].1["Status"], "SUCCESS");
 }
 
 #[tokio::test]
 async fn a_response_url_that_keeps_failing_is_an_invocation_error() {
-    let (url, answers) = response_url(500).await;
+    let cloudformation = ResponseUrl::answering(500).await;
+    let url = cloudformation.url.clone();
     let result = handler("postgres://app@127.0.0.1:1/x".into()).handle(event("Delete", &url)).await;
     assert!(result.is_err());
-    assert_eq!(answers.lock().unwrap().len(), 3, "retried");
+    assert_eq!(cloudformation.answers().len(), 3, "retried");
 }

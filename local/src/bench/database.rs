@@ -60,32 +60,44 @@ impl BenchDatabase {
 
     /// `n` pending messages, due now, oldest first.
     pub async fn insert_pending(&self, n: i64) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO messages (phone_number, content, created_at)
+        self.insert_pending_into("messages", n).await?;
+        sqlx::raw_sql("ANALYZE messages").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// `n` rows due now, oldest first, into `table`: `messages`, or the minimal ceiling's queue,
+    /// so both measure the same rows.
+    pub async fn insert_pending_into(&self, table: &str, n: i64) -> anyhow::Result<()> {
+        let sql = format!(
+            "INSERT INTO {table} (phone_number, content, created_at)
              SELECT '+90555' || lpad(i::text, 7, '0'), 'benchmark message ' || i, now() - interval '1 day' + i * interval '1 ms'
-             FROM generate_series(1, $1) AS i",
+             FROM generate_series(1, $1) AS i"
+        );
+        sqlx::query(&sql).bind(n).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// `n` messages sent (their last change) `days_ago`, each created a day before it was sent.
+    pub async fn insert_sent(&self, n: i64, days_ago: i32) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO messages (phone_number, content, status, created_at, updated_at, sent_at, next_attempt_at,
+                                   attempts, webhook_message_id, webhook_response)
+             SELECT '+90555' || lpad(i::text, 7, '0'), 'sent message ' || i, 'sent',
+                    sent_at - interval '1 day', sent_at, sent_at, NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
+             FROM (SELECT i, now() - make_interval(days => $2) + i * interval '1 ms' AS sent_at
+                   FROM generate_series(1, $1) AS i) AS s",
         )
         .bind(n)
+        .bind(days_ago)
         .execute(&self.pool)
         .await?;
-        sqlx::raw_sql("ANALYZE messages").execute(&self.pool).await?;
         Ok(())
     }
 
     /// The large table of the latency measurements: `sent` rows, then `pending` due ones.
     pub async fn fill(&self, sent: i64, pending: i64) -> anyhow::Result<()> {
         self.reset().await?;
-        sqlx::query(
-            "INSERT INTO messages (phone_number, content, status, created_at, sent_at, next_attempt_at, attempts,
-                                   webhook_message_id, webhook_response)
-             SELECT '+90555' || lpad(i::text, 7, '0'), 'sent message ' || i, 'sent',
-                    now() - interval '30 days' + i * interval '1 ms', now() - interval '29 days' + i * interval '1 ms',
-                    NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
-             FROM generate_series(1, $1) AS i",
-        )
-        .bind(sent)
-        .execute(&self.pool)
-        .await?;
+        self.insert_sent(sent, 29).await?;
         self.insert_pending(pending).await?;
         sqlx::raw_sql("VACUUM ANALYZE messages").execute(&self.pool).await?;
         self.checkpoint().await;

@@ -28,14 +28,7 @@ const TABLE_SETUP: &str = "
 pub async fn rows_per_sec(db: &BenchDatabase, total: i64, batch: i64) -> anyhow::Result<f64> {
     db.reset().await?;
     sqlx::raw_sql(TABLE_SETUP).execute(&db.pool).await?;
-    sqlx::query(
-        "INSERT INTO bench_minimal_queue (phone_number, content, created_at)
-         SELECT '+90555' || lpad(i::text, 7, '0'), 'benchmark message ' || i, now() - interval '1 day' + i * interval '1 ms'
-         FROM generate_series(1, $1) AS i",
-    )
-    .bind(total)
-    .execute(&db.pool)
-    .await?;
+    db.insert_pending_into("bench_minimal_queue", total).await?;
     sqlx::raw_sql("VACUUM ANALYZE bench_minimal_queue").execute(&db.pool).await?;
     db.checkpoint().await;
 

@@ -17,17 +17,7 @@ pub struct PurgeFigures {
 /// dispatched at batch 1,000.
 pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::Result<PurgeFigures> {
     db.reset().await?;
-    sqlx::query(
-        "INSERT INTO messages (phone_number, content, status, created_at, updated_at, sent_at, next_attempt_at,
-                               attempts, webhook_message_id, webhook_response)
-         SELECT '+90555' || lpad(i::text, 7, '0'), 'expired message ' || i, 'sent',
-                now() - interval '41 days' + i * interval '1 ms', now() - interval '40 days' + i * interval '1 ms',
-                now() - interval '40 days' + i * interval '1 ms', NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
-         FROM generate_series(1, $1) AS i",
-    )
-    .bind(expired)
-    .execute(&db.pool)
-    .await?;
+    db.insert_sent(expired, 40).await?;
     db.insert_pending(pending).await?;
     sqlx::raw_sql("VACUUM ANALYZE messages").execute(&db.pool).await?;
     db.checkpoint().await;

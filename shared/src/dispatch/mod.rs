@@ -160,8 +160,4 @@ impl Dispatcher {
     pub fn settings(&self) -> &DispatchSettings {
         &self.settings
     }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use crate::domain::MessageId;
-use crate::repository::{Claim, FailedRecord, RetryRecord, SentRecord};
+use crate::domain::{Claim, MessageId};
+use crate::repository::{FailedRecord, RetryRecord, SentRecord};
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentEntry;
 use crate::webhook::Outcome;
@@ -95,7 +95,7 @@ impl OutcomeRecords {
                         version,
                         next_attempt_at,
                         counted,
-                        error_code: error_code.clone(),
+                        error_code,
                         last_error,
                         response: body.clone(),
                     };
@@ -159,7 +159,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::domain::{Content, PhoneNumber};
+    use crate::domain::{Content, ErrorCode, PhoneNumber};
 
     fn claim(attempts: i32) -> Claim {
         Claim {
@@ -174,7 +174,7 @@ mod tests {
 
     fn down() -> Outcome {
         Outcome::Retry {
-            error_code: "http_503".into(),
+            error_code: ErrorCode::Http(503),
             reason: "HTTP 503".into(),
             retry_after: None,
             body: None,
@@ -249,7 +249,7 @@ mod tests {
     fn message_level_answers_are_the_same_whatever_the_breaker_says() {
         let context = FailureContext { breaker_open: true, failures_before: 9, probe_push_back: None };
         let rejected =
-            Outcome::Permanent { error_code: "http_400".into(), reason: "HTTP 400".into(), body: None };
+            Outcome::Permanent { error_code: ErrorCode::Http(400), reason: "HTTP 400".into(), body: None };
         let r = records(vec![(1, rejected), (1, delivered())], context);
         assert_eq!((r.failed.len(), r.sent.len(), r.retry.len()), (1, 1, 0));
     }

@@ -8,10 +8,10 @@ use super::outcomes::{Attempt, FailureContext, OutcomeRecords, Unsent};
 use super::run_report::RunReport;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use crate::deadline::room_for_one_send;
-use crate::domain::BreakerState;
+use crate::domain::{BreakerState, Claim};
 use crate::repository::claims::{self, ClaimedBatch};
+use crate::repository::dispatch_runs;
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
-use crate::repository::{dispatch_runs, Claim};
 
 /// Outcomes are written as they arrive, up to this many per statement.
 const RECORD_CHUNK: usize = 256;

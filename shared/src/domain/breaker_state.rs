@@ -1,7 +1,6 @@
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
+
+use super::stored_text::stored_as_text;
 
 /// The receiver circuit breaker's state. The stored form is the snake_case name, limited by a
 /// CHECK constraint in the schema.
@@ -32,33 +31,15 @@ impl BreakerState {
     }
 }
 
-impl FromStr for BreakerState {
-    type Err = UnknownBreakerState;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| UnknownBreakerState(s.to_owned()))
-    }
-}
-
-impl fmt::Display for BreakerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+stored_as_text!(BreakerState, UnknownBreakerState);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::stored_text::assert_round_trips;
 
     #[test]
     fn stored_form_round_trips() {
-        for state in BreakerState::ALL {
-            assert_eq!(state.as_str().parse::<BreakerState>().unwrap(), state);
-            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
-        }
-        assert!("half-open".parse::<BreakerState>().is_err());
+        assert_round_trips(&BreakerState::ALL, BreakerState::as_str, "half-open");
     }
 }

@@ -1,7 +1,6 @@
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+
+use super::stored_text::stored_as_text;
 
 /// Where a message is in its life. The stored form is the lowercase name,
 /// limited by a CHECK constraint in the schema.
@@ -35,30 +34,15 @@ impl MessageStatus {
     }
 }
 
-impl FromStr for MessageStatus {
-    type Err = UnknownStatus;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| UnknownStatus(s.to_owned()))
-    }
-}
-
-impl fmt::Display for MessageStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+stored_as_text!(MessageStatus, UnknownStatus);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::stored_text::assert_round_trips;
 
     #[test]
     fn stored_form_round_trips() {
-        for status in MessageStatus::ALL {
-            assert_eq!(status.as_str().parse::<MessageStatus>().unwrap(), status);
-            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
-        }
-        assert!("PENDING".parse::<MessageStatus>().is_err());
+        assert_round_trips(&MessageStatus::ALL, MessageStatus::as_str, "PENDING");
     }
 }

@@ -1,14 +1,19 @@
 //! Domain types: parsed once at the edge, trusted everywhere after.
 
 mod breaker_state;
+mod claim;
 mod content;
+mod error_code;
 mod message;
 mod message_id;
 mod message_status;
 mod phone_number;
+mod stored_text;
 
 pub use breaker_state::{BreakerState, UnknownBreakerState};
+pub use claim::Claim;
 pub use content::{Content, ContentError, CONTENT_HARD_LIMIT};
+pub use error_code::ErrorCode;
 pub use message::{Message, NewMessage};
 pub use message_id::MessageId;
 pub use message_status::{MessageStatus, UnknownStatus};

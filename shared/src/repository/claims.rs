@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{Content, MessageId, PhoneNumber};
+use crate::domain::{Claim, Content, ErrorCode, MessageId, PhoneNumber};
 
 /// A row exactly as claimed, before the domain rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,19 +19,6 @@ pub struct ClaimedRow {
     pub max_attempts: i32,
     pub version: i64,
     pub created_at: DateTime<Utc>,
-}
-
-/// A claimed message that passed the domain rules: ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claim {
-    pub id: MessageId,
-    pub phone_number: PhoneNumber,
-    pub content: Content,
-    /// Attempts including this one.
-    pub attempts: i32,
-    pub max_attempts: i32,
-    /// The version this claim holds; every record below is conditional on it.
-    pub version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +37,7 @@ pub struct RetryRecord {
     /// Whether the attempt counts toward `max_attempts`; an attempt lost to a receiver outage
     /// does not (the claim's attempt is given back).
     pub counted: bool,
-    pub error_code: String,
+    pub error_code: ErrorCode,
     pub last_error: String,
     pub response: Option<String>,
 }
@@ -59,7 +46,7 @@ pub struct RetryRecord {
 pub struct FailedRecord {
     pub id: MessageId,
     pub version: i64,
-    pub error_code: String,
+    pub error_code: ErrorCode,
     pub last_error: String,
     pub response: Option<String>,
 }
@@ -115,7 +102,7 @@ pub async fn claim_batch(
 /// Why a claimed row cannot be sent at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    pub error_code: &'static str,
+    pub error_code: ErrorCode,
     pub detail: String,
 }
 
@@ -124,17 +111,19 @@ impl ClaimedRow {
     pub fn validate(self, char_limit: usize) -> Result<Claim, Rejection> {
         if self.attempts > self.max_attempts {
             return Err(Rejection {
-                error_code: "attempts_exhausted",
+                error_code: ErrorCode::AttemptsExhausted,
                 detail: format!(
                     "claimed {} times without a recorded outcome (limit {})",
                     self.attempts, self.max_attempts
                 ),
             });
         }
-        let phone_number = PhoneNumber::parse(&self.phone_number)
-            .map_err(|err| Rejection { error_code: "invalid_phone_number", detail: err.to_string() })?;
+        let phone_number = PhoneNumber::parse(&self.phone_number).map_err(|err| Rejection {
+            error_code: ErrorCode::InvalidPhoneNumber,
+            detail: err.to_string(),
+        })?;
         let content = Content::parse(&self.content, char_limit)
-            .map_err(|err| Rejection { error_code: "invalid_content", detail: err.to_string() })?;
+            .map_err(|err| Rejection { error_code: ErrorCode::InvalidContent, detail: err.to_string() })?;
         Ok(Claim {
             id: self.id.into(),
             phone_number,
@@ -169,11 +158,11 @@ pub async fn claim_valid_batch(
         match row.validate(char_limit) {
             Ok(claim) => claims.push(claim),
             Err(rejection) => {
-                tracing::warn!(message_id = %id, error_code = rejection.error_code, "claimed message breaks the rules; marking it failed");
+                tracing::warn!(message_id = %id, error_code = %rejection.error_code, "claimed message breaks the rules; marking it failed");
                 rejected.push(FailedRecord {
                     id: id.into(),
                     version,
-                    error_code: rejection.error_code.into(),
+                    error_code: rejection.error_code,
                     last_error: rejection.detail,
                     response: None,
                 });
@@ -222,9 +211,7 @@ pub async fn record_retry(
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let due: Vec<DateTime<Utc>> = records.iter().map(|r| r.next_attempt_at).collect();
-    let codes: Vec<&str> = records.iter().map(|r| r.error_code.as_str()).collect();
-    let errors: Vec<&str> = records.iter().map(|r| r.last_error.as_str()).collect();
-    let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
     let counted: Vec<bool> = records.iter().map(|r| r.counted).collect();
     let applied = sqlx::query_scalar!(
         r#"UPDATE messages AS m
@@ -240,9 +227,9 @@ pub async fn record_retry(
         &ids,
         &versions,
         &due,
-        &codes as &[&str],
-        &errors as &[&str],
-        &responses as &[Option<&str>],
+        &failure.codes,
+        &failure.errors as &[&str],
+        &failure.responses as &[Option<&str>],
         &counted,
     )
     .fetch_all(executor)
@@ -256,9 +243,7 @@ pub async fn record_failed(
     records: &[FailedRecord],
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
-    let codes: Vec<&str> = records.iter().map(|r| r.error_code.as_str()).collect();
-    let errors: Vec<&str> = records.iter().map(|r| r.last_error.as_str()).collect();
-    let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
+    let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
     let applied = sqlx::query_scalar!(
         r#"UPDATE messages AS m
            SET status = 'failed', locked_until = NULL, next_attempt_at = NULL,
@@ -271,9 +256,9 @@ pub async fn record_failed(
            RETURNING m.id"#,
         &ids,
         &versions,
-        &codes as &[&str],
-        &errors as &[&str],
-        &responses as &[Option<&str>],
+        &failure.codes,
+        &failure.errors as &[&str],
+        &failure.responses as &[Option<&str>],
     )
     .fetch_all(executor)
     .await?;
@@ -301,6 +286,25 @@ pub async fn release(
     .fetch_all(executor)
     .await?;
     Ok(report_stale("release", &ids, applied))
+}
+
+/// The columns a retry and a failure both write, as the arrays UNNEST reads.
+struct FailureColumns<'a> {
+    codes: Vec<String>,
+    errors: Vec<&'a str>,
+    responses: Vec<Option<&'a str>>,
+}
+
+impl<'a> FailureColumns<'a> {
+    fn of(records: impl Iterator<Item = (ErrorCode, &'a String, &'a Option<String>)>) -> Self {
+        let mut columns = Self { codes: Vec::new(), errors: Vec::new(), responses: Vec::new() };
+        for (code, error, response) in records {
+            columns.codes.push(code.to_string());
+            columns.errors.push(error);
+            columns.responses.push(response.as_deref());
+        }
+        columns
+    }
 }
 
 fn ids_and_versions(pairs: impl Iterator<Item = (MessageId, i64)>) -> (Vec<Uuid>, Vec<i64>) {

@@ -14,7 +14,7 @@ pub mod scheduler_state;
 pub mod throughput;
 pub mod transitions;
 
-pub use claims::{Claim, ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
+pub use claims::{ClaimedBatch, ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 pub use dispatch_runs::{DispatchRun, RunCounts};
 pub use insert_batching::InsertBatcher;
 pub use listing::{ListCursor, MessageFilter, MessageList};

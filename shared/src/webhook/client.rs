@@ -10,7 +10,7 @@ use url::Url;
 use super::outcome::{classify, Outcome};
 use super::retry_after::parse_retry_after;
 use super::signing::WebhookSigner;
-use crate::repository::Claim;
+use crate::domain::{Claim, ErrorCode};
 
 /// At most this much of a response is read; the rest is ignored.
 const MAX_BODY_READ: usize = 64 * 1024;
@@ -110,7 +110,7 @@ impl WebhookClient {
     fn request(&self, claim: &Claim) -> Result<reqwest::RequestBuilder, Outcome> {
         let payload = Payload { to: claim.phone_number.as_str(), content: claim.content.as_str() };
         let body = serde_json::to_vec(&payload).map_err(|err| Outcome::Permanent {
-            error_code: "invalid_payload".into(),
+            error_code: ErrorCode::InvalidPayload,
             reason: format!("cannot serialize the body: {err}"),
             body: None,
         })?;
@@ -139,19 +139,13 @@ impl WebhookClient {
         // Without the URL: it may carry a token in its query string.
         let err = err.without_url();
         let (error_code, reason) = if err.is_timeout() {
-            ("timeout", format!("no answer within {} s", self.timeout.as_secs_f32()))
+            (ErrorCode::Timeout, format!("no answer within {} s", self.timeout.as_secs_f32()))
         } else if err.is_connect() {
-            ("connection_error", format!("cannot connect: {}", error_chain(&err)))
+            (ErrorCode::ConnectionError, format!("cannot connect: {}", error_chain(&err)))
         } else {
-            ("transport_error", error_chain(&err))
+            (ErrorCode::TransportError, error_chain(&err))
         };
-        Outcome::Retry {
-            error_code: error_code.into(),
-            reason,
-            retry_after: None,
-            body: None,
-            receiver_down: true,
-        }
+        Outcome::Retry { error_code, reason, retry_after: None, body: None, receiver_down: true }
     }
 }
 

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::domain::ErrorCode;
+
 /// Stored response bodies are cut to this many bytes (on a character boundary).
 pub const RESPONSE_BODY_LIMIT: usize = 4096;
 
@@ -13,7 +15,7 @@ pub enum Outcome {
     Delivered { message_id: String, body: String },
     /// Timeout, connection error, 408, 429 or 5xx: try again later.
     Retry {
-        error_code: String,
+        error_code: ErrorCode,
         reason: String,
         retry_after: Option<Duration>,
         body: Option<String>,
@@ -22,7 +24,7 @@ pub enum Outcome {
         receiver_down: bool,
     },
     /// Any other answer: the message can never be delivered as it is.
-    Permanent { error_code: String, reason: String, body: Option<String> },
+    Permanent { error_code: ErrorCode, reason: String, body: Option<String> },
 }
 
 /// Classifies an HTTP answer. `body` is what was read of it (already bounded).
@@ -32,13 +34,13 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
         return match usable_message_id(body) {
             Some(message_id) => Outcome::Delivered { message_id, body: truncate_body(body) },
             None => Outcome::Permanent {
-                error_code: "invalid_response".into(),
+                error_code: ErrorCode::InvalidResponse,
                 reason: format!("HTTP {status} without a usable messageId in the body"),
                 body: kept(),
             },
         };
     }
-    let error_code = format!("http_{}", status.as_u16());
+    let error_code = ErrorCode::Http(status.as_u16());
     let reason = format!("HTTP {status}");
     let temporary = status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
@@ -95,10 +97,12 @@ pub fn truncate_body(body: &str) -> String {
 mod tests {
     use super::*;
 
-    fn code(outcome: &Outcome) -> &str {
+    fn code(outcome: &Outcome) -> String {
         match outcome {
-            Outcome::Delivered { .. } => "delivered",
-            Outcome::Retry { error_code, .. } | Outcome::Permanent { error_code, .. } => error_code,
+            Outcome::Delivered { .. } => "delivered".into(),
+            Outcome::Retry { error_code, .. } | Outcome::Permanent { error_code, .. } => {
+                error_code.to_string()
+            }
         }
     }
 
@@ -132,7 +136,7 @@ mod tests {
         ] {
             let outcome = classify(StatusCode::ACCEPTED, None, body);
             assert!(
-                matches!(&outcome, Outcome::Permanent { error_code, body: Some(kept), .. } if error_code == "invalid_response" && kept == body),
+                matches!(&outcome, Outcome::Permanent { error_code, body: Some(kept), .. } if *error_code == ErrorCode::InvalidResponse && kept == body),
                 "{body:?}: {outcome:?}"
             );
         }

@@ -1,0 +1,133 @@
+//! The dashboard in a real browser: Debian's Chromium driven by playwright-core
+//! (`local/browser/dashboard.test.mjs`) against the harness as a process, with a bearer token
+//! set. The page must ask for the token, show the right counts, stop the scheduler (and the
+//! API must agree), show the receiver breaker, requeue a failed message from its retry button
+//! and the rest with "Retry all".
+//!
+//! Needs `/usr/bin/chromium` and `local/browser/node_modules` (`scripts/browser-tools`
+//! installs both; `scripts/test` runs it). Screenshots go to a temporary folder, or to
+//! DASHBOARD_SCREENSHOT_DIR (`docs` refreshes the README's picture).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support;
+use serde_json::json;
+use support::harness::Harness;
+use testkit::ScratchDatabase;
+
+const TOKEN: &str = "dashboard-browser-test-token";
+
+/// A believable hour: a steady flow of sent messages, a few failures with their error codes,
+/// some cancelled, some scheduled for tomorrow (so nothing changes while the browser looks),
+/// and the dispatch runs that did the work.
+async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
+    let statements = [
+        "INSERT INTO messages (phone_number, content, status, attempts, sent_at, next_attempt_at,
+                               webhook_message_id, created_at)
+         SELECT '+90555' || lpad(i::text, 7, '0'), 'Your code is ' || (100000 + i * 7919 % 900000),
+                'sent', 1, sent_at, NULL, 'wm-' || i, sent_at - interval '2 seconds'
+         FROM (SELECT i, now() - ((i * 37) % 3540) * interval '1 second'
+                             - (CASE WHEN i % 5 = 0 THEN 1200 ELSE 0 END) * interval '1 second' AS sent_at
+               FROM generate_series(1, 420) AS i) AS s",
+        "INSERT INTO messages (phone_number, content, next_attempt_at, created_at)
+         SELECT '+90532' || lpad(i::text, 7, '0'), 'Campaign reminder #' || i,
+                now() + interval '1 day', now() - i * interval '1 minute'
+         FROM generate_series(1, 12) AS i",
+        "INSERT INTO messages (phone_number, content, status, next_attempt_at, created_at)
+         SELECT '+90533' || lpad(i::text, 7, '0'), 'Withdrawn offer #' || i, 'cancelled', now(),
+                now() - i * interval '3 minutes'
+         FROM generate_series(1, 2) AS i",
+        "INSERT INTO messages (phone_number, content, status, attempts, next_attempt_at, error_code,
+                               last_error, created_at, updated_at)
+         VALUES ('+905421234567', 'Your parcel is on its way', 'failed', 1, NULL, 'http_400',
+                 'receiver answered 400 Bad Request: unknown recipient', now() - interval '50 minutes',
+                 now() - interval '48 minutes'),
+                ('+905439876543', 'Payment received, thank you', 'failed', 1, NULL, 'invalid_response',
+                 'a 2xx without a messageId', now() - interval '21 minutes', now() - interval '20 minutes'),
+                ('+905447654321', 'Appointment tomorrow at 10:00', 'failed', 3, NULL, 'http_503',
+                 'receiver answered 503 Service Unavailable (3 of 3 attempts)', now() - interval '9 minutes',
+                 now() - interval '2 minutes')",
+        "INSERT INTO dispatch_runs (started_at, finished_at, claimed, sent, retried, failed, released)
+         SELECT now() - i * interval '2 minutes', now() - i * interval '2 minutes' + interval '850 ms',
+                40 - i, 40 - i - (i % 3), i % 3, CASE WHEN i = 4 THEN 1 ELSE 0 END, 0
+         FROM generate_series(1, 8) AS i",
+        // The receiver went down a minute ago: the breaker is open, its next probe minutes away.
+        "UPDATE receiver_breaker
+         SET state = 'open', since = now() - interval '1 minute', consecutive_failures = 5,
+             cooldown_seconds = 300, next_probe_at = now() + interval '4 minutes',
+             last_error = 'cannot connect: error sending request: tcp connect error: Connection refused (os error 111)'",
+    ];
+    for sql in statements {
+        sqlx::raw_sql(sql).execute(&db.pool).await.unwrap();
+    }
+    sqlx::query_scalar("SELECT id::text FROM messages WHERE error_code = 'invalid_response'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_works_in_a_real_browser() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser/dashboard.test.mjs");
+    let modules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser/node_modules/playwright-core");
+    assert!(modules.exists(), "playwright-core is not installed: run scripts/browser-tools");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(PathBuf::from(&chromium).exists(), "{chromium} is missing: run scripts/browser-tools");
+
+    let db = ScratchDatabase::create().await;
+    let failed_id = seed_an_hour_of_traffic(&db).await;
+    let mock_port = testkit::free_port().to_string();
+    let env =
+        [("DATABASE_URL", db.url.as_str()), ("API_AUTH_TOKEN", TOKEN), ("MOCK_RECEIVER_PORT", &mock_port)];
+    let harness = Harness::start(&env).await;
+    let stats = reqwest::Client::new()
+        .get(format!("{}/api/v1/messages/stats", harness.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        json!({"pending": 12, "processing": 0, "sent": 420, "failed": 3, "cancelled": 2, "total": 437}),
+        "the seeded hour, as the API counts it"
+    );
+
+    let screenshots = match std::env::var("DASHBOARD_SCREENSHOT_DIR") {
+        Ok(dir) => PathBuf::from(dir),
+        Err(_) => std::env::temp_dir().join(format!("dashboard-shots-{}", uuid::Uuid::new_v4().simple())),
+    };
+    let output = Command::new("node")
+        .arg(&script)
+        .env("DASHBOARD_URL", &harness.base)
+        .env("API_TOKEN", TOKEN)
+        .env("EXPECTED_STATS", stats.to_string())
+        .env("FAILED_MESSAGE_ID", &failed_id)
+        .env("SCREENSHOT_DIR", &screenshots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs (Node.js 20 is on the machine)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("dashboard browser test passed"),
+        "browser test failed ({}):\n{stdout}\n{stderr}\nharness log:\n{}",
+        output.status,
+        harness.logs()
+    );
+    println!("{stdout}");
+
+    // What the browser did, the database shows.
+    let scheduler: String =
+        sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(scheduler, "stopped");
+    assert_eq!(db.status_count("failed").await, 0, "one failed message requeued, then the rest");
+    for shot in ["dashboard.png", "dashboard-phone.png"] {
+        let size = std::fs::metadata(screenshots.join(shot)).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 10_000, "{shot} written ({size} bytes)");
+    }
+    drop(harness);
+}

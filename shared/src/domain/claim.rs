@@ -1,0 +1,15 @@
+use super::{Content, MessageId, PhoneNumber};
+
+/// A claimed message that passed the domain rules: ready to send. The repository makes one from
+/// a claimed row; the webhook client sends it; every record of its outcome names its `version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: MessageId,
+    pub phone_number: PhoneNumber,
+    pub content: Content,
+    /// Attempts including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The version this claim holds; every record of its outcome is conditional on it.
+    pub version: i64,
+}

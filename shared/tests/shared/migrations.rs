@@ -1,0 +1,91 @@
+//! Every migration reverses cleanly: down to zero, then up again, leaves a working schema; and
+//! what single migrations promise.
+
+use crate::support;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = false)]
+async fn migrating_down_to_zero_and_up_again_leaves_a_working_schema(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    assert!(migrator.iter().all(|m| m.migration_type.is_reversible()), "every migration has a .down.sql");
+
+    migrator.run(&pool).await.unwrap();
+    support::insert(&pool, 1).await;
+    migrator.undo(&pool, 0).await.unwrap();
+
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "down to zero removes every table");
+
+    migrator.run(&pool).await.unwrap();
+    support::insert(&pool, 2).await;
+    assert_eq!(support::count(&pool).await, 1);
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&pool).await.unwrap();
+    assert_eq!(state, "running");
+}
+
+#[sqlx::test(migrations = false)]
+async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let kept = support::insert(&pool, 1).await;
+    let cancelled = support::insert(&pool, 2).await;
+    sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
+        .bind(cancelled.id.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    migrator.undo(&pool, 4).await.unwrap();
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE id = $1")
+            .bind(cancelled.id.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("failed", Some("cancelled")));
+    assert_eq!(support::status_of(&pool, &kept).await, "pending");
+    let refused = sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
+        .bind(kept.id.as_uuid())
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the old schema knows no cancelled status");
+
+    migrator.run(&pool).await.unwrap();
+    let stats = shared::repository::messages::stats(&pool).await.unwrap();
+    assert_eq!((stats.pending, stats.failed, stats.cancelled, stats.total), (1, 1, 0, 2));
+}
+
+#[sqlx::test(migrations = false)]
+async fn ids_the_database_gives_are_time_ordered_uuid_v7_and_random_again_after_reverting(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let insert_without_id =
+        "INSERT INTO messages (phone_number, content) VALUES ('+905551234567', 'hi') RETURNING id";
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+        ids.push(id);
+        // The next row's id lands in a later millisecond.
+        sqlx::query("SELECT pg_sleep(0.002)").execute(&pool).await.unwrap();
+    }
+    assert!(ids.iter().all(|id| id.get_version_num() == 7), "UUIDv7: {ids:?}");
+    assert!(ids.iter().all(|id| id.get_variant() == uuid::Variant::RFC4122), "{ids:?}");
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids follow insertion order: {ids:?}");
+    let seconds = |id: &uuid::Uuid| id.get_timestamp().unwrap().to_unix().0;
+    let now = chrono::Utc::now().timestamp() as u64;
+    assert!(
+        ids.iter().all(|id| now.abs_diff(seconds(id)) < 60),
+        "the id carries the insertion time: {ids:?}"
+    );
+
+    migrator.undo(&pool, 5).await.unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(id.get_version_num(), 4);
+}

@@ -1,0 +1,58 @@
+//! What only shared's tests need: messages one at a time, the API served in-process, a dispatcher
+//! with test-sized settings, a Standard Webhooks verifier, the messages table held locked.
+
+pub mod api;
+pub mod dispatch;
+pub mod standardwebhooks;
+pub mod table_lock;
+
+use chrono::{DateTime, Utc};
+use shared::domain::{Content, Message, NewMessage, PhoneNumber};
+use shared::repository::claims::{ClaimedRow, SentRecord};
+use shared::repository::messages;
+use sqlx::PgPool;
+
+pub fn new_message(n: usize) -> NewMessage {
+    NewMessage::new(
+        PhoneNumber::parse(&format!("+9055500{n:05}")).unwrap(),
+        Content::parse(&format!("message number {n}"), 160).unwrap(),
+        3,
+    )
+}
+
+pub async fn insert(pool: &PgPool, n: usize) -> Message {
+    messages::insert(pool, &new_message(n)).await.unwrap().into_message()
+}
+
+pub async fn set_created_at(pool: &PgPool, message: &Message, at: DateTime<Utc>) {
+    sqlx::query("UPDATE messages SET created_at = $2 WHERE id = $1")
+        .bind(message.id.as_uuid())
+        .bind(at)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+pub async fn status_of(pool: &PgPool, message: &Message) -> String {
+    sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
+        .bind(message.id.as_uuid())
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+pub async fn count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(pool).await.unwrap()
+}
+
+/// Sent records for claimed rows, as a run would write them after 202s.
+pub fn sent_records(rows: &[ClaimedRow]) -> Vec<SentRecord> {
+    rows.iter()
+        .map(|r| SentRecord {
+            id: r.id.into(),
+            version: r.version,
+            webhook_message_id: "w".into(),
+            response: None,
+        })
+        .collect()
+}

@@ -1,0 +1,40 @@
+//! What every test suite of the workspace needs, in one dev-only crate (River keeps
+//! `riversharedtest` for the same reason): a real webhook receiver on 127.0.0.1, scratch
+//! databases dropped even when a test fails, a message factory, moto's server standing in for
+//! AWS, a private Redis, and a stand-in for CloudFormation's ResponseURL.
+//!
+//! It panics on any failure: a test helper that cannot do its job fails the test.
+#![allow(clippy::unwrap_used)]
+
+pub mod cloudformation;
+pub mod database;
+pub mod log_capture;
+pub mod messages;
+pub mod moto;
+pub mod receiver;
+pub mod redis;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use database::ScratchDatabase;
+pub use receiver::{Received, Receiver, Reply};
+
+/// A loopback port free now (another process may take it before it is bound: prefer binding
+/// port 0 where the code allows it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Polls `check` every 100 ms until it is true; fails the test after `limit`.
+pub async fn wait_until<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
