@@ -10,7 +10,7 @@ pub async fn run(config: &Config, batch_size: Option<u32>) -> anyhow::Result<()>
     }
     let pool = db::connect_configured(&mut config.clone(), 4).await?;
     let dispatcher = Dispatcher::from_config(config, pool)?;
-    let limits = RunLimits { batch_size, budget: config.lease };
+    let limits = RunLimits { batch_size, budget: config.dispatch.lease };
     let summary = dispatcher.run_once(limits).await?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())

@@ -42,16 +42,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = shared::Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let options = harness_options::from_env(&config)?;
+            let options = harness_options::from_env()?;
             serve::run(config, options).await
         }
         Command::Migrate { action } => migrate::run(&config, action).await,
         Command::Bench { quick, only, binaries } => {
-            let options = harness_options::from_env(&config)?;
+            let options = harness_options::from_env()?;
             bench::run(config, options, bench::BenchOptions { quick, only, binaries }).await
         }
         Command::Dispatch { batch_size } => dispatch_once::run(&config, batch_size).await,
         Command::Purge { days } => purge::run(&config, days).await,
-        Command::Seed { count } => seed::run(&config, count.unwrap_or(config.seed_message_count)).await,
+        Command::Seed { count } => {
+            let count = match count {
+                Some(count) => count,
+                None => harness_options::seed_message_count()?,
+            };
+            seed::run(&config, count).await
+        }
     }
 }

@@ -10,7 +10,7 @@ use shared::repository::retention::purge_expired;
 use shared::{db, Config};
 
 pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
-    let days = days.unwrap_or(config.retention_days);
+    let days = days.unwrap_or(config.dispatch.retention_days);
     if days == 0 {
         bail!("nothing to purge by: set MESSAGE_RETENTION_DAYS or pass --days N (N >= 1)");
     }

@@ -69,6 +69,6 @@ fn random_message(rng: &mut impl Rng, config: &Config) -> anyhow::Result<NewMess
         .replace("{day}", ["Monday", "Tuesday", "Friday"].choose(rng).copied().unwrap_or("Monday"))
         .replace("{amount}", &format!("{}.{:02}", rng.random_range(5..500), rng.random_range(0..100)));
     let phone_number = PhoneNumber::parse(&number).context("generated phone number")?;
-    let content = Content::parse(&text, config.char_limit).context("generated content")?;
-    Ok(NewMessage::new(phone_number, content, config.max_attempts))
+    let content = Content::parse(&text, config.messages.char_limit).context("generated content")?;
+    Ok(NewMessage::new(phone_number, content, config.messages.max_attempts))
 }

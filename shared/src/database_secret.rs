@@ -25,15 +25,15 @@ pub enum SecretError {
 /// Fills in `config.database_url` from DATABASE_SECRET_ARN when DATABASE_URL is unset (AWS
 /// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint).
 pub async fn resolve(config: &mut Config) -> Result<(), SecretError> {
-    if config.database_url.is_some() {
+    if config.database.url.is_some() {
         return Ok(());
     }
-    let Some(arn) = config.database_secret_arn.clone() else {
+    let Some(arn) = config.database.secret_arn.clone() else {
         return Ok(());
     };
     // Boxed: the SDK's future is deep, and every caller's future would carry its whole type.
-    let url = DATABASE_URL.get_or_try_init(|| Box::pin(read(&arn, &config.database_location))).await?;
-    config.database_url = Some(url.clone());
+    let url = DATABASE_URL.get_or_try_init(|| Box::pin(read(&arn, &config.database.location))).await?;
+    config.database.url = Some(url.clone());
     Ok(())
 }
 

@@ -29,7 +29,8 @@ const DEFAULT_STATEMENT_CACHE: usize = 100;
 /// once per process, from DATABASE_SECRET_ARN; the statement cache DATABASE_STATEMENT_CACHE_CAPACITY.
 pub async fn connect_configured(config: &mut Config, max_connections: u32) -> anyhow::Result<PgPool> {
     database_secret::resolve(config).await?;
-    connect_with(config.require_database_url()?, max_connections, config.statement_cache_capacity).await
+    connect_with(config.require_database_url()?, max_connections, config.database.statement_cache_capacity)
+        .await
 }
 
 /// Builds a pool. Lambda functions pass a small `max_connections`; the harness a larger one.

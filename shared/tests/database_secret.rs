@@ -55,7 +55,7 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
     let from_secret = db::connect_configured(&mut config, 1).await.unwrap();
     let answer: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&from_secret).await.unwrap();
     assert_eq!(answer, 1);
-    assert_eq!(config.database_url.as_ref().unwrap().expose_secret(), &url_of(&pool));
+    assert_eq!(config.database.url.as_ref().unwrap().expose_secret(), &url_of(&pool));
 
     // Read once per process: with Secrets Manager gone, the next connection still has its URL.
     drop(moto);
@@ -65,5 +65,5 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
     // DATABASE_URL, when set, wins (local runs).
     let local =
         Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn), ("DATABASE_URL", "postgres://x@127.0.0.1:1/y")]);
-    assert_eq!(local.unwrap().database_url.unwrap().expose_secret(), "postgres://x@127.0.0.1:1/y");
+    assert_eq!(local.unwrap().database.url.unwrap().expose_secret(), "postgres://x@127.0.0.1:1/y");
 }

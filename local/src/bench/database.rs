@@ -20,7 +20,7 @@ pub struct BenchDatabase {
 
 impl BenchDatabase {
     pub async fn open(config: &Config, options: &HarnessOptions) -> anyhow::Result<Self> {
-        let (server_url, embedded) = match &config.database_url {
+        let (server_url, embedded) = match &config.database.url {
             Some(url) => (url.expose_secret().to_owned(), None),
             None => {
                 let (dir, port) = (options.data_dir.clone(), options.postgres_port);

@@ -51,7 +51,7 @@ pub async fn drain(
         ("MESSAGE_WORKER_COUNT", workers.as_str()),
         ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000"),
     ])?;
-    config.webhook_signer = signer.cloned();
+    config.webhook.signer = signer.cloned();
     let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
     let started = Instant::now();
     let mut runners = Vec::new();

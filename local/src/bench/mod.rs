@@ -131,12 +131,12 @@ async fn measure(
     };
 
     if bench.runs(BenchPart::Dispatch) {
-        if let Some(signer) = &config.webhook_signer {
+        if let Some(signer) = &config.webhook.signer {
             eprintln!("dispatch: signing every request with {} secret(s)", signer.secret_count());
         }
         for batch in [2u32, 100, 1000] {
             eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
-            let rate = dispatch::throughput(db, sizes.drain, batch, config.webhook_signer.as_ref()).await?;
+            let rate = dispatch::throughput(db, sizes.drain, batch, config.webhook.signer.as_ref()).await?;
             results.dispatch.push((batch, rate));
         }
         eprintln!("database ceiling: the same claim and record SQL without HTTP ...");

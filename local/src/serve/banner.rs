@@ -6,14 +6,14 @@ use shared::Config;
 /// What is running where, printed once at start-up.
 pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
     let base = format!("http://{api}");
-    let database = config.database_url.as_ref().map(redact_url).unwrap_or_default();
+    let database = config.database.url.as_ref().map(redact_url).unwrap_or_default();
     let redis = config.redis_url.as_ref().map(redact_url).unwrap_or_else(|| "off (REDIS_URL unset)".into());
-    let webhook = match (mock_receiver, &config.webhook_url) {
+    let webhook = match (mock_receiver, &config.webhook.url) {
         (Some(url), _) => format!("{url} (built-in mock receiver; set WEBHOOK_URL to use yours)"),
         (None, Some(url)) => url.to_string(),
         (None, None) => String::new(),
     };
-    let signing = match (&config.webhook_signer, mock_receiver) {
+    let signing = match (&config.webhook.signer, mock_receiver) {
         (None, _) => "off (WEBHOOK_SIGNING_SECRET unset)".to_owned(),
         (Some(signer), Some(_)) => {
             format!("Standard Webhooks, {} secret(s); the mock receiver verifies", signer.secret_count())
@@ -32,7 +32,7 @@ pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
          \x20 redis        {redis}\n\
          \x20 scheduler    local (every {} s, {} per run); POST {base}/api/v1/scheduler/stop to pause\n\
          Ctrl-C stops it (sends in flight finish, unsent claims are handed back).\n",
-        config.interval().as_secs(),
-        config.batch_size,
+        config.scheduler.interval().as_secs(),
+        config.dispatch.batch_size,
     );
 }

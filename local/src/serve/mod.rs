@@ -27,6 +27,7 @@ pub const HARNESS_POOL: u32 = 10;
 
 /// Harness-only settings (not part of the functions' configuration).
 pub struct HarnessOptions {
+    pub app_port: u16,
     pub host: String,
     pub data_dir: PathBuf,
     pub postgres_port: u16,
@@ -34,7 +35,7 @@ pub struct HarnessOptions {
 }
 
 pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<()> {
-    if let Some(name) = &config.schedule_name {
+    if let Some(name) = &config.scheduler.schedule_name {
         tracing::warn!(
             schedule = %name,
             "SCHEDULE_NAME is set, but the harness plays the scheduler itself: its start/stop drive the \
@@ -44,7 +45,7 @@ pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
 
-    let embedded = match (&config.database_url, &config.database_secret_arn) {
+    let embedded = match (&config.database.url, &config.database.secret_arn) {
         (Some(_), _) | (None, Some(_)) => None,
         (None, None) => {
             let data_dir = options.data_dir.clone();
@@ -52,7 +53,7 @@ pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<
             let server =
                 tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir, port)).await??;
             server.ensure_database().await?;
-            config.database_url = Some(server.url());
+            config.database.url = Some(server.url());
             Some(server)
         }
     };
@@ -71,15 +72,15 @@ async fn serve(
     let pool = db::connect_configured(config, HARNESS_POOL).await?;
     db::MIGRATOR.run(&pool).await.context("applying migrations")?;
 
-    let mock_url = match &config.webhook_url {
+    let mock_url = match &config.webhook.url {
         Some(_) => None,
         None => {
             let listener =
                 TcpListener::bind((options.host.as_str(), options.mock_receiver_port)).await.with_context(
                     || format!("binding the mock receiver to port {}", options.mock_receiver_port),
                 )?;
-            let url = mock_receiver::spawn(listener, shutdown.clone(), config.webhook_signer.clone())?;
-            config.webhook_url = Some(url.parse()?);
+            let url = mock_receiver::spawn(listener, shutdown.clone(), config.webhook.signer.clone())?;
+            config.webhook.url = Some(url.parse()?);
             Some(url)
         }
     };
@@ -88,13 +89,18 @@ async fn serve(
     let scheduler = LocalScheduler::new(pool.clone());
     let state = AppState::new(pool, redis, Arc::new(config.clone()), Arc::new(scheduler.clone()));
 
-    let listener = TcpListener::bind((options.host.as_str(), config.app_port))
-        .await
-        .with_context(|| format!("binding the API to {}:{} (set APP_PORT)", options.host, config.app_port))?;
+    let listener = TcpListener::bind((options.host.as_str(), options.app_port)).await.with_context(|| {
+        format!("binding the API to {}:{} (set APP_PORT)", options.host, options.app_port)
+    })?;
     banner::print(config, listener.local_addr()?, mock_url.as_deref());
 
-    let ticker =
-        tokio::spawn(ticker::run(dispatcher, scheduler, config.interval(), config.lease, shutdown.clone()));
+    let ticker = tokio::spawn(ticker::run(
+        dispatcher,
+        scheduler,
+        config.scheduler.interval(),
+        config.dispatch.lease,
+        shutdown.clone(),
+    ));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await

@@ -5,19 +5,20 @@ use url::Url;
 
 use super::ConfigError;
 
-/// Typed reads over the lookup; empty values count as unset.
-pub(super) struct Env<'a>(pub(super) &'a dyn Fn(&str) -> Option<String>);
+/// Typed reads over the lookup; empty values count as unset. Public so that the harness reads
+/// its own settings with the same rules and the same one-line errors.
+pub struct Env<'a>(pub &'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
-    pub(super) fn text(&self, var: &str) -> Option<String> {
+    pub fn text(&self, var: &str) -> Option<String> {
         (self.0)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
-    pub(super) fn secret(&self, var: &str) -> Option<SecretString> {
+    pub fn secret(&self, var: &str) -> Option<SecretString> {
         self.text(var).map(SecretString::from)
     }
 
-    pub(super) fn optional_int<T>(&self, var: &'static str, min: T, max: T) -> Result<Option<T>, ConfigError>
+    pub fn optional_int<T>(&self, var: &'static str, min: T, max: T) -> Result<Option<T>, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
@@ -30,7 +31,7 @@ impl Env<'_> {
         }
     }
 
-    pub(super) fn int<T>(&self, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    pub fn int<T>(&self, var: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {

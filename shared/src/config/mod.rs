@@ -14,49 +14,68 @@ use url::Url;
 
 use self::database::{database_secret_arn, database_url};
 pub use self::database::{redact_url, DatabaseLocation};
-use self::env::Env;
+pub use self::env::Env;
 pub use self::error::ConfigError;
 use self::services::{redis_url, schedule_group, webhook_signer, webhook_url};
 use crate::domain::CONTENT_HARD_LIMIT;
 use crate::webhook::WebhookSigner;
 
+/// Every setting, grouped by the part of the system it tunes (zero-to-production's
+/// `configuration.rs`). The harness's own settings (APP_PORT, SEED_MESSAGE_COUNT, ...) are in
+/// `local`'s harness options: the functions never read them.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub database: DatabaseConfig,
+    /// From REDIS_URL, else REDIS_HOST/REDIS_PORT. `None`: no cache, in-process rate limit.
+    pub redis_url: Option<SecretString>,
+    pub messages: MessageConfig,
+    pub webhook: WebhookConfig,
+    pub dispatch: DispatchConfig,
+    pub scheduler: SchedulerConfig,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
     /// From DATABASE_URL, else (without DATABASE_SECRET_ARN) built from
     /// DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
-    pub database_url: Option<SecretString>,
+    pub url: Option<SecretString>,
     /// DATABASE_SECRET_ARN: the Secrets Manager secret that holds the database URL, read at run
     /// time (`database_secret`) when DATABASE_URL is unset.
-    pub database_secret_arn: Option<String>,
+    pub secret_arn: Option<String>,
     /// DB_HOST/DB_PORT/DB_NAME: where a secret that holds only credentials points.
-    pub database_location: DatabaseLocation,
+    pub location: DatabaseLocation,
     /// DATABASE_STATEMENT_CACHE_CAPACITY: prepared statements kept per connection; 0 turns the
     /// cache off (RDS Proxy would pin every connection; PgBouncer in transaction mode breaks).
     pub statement_cache_capacity: usize,
-    /// From REDIS_URL, else REDIS_HOST/REDIS_PORT. `None`: no cache, in-process rate limit.
-    pub redis_url: Option<SecretString>,
-    pub app_port: u16,
-    pub batch_size: u32,
-    pub interval_minutes: u32,
-    pub interval_seconds: Option<u32>,
+}
+
+/// What a message may be: the API checks it on create, the dispatcher again on claim.
+#[derive(Debug, Clone)]
+pub struct MessageConfig {
+    /// MESSAGE_CHAR_LIMIT, in characters.
     pub char_limit: usize,
-    pub worker_count: usize,
+    /// MESSAGE_MAX_ATTEMPTS for new messages.
     pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: Option<Url>,
+    pub auth_key: Option<SecretString>,
+    /// WEBHOOK_SIGNING_SECRET, parsed and keyed once: Standard Webhooks signatures when set.
+    pub signer: Option<WebhookSigner>,
+    pub timeout: Duration,
+    pub rate_limit_per_second: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    pub batch_size: u32,
+    pub worker_count: usize,
     pub lease: Duration,
     pub retry_base: Duration,
     pub retry_max: Duration,
-    pub webhook_url: Option<Url>,
-    pub webhook_auth_key: Option<SecretString>,
-    /// WEBHOOK_SIGNING_SECRET, parsed and keyed once: Standard Webhooks signatures when set.
-    pub webhook_signer: Option<WebhookSigner>,
-    pub webhook_timeout: Duration,
-    pub rate_limit_per_second: u32,
-    pub api_auth_token: Option<SecretString>,
-    pub schedule_name: Option<String>,
-    pub schedule_group: Option<String>,
-    /// The dispatch function `start` invokes once at once (EventBridge backend).
-    pub dispatch_function_name: Option<String>,
-    pub seed_message_count: u32,
     /// Endpoint-level failures in a row that open the receiver breaker.
     pub breaker_failures: u32,
     /// Time the breaker stays open before one probe; doubles after each failed probe.
@@ -64,6 +83,24 @@ pub struct Config {
     pub breaker_max_cooldown: Duration,
     /// MESSAGE_RETENTION_DAYS: terminal messages older than this are purged; 0 keeps everything.
     pub retention_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub interval_minutes: u32,
+    /// MESSAGE_INTERVAL_SECONDS: a period under a minute, for the harness's local scheduler.
+    pub interval_seconds: Option<u32>,
+    /// SCHEDULE_NAME and SCHEDULE_GROUP: the EventBridge schedule start/stop drive.
+    pub schedule_name: Option<String>,
+    pub schedule_group: Option<String>,
+    /// The dispatch function `start` invokes once at once (EventBridge backend).
+    pub dispatch_function_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// API_AUTH_TOKEN: the bearer every /api route but health requires, when set.
+    pub auth_token: Option<SecretString>,
 }
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
@@ -99,39 +136,47 @@ impl Config {
             ));
         }
         Ok(Self {
-            database_url: database_url(&env)?,
-            database_secret_arn: database_secret_arn(&env)?,
-            database_location: DatabaseLocation {
-                host: env.text("DB_HOST"),
-                port: env.int("DB_PORT", 5432, 1, 65_535)?,
-                name: env.text("DB_NAME").unwrap_or_else(|| "postgres".into()),
+            database: DatabaseConfig {
+                url: database_url(&env)?,
+                secret_arn: database_secret_arn(&env)?,
+                location: DatabaseLocation {
+                    host: env.text("DB_HOST"),
+                    port: env.int("DB_PORT", 5432, 1, 65_535)?,
+                    name: env.text("DB_NAME").unwrap_or_else(|| "postgres".into()),
+                },
+                statement_cache_capacity: env.int("DATABASE_STATEMENT_CACHE_CAPACITY", 100, 0, 10_000)?,
             },
-            statement_cache_capacity: env.int("DATABASE_STATEMENT_CACHE_CAPACITY", 100, 0, 10_000)?,
             redis_url: redis_url(&env)?,
-            app_port: env.int("APP_PORT", 8080, 0, 65_535)?,
-            batch_size: env.int("MESSAGE_BATCH_SIZE", 2, 1, MAX_BATCH_SIZE)?,
-            interval_minutes: env.int("MESSAGE_INTERVAL_MINUTES", 2, 1, 1440)?,
-            interval_seconds: env.optional_int("MESSAGE_INTERVAL_SECONDS", 1, 86_400)?,
-            char_limit: env.int("MESSAGE_CHAR_LIMIT", 160, 1, CONTENT_HARD_LIMIT)?,
-            worker_count: env.int("MESSAGE_WORKER_COUNT", 5, 1, 1000)?,
-            max_attempts: env.int("MESSAGE_MAX_ATTEMPTS", 3, 1, 100)?,
-            lease,
-            retry_base,
-            retry_max,
-            webhook_url: webhook_url(&env)?,
-            webhook_auth_key: env.secret("WEBHOOK_AUTH_KEY"),
-            webhook_signer: webhook_signer(&env)?,
-            webhook_timeout,
-            rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
-            api_auth_token: env.secret("API_AUTH_TOKEN"),
-            schedule_name: env.text("SCHEDULE_NAME"),
-            schedule_group: schedule_group(&env)?,
-            dispatch_function_name: env.text("DISPATCH_FUNCTION_NAME"),
-            seed_message_count: env.int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)?,
-            breaker_failures: env.int("RECEIVER_BREAKER_FAILURES", 5, 1, 1000)?,
-            breaker_cooldown,
-            breaker_max_cooldown,
-            retention_days: env.int("MESSAGE_RETENTION_DAYS", 0, 0, 36_500)?,
+            messages: MessageConfig {
+                char_limit: env.int("MESSAGE_CHAR_LIMIT", 160, 1, CONTENT_HARD_LIMIT)?,
+                max_attempts: env.int("MESSAGE_MAX_ATTEMPTS", 3, 1, 100)?,
+            },
+            webhook: WebhookConfig {
+                url: webhook_url(&env)?,
+                auth_key: env.secret("WEBHOOK_AUTH_KEY"),
+                signer: webhook_signer(&env)?,
+                timeout: webhook_timeout,
+                rate_limit_per_second: env.int("WEBHOOK_RATE_LIMIT_PER_SECOND", 10, 1, 1_000_000)?,
+            },
+            dispatch: DispatchConfig {
+                batch_size: env.int("MESSAGE_BATCH_SIZE", 2, 1, MAX_BATCH_SIZE)?,
+                worker_count: env.int("MESSAGE_WORKER_COUNT", 5, 1, 1000)?,
+                lease,
+                retry_base,
+                retry_max,
+                breaker_failures: env.int("RECEIVER_BREAKER_FAILURES", 5, 1, 1000)?,
+                breaker_cooldown,
+                breaker_max_cooldown,
+                retention_days: env.int("MESSAGE_RETENTION_DAYS", 0, 0, 36_500)?,
+            },
+            scheduler: SchedulerConfig {
+                interval_minutes: env.int("MESSAGE_INTERVAL_MINUTES", 2, 1, 1440)?,
+                interval_seconds: env.optional_int("MESSAGE_INTERVAL_SECONDS", 1, 86_400)?,
+                schedule_name: env.text("SCHEDULE_NAME"),
+                schedule_group: schedule_group(&env)?,
+                dispatch_function_name: env.text("DISPATCH_FUNCTION_NAME"),
+            },
+            api: ApiConfig { auth_token: env.secret("API_AUTH_TOKEN") },
         })
     }
 
@@ -144,7 +189,7 @@ impl Config {
 
     /// The database URL, or the one-line error every function shows when it is missing.
     pub fn require_database_url(&self) -> Result<&SecretString, ConfigError> {
-        self.database_url.as_ref().ok_or_else(|| {
+        self.database.url.as_ref().ok_or_else(|| {
             ConfigError::missing(
                 "DATABASE_URL",
                 "a postgres:// URL (or DATABASE_SECRET_ARN, or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
@@ -153,11 +198,14 @@ impl Config {
     }
 
     pub fn require_webhook_url(&self) -> Result<&Url, ConfigError> {
-        self.webhook_url
+        self.webhook
+            .url
             .as_ref()
             .ok_or_else(|| ConfigError::missing("WEBHOOK_URL", "an http:// or https:// URL"))
     }
+}
 
+impl SchedulerConfig {
     /// The period between dispatch runs: MESSAGE_INTERVAL_SECONDS (local only) or the minutes.
     pub fn interval(&self) -> Duration {
         match self.interval_seconds {

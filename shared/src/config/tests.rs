@@ -5,33 +5,31 @@ use super::*;
 #[test]
 fn defaults_match_the_design() {
     let config = Config::from_pairs(&[]).unwrap();
-    assert!(config.database_url.is_none());
+    assert!(config.database.url.is_none());
     assert!(config.redis_url.is_none());
-    assert_eq!(config.app_port, 8080);
-    assert_eq!(config.batch_size, 2);
-    assert_eq!(config.interval_minutes, 2);
-    assert_eq!(config.interval(), Duration::from_secs(120));
-    assert_eq!(config.char_limit, 160);
-    assert_eq!(config.worker_count, 5);
-    assert_eq!(config.max_attempts, 3);
-    assert_eq!(config.lease, Duration::from_secs(60));
-    assert_eq!(config.retry_base, Duration::from_secs(30));
-    assert_eq!(config.retry_max, Duration::from_secs(1800));
-    assert_eq!(config.webhook_timeout, Duration::from_secs(10));
-    assert_eq!(config.rate_limit_per_second, 10);
-    assert_eq!(config.seed_message_count, 100);
-    assert_eq!(config.breaker_failures, 5);
-    assert_eq!(config.statement_cache_capacity, 100);
-    assert!(config.database_secret_arn.is_none());
-    assert_eq!(config.breaker_cooldown, Duration::from_secs(30));
-    assert_eq!(config.breaker_max_cooldown, Duration::from_secs(600));
-    assert!(config.webhook_url.is_none() && config.api_auth_token.is_none());
+    assert_eq!(config.dispatch.batch_size, 2);
+    assert_eq!(config.scheduler.interval_minutes, 2);
+    assert_eq!(config.scheduler.interval(), Duration::from_secs(120));
+    assert_eq!(config.messages.char_limit, 160);
+    assert_eq!(config.dispatch.worker_count, 5);
+    assert_eq!(config.messages.max_attempts, 3);
+    assert_eq!(config.dispatch.lease, Duration::from_secs(60));
+    assert_eq!(config.dispatch.retry_base, Duration::from_secs(30));
+    assert_eq!(config.dispatch.retry_max, Duration::from_secs(1800));
+    assert_eq!(config.webhook.timeout, Duration::from_secs(10));
+    assert_eq!(config.webhook.rate_limit_per_second, 10);
+    assert_eq!(config.dispatch.breaker_failures, 5);
+    assert_eq!(config.database.statement_cache_capacity, 100);
+    assert!(config.database.secret_arn.is_none());
+    assert_eq!(config.dispatch.breaker_cooldown, Duration::from_secs(30));
+    assert_eq!(config.dispatch.breaker_max_cooldown, Duration::from_secs(600));
+    assert!(config.webhook.url.is_none() && config.api.auth_token.is_none());
 }
 
 #[test]
 fn interval_seconds_overrides_minutes() {
     let config = Config::from_pairs(&[("MESSAGE_INTERVAL_SECONDS", "5")]).unwrap();
-    assert_eq!(config.interval(), Duration::from_secs(5));
+    assert_eq!(config.scheduler.interval(), Duration::from_secs(5));
 }
 
 #[test]
@@ -44,14 +42,14 @@ fn db_parts_build_a_url_when_database_url_is_unset() {
         ("DB_NAME", "messages"),
     ])
     .unwrap();
-    let url = config.database_url.unwrap();
+    let url = config.database.url.unwrap();
     assert_eq!(url.expose_secret(), "postgres://app:p%40ss%2Fword@db.internal:6543/messages");
 }
 
 #[test]
 fn database_url_wins_over_parts() {
     let config = Config::from_pairs(&[("DATABASE_URL", "postgres://a@h/d"), ("DB_HOST", "other")]).unwrap();
-    assert_eq!(config.database_url.unwrap().expose_secret(), "postgres://a@h/d");
+    assert_eq!(config.database.url.unwrap().expose_secret(), "postgres://a@h/d");
 }
 
 #[test]
@@ -74,7 +72,6 @@ fn bad_values_name_the_variable_and_what_it_expects() {
             "5000",
             "invalid MESSAGE_CHAR_LIMIT=\"5000\": expected an integer from 1 to 1600",
         ),
-        ("APP_PORT", "-1", "invalid APP_PORT=\"-1\": expected an integer from 0 to 65535"),
         (
             "WEBHOOK_URL",
             "ftp://x",
@@ -117,8 +114,8 @@ fn retry_cap_below_base_is_rejected() {
 #[test]
 fn empty_values_count_as_unset() {
     let config = Config::from_pairs(&[("MESSAGE_BATCH_SIZE", ""), ("WEBHOOK_URL", " ")]).unwrap();
-    assert_eq!(config.batch_size, 2);
-    assert!(config.webhook_url.is_none());
+    assert_eq!(config.dispatch.batch_size, 2);
+    assert!(config.webhook.url.is_none());
 }
 
 #[test]
@@ -140,7 +137,7 @@ fn secrets_are_redacted_for_logs_and_debug() {
     for secret in ["hunter2", "key-123", "tok-456"] {
         assert!(!debug.contains(secret), "{secret} leaked in {debug}");
     }
-    assert_eq!(redact_url(config.database_url.as_ref().unwrap()), "postgres://app:***@db/x");
+    assert_eq!(redact_url(config.database.url.as_ref().unwrap()), "postgres://app:***@db/x");
 }
 
 #[test]
@@ -151,7 +148,10 @@ fn a_schedule_group_needs_a_schedule_name() {
         "invalid SCHEDULE_GROUP=\"dispatch\": expected SCHEDULE_NAME to be set as well"
     );
     let ok = Config::from_pairs(&[("SCHEDULE_GROUP", "g"), ("SCHEDULE_NAME", "n")]).unwrap();
-    assert_eq!((ok.schedule_name.as_deref(), ok.schedule_group.as_deref()), (Some("n"), Some("g")));
+    assert_eq!(
+        (ok.scheduler.schedule_name.as_deref(), ok.scheduler.schedule_group.as_deref()),
+        (Some("n"), Some("g"))
+    );
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn a_lease_with_no_room_for_one_webhook_timeout_is_refused_naming_both_variables
         err.to_string().contains("at least 31") && err.to_string().contains("WEBHOOK_TIMEOUT_SECONDS=30")
     );
     let ok = Config::from_pairs(&[("MESSAGE_LEASE_SECONDS", "11")]).unwrap();
-    assert_eq!(ok.lease, Duration::from_secs(11));
+    assert_eq!(ok.dispatch.lease, Duration::from_secs(11));
 }
 
 #[test]
@@ -181,9 +181,9 @@ fn breaker_settings_are_read_and_checked() {
         ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "60"),
     ])
     .unwrap();
-    assert_eq!(config.breaker_failures, 3);
+    assert_eq!(config.dispatch.breaker_failures, 3);
     assert_eq!(
-        (config.breaker_cooldown, config.breaker_max_cooldown),
+        (config.dispatch.breaker_cooldown, config.dispatch.breaker_max_cooldown),
         (Duration::from_secs(10), Duration::from_secs(60))
     );
     let err = Config::from_pairs(&[("RECEIVER_BREAKER_FAILURES", "0")]).unwrap_err();
@@ -206,12 +206,12 @@ fn breaker_settings_are_read_and_checked() {
 fn a_database_secret_arn_defers_the_url_to_run_time_and_database_url_still_wins() {
     let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dispatcher/db-AbCdEf";
     let config = Config::from_pairs(&[("DATABASE_SECRET_ARN", arn), ("DB_HOST", "db.internal")]).unwrap();
-    assert_eq!(config.database_secret_arn.as_deref(), Some(arn));
-    assert!(config.database_url.is_none(), "read from the secret, not built from DB_HOST");
-    assert_eq!(config.database_location.host.as_deref(), Some("db.internal"));
+    assert_eq!(config.database.secret_arn.as_deref(), Some(arn));
+    assert!(config.database.url.is_none(), "read from the secret, not built from DB_HOST");
+    assert_eq!(config.database.location.host.as_deref(), Some("db.internal"));
     let local =
         Config::from_pairs(&[("DATABASE_SECRET_ARN", arn), ("DATABASE_URL", "postgres://a@h/d")]).unwrap();
-    assert_eq!(local.database_url.unwrap().expose_secret(), "postgres://a@h/d");
+    assert_eq!(local.database.url.unwrap().expose_secret(), "postgres://a@h/d");
     let err = Config::from_pairs(&[("DATABASE_SECRET_ARN", "dispatcher/db")]).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -223,7 +223,7 @@ fn a_database_secret_arn_defers_the_url_to_run_time_and_database_url_still_wins(
 #[test]
 fn the_statement_cache_can_be_turned_off_for_poolers() {
     let config = Config::from_pairs(&[("DATABASE_STATEMENT_CACHE_CAPACITY", "0")]).unwrap();
-    assert_eq!(config.statement_cache_capacity, 0);
+    assert_eq!(config.database.statement_cache_capacity, 0);
     assert!(Config::from_pairs(&[("DATABASE_STATEMENT_CACHE_CAPACITY", "-1")]).is_err());
 }
 
@@ -231,9 +231,9 @@ fn the_statement_cache_can_be_turned_off_for_poolers() {
 fn a_signing_secret_is_keyed_once_and_a_bad_one_is_refused_without_its_value() {
     let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let config = Config::from_pairs(&[("WEBHOOK_SIGNING_SECRET", good)]).unwrap();
-    assert!(config.webhook_signer.is_some());
+    assert!(config.webhook.signer.is_some());
     assert!(!format!("{config:?}").contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
-    assert!(Config::from_pairs(&[]).unwrap().webhook_signer.is_none());
+    assert!(Config::from_pairs(&[]).unwrap().webhook.signer.is_none());
 
     let bad = format!("{good} whsec_c2hvcnQ=");
     let err = Config::from_pairs(&[("WEBHOOK_SIGNING_SECRET", bad.as_str())]).unwrap_err();

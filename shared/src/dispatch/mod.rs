@@ -42,19 +42,19 @@ pub struct DispatchSettings {
 impl DispatchSettings {
     pub fn from_config(config: &Config) -> Self {
         Self {
-            batch_size: config.batch_size,
-            worker_count: config.worker_count,
-            lease: config.lease,
-            char_limit: config.char_limit,
-            webhook_timeout: config.webhook_timeout,
-            retry: RetryPolicy { base: config.retry_base, max: config.retry_max },
+            batch_size: config.dispatch.batch_size,
+            worker_count: config.dispatch.worker_count,
+            lease: config.dispatch.lease,
+            char_limit: config.messages.char_limit,
+            webhook_timeout: config.webhook.timeout,
+            retry: RetryPolicy { base: config.dispatch.retry_base, max: config.dispatch.retry_max },
             breaker: BreakerSettings {
-                failures: config.breaker_failures,
-                cooldown: config.breaker_cooldown,
-                max_cooldown: config.breaker_max_cooldown,
+                failures: config.dispatch.breaker_failures,
+                cooldown: config.dispatch.breaker_cooldown,
+                max_cooldown: config.dispatch.breaker_max_cooldown,
             },
-            retention: (config.retention_days > 0)
-                .then(|| Duration::from_secs(u64::from(config.retention_days) * 86_400)),
+            retention: (config.dispatch.retention_days > 0)
+                .then(|| Duration::from_secs(u64::from(config.dispatch.retention_days) * 86_400)),
         }
     }
 }
@@ -135,10 +135,10 @@ impl Dispatcher {
         let url = config.require_webhook_url()?.clone();
         let webhook = WebhookClient::new(
             url,
-            config.webhook_auth_key.as_ref(),
-            config.webhook_signer.clone(),
-            config.webhook_timeout,
-            config.worker_count,
+            config.webhook.auth_key.as_ref(),
+            config.webhook.signer.clone(),
+            config.webhook.timeout,
+            config.dispatch.worker_count,
         )
         .context("building the webhook client")?;
         if redis.is_none() {
@@ -146,7 +146,7 @@ impl Dispatcher {
                 "REDIS_URL is not set: no sent-message cache, and the rate limit holds per process only"
             );
         }
-        let per_second = NonZeroU32::new(config.rate_limit_per_second).unwrap_or(NonZeroU32::MIN);
+        let per_second = NonZeroU32::new(config.webhook.rate_limit_per_second).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::new(per_second, redis.clone(), rate_limit::DEFAULT_KEY);
         Ok(Self::new(
             pool,

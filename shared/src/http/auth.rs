@@ -15,7 +15,7 @@ pub async fn require_bearer(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let Some(expected) = &state.config.api_auth_token else {
+    let Some(expected) = &state.config.api.auth_token else {
         return Ok(next.run(request).await);
     };
     let presented =

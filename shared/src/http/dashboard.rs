@@ -32,7 +32,7 @@ const AUTH_NONE: Page = Page {
 #[utoipa::path(get, path = "/dashboard", tag = "dashboard", operation_id = "dashboard",
     responses((status = 200, description = "the page (gzip-encoded when the client accepts gzip)", body = String, content_type = "text/html")))]
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let page = if state.config.api_auth_token.is_some() { &AUTH_REQUIRED } else { &AUTH_NONE };
+    let page = if state.config.api.auth_token.is_some() { &AUTH_REQUIRED } else { &AUTH_NONE };
     respond(page, &headers)
 }
 

@@ -56,7 +56,7 @@ pub async fn create_batch(
             items.len()
         )));
     }
-    let batch = validate(items, state.config.char_limit, state.config.max_attempts)?;
+    let batch = validate(items, state.config.messages.char_limit, state.config.messages.max_attempts)?;
     let stored = messages::insert_all(&state.pool, &batch).await?;
     Ok((StatusCode::CREATED, Json(stored.into_iter().map(messages::Inserted::into_message).collect())))
 }

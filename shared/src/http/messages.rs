@@ -82,8 +82,9 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let key = idempotency_key(&headers)?;
-    let mut new =
-        body.validate(state.config.char_limit, state.config.max_attempts).map_err(ApiError::validation)?;
+    let mut new = body
+        .validate(state.config.messages.char_limit, state.config.messages.max_attempts)
+        .map_err(ApiError::validation)?;
     new.idempotency_key = key;
     let (status, message) = match state.creates.insert(new).await? {
         Inserted::Created(message) => (StatusCode::CREATED, message),

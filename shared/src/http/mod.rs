@@ -39,11 +39,11 @@ pub const BATCH_BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 /// Every route of the API, the dashboard, the OpenAPI document and Swagger UI (the last
 /// two served from the binary).
 pub fn router(state: AppState) -> Router {
-    let auth_required = state.config.api_auth_token.is_some();
+    let auth_required = state.config.api.auth_token.is_some();
     let guarded =
         routes::guarded().route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
     let (routes, document) =
-        openapi::documented(guarded, state.config.char_limit, auth_required).split_for_parts();
+        openapi::documented(guarded, state.config.messages.char_limit, auth_required).split_for_parts();
     let routes = routes.fallback(not_found).layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)).with_state(state);
     request_id::layer(routes.merge(swagger::routes(document)))
 }

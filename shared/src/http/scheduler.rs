@@ -61,14 +61,17 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<SchedulerStatu
 
 async fn status_with(state: &AppState, schedule: ScheduleInfo) -> Result<Json<SchedulerStatus>, ApiError> {
     let last_run = dispatch_runs::recent(&state.pool, 1).await?.into_iter().next();
-    let interval =
-        schedule.expression.as_deref().and_then(rate_interval).unwrap_or_else(|| state.config.interval());
+    let interval = schedule
+        .expression
+        .as_deref()
+        .and_then(rate_interval)
+        .unwrap_or_else(|| state.config.scheduler.interval());
     Ok(Json(SchedulerStatus {
         state: schedule.state,
         backend: state.scheduler.backend(),
         schedule_expression: schedule.expression,
         interval_seconds: interval.as_secs(),
-        batch_size: state.config.batch_size,
+        batch_size: state.config.dispatch.batch_size,
         last_run,
         stats: messages::stats(&state.pool).await?,
         receiver: receiver_breaker::get(&state.pool).await?,

@@ -68,14 +68,20 @@ pub trait SchedulerControl: Send + Sync {
 /// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint),
 /// else the local row.
 pub async fn from_config(config: &Config, pool: PgPool) -> Arc<dyn SchedulerControl> {
-    let Some(name) = &config.schedule_name else {
+    let Some(name) = &config.scheduler.schedule_name else {
         return Arc::new(LocalScheduler::new(pool));
     };
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let immediate_run = config
+        .scheduler
         .dispatch_function_name
         .clone()
         .map(|function_name| ImmediateRun { lambda: aws_sdk_lambda::Client::new(&aws), function_name });
     let client = aws_sdk_scheduler::Client::new(&aws);
-    Arc::new(EventBridgeScheduler::new(client, name.clone(), config.schedule_group.clone(), immediate_run))
+    Arc::new(EventBridgeScheduler::new(
+        client,
+        name.clone(),
+        config.scheduler.schedule_group.clone(),
+        immediate_run,
+    ))
 }

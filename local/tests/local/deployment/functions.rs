@@ -117,6 +117,6 @@ fn retention_is_a_parameter_the_functions_accept_across_its_whole_range() {
     assert_eq!(variables["MESSAGE_RETENTION_DAYS"], reference("RetentionDays"));
     for days in [parameter["MinValue"].as_u64().unwrap(), 30, parameter["MaxValue"].as_u64().unwrap()] {
         let config = shared::Config::from_pairs(&[("MESSAGE_RETENTION_DAYS", &days.to_string())]);
-        assert_eq!(config.unwrap().retention_days, u32::try_from(days).unwrap(), "{days}");
+        assert_eq!(config.unwrap().dispatch.retention_days, u32::try_from(days).unwrap(), "{days}");
     }
 }
