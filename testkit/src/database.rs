@@ -33,7 +33,7 @@ impl ScratchDatabase {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+        fetch_i64(&self.pool, sql).await
     }
 
     pub async fn status_count(&self, status: &str) -> i64 {
@@ -86,6 +86,11 @@ impl Drop for ScratchDatabase {
         });
         let _ = dropping.join();
     }
+}
+
+/// The one number a query returns (a count, a sum), for assertions.
+pub async fn fetch_i64(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
 /// The URL a pool connects with (no password: the test server trusts local users), for a

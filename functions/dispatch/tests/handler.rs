@@ -96,10 +96,8 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
     for field in ["claimed", "sent", "retried", "failed", "duration_ms"] {
         assert!(json.get(field).is_some(), "summary has {field}: {json}");
     }
-    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sent =
+        testkit::database::fetch_i64(&pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;
     assert_eq!(sent, 2);
 }
 
@@ -147,11 +145,11 @@ async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says
     );
     assert!(message.contains("nothing was claimed"), "{message}");
     assert!(receiver.received().is_empty());
-    let untouched: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'pending' AND attempts = 0")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let untouched = testkit::database::fetch_i64(
+        &pool,
+        "SELECT count(*) FROM messages WHERE status = 'pending' AND attempts = 0",
+    )
+    .await;
     assert_eq!(untouched, 2, "nothing claimed, no attempt spent");
 }
 

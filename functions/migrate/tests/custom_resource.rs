@@ -34,11 +34,11 @@ async fn create_applies_the_migrations_and_answers_success(pool: PgPool) {
     let url = cloudformation.url.clone();
     handler(url_of(&pool)).handle(event("Create", &url)).await.unwrap();
 
-    let tables: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let tables = testkit::database::fetch_i64(
+        &pool,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'",
+    )
+    .await;
     assert_eq!(tables, 1, "migrations applied");
     let answers = cloudformation.answers();
     assert_eq!(answers.len(), 1);

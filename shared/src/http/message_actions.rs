@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 
-use super::params::parse_id;
+use super::params::{parse_id, MessageIdErrors};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::{Message, MessageId};
@@ -15,8 +15,7 @@ use crate::repository::transitions::{self, Transition};
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses(
         (status = 200, description = "requeued: now pending", body = Message),
-        (status = 400, description = "not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
+        MessageIdErrors,
         (status = 409, description = "the message is not failed; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip(state))]
@@ -30,8 +29,7 @@ pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Res
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses(
         (status = 200, description = "cancelled", body = Message),
-        (status = 400, description = "not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
+        MessageIdErrors,
         (status = 409, description = "the message is not pending (processing, sent, failed or already cancelled); nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip(state))]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::openapi::{RefOr, Schema};
 
 use super::json_body::JsonBody;
-use super::params::{idempotency_key, parse_id};
+use super::params::{idempotency_key, parse_id, MessageIdErrors};
 use super::problem::{ApiError, FieldError, Problem};
 use super::AppState;
 use crate::domain::{Content, Message, NewMessage, PhoneNumber};
@@ -99,8 +99,7 @@ pub async fn create(
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses(
         (status = 200, description = "the message", body = Message),
-        (status = 400, description = "not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such message", body = Problem, content_type = "application/problem+json"),
+        MessageIdErrors,
     ))]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::http::HeaderMap;
 
-use super::problem::{ApiError, FieldError};
+use super::problem::{ApiError, FieldError, Problem};
 use crate::domain::MessageId;
 
 /// The largest page of either message list.
@@ -15,6 +15,17 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// A message id from the path: 400 if it is not a UUID.
 pub fn parse_id(id: &str) -> Result<MessageId, ApiError> {
     id.parse().map_err(|_| ApiError::validation(vec![FieldError::new("id", format!("{id:?} is not a UUID"))]))
+}
+
+/// The answers of every route with a message id in its path, documented once. Documentation
+/// only: the handlers answer through `ApiError`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum MessageIdErrors {
+    #[response(status = 400, description = "not a UUID", content_type = "application/problem+json")]
+    NotAUuid(Problem),
+    #[response(status = 404, description = "no such message", content_type = "application/problem+json")]
+    NoSuchMessage(Problem),
 }
 
 /// An integer query parameter within `min..=max`; a problem is pushed to `errors`.

@@ -138,11 +138,7 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
 
     assert_eq!(count_status(&pool, "processing").await, 0, "nothing left claimed");
     assert_eq!(count_status(&pool, "pending").await, i64::from(summary.released));
-    let handed_back_attempts: i64 =
-        sqlx::query_scalar("SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let handed_back_attempts = testkit::database::fetch_i64(&pool, "SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()").await;
     assert_eq!(handed_back_attempts, 0, "released claims are due now and their attempt is not counted");
 
     // The next run sends them at once.

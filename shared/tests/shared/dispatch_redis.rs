@@ -87,10 +87,8 @@ async fn with_redis_unreachable_messages_are_still_sent_recorded_and_paced(pool:
         Setup { redis_url: Some("redis://127.0.0.1:1".into()), rate_per_second: 20, ..Setup::default() };
     let summaries = drain(&setup.build(&pool, &receiver.url)).await;
     assert_eq!(summaries.iter().map(|s| s.sent).sum::<i32>(), 10);
-    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sent =
+        testkit::database::fetch_i64(&pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;
     assert_eq!(sent, 10);
     assert!(spread(&receiver) >= Duration::from_millis(400), "the in-process limit took over");
 }

@@ -143,8 +143,7 @@ async fn a_receiver_refusing_connections_for_many_cooldowns_fails_nothing(pool: 
     assert!((3..=probe_bound(open_for)).contains(&probes), "{probes} probes in {open_for}");
     let seen = breaker(&pool).await;
     assert!(seen.last_error.as_deref().unwrap().contains("cannot connect"), "{seen:?}");
-    let attempts: i64 =
-        sqlx::query_scalar("SELECT max(attempts)::int8 FROM messages").fetch_one(&pool).await.unwrap();
+    let attempts = testkit::database::fetch_i64(&pool, "SELECT max(attempts)::int8 FROM messages").await;
     assert!(attempts <= 1, "an outage spends at most the attempt that found it: {attempts}");
 
     let receiver = Receiver::start_on(port, |_| Reply::accepted()).await;

@@ -84,11 +84,9 @@ async fn eight_dispatch_loops_and_api_writers_over_20000_messages_lose_none_and_
     let total = SEEDED + WRITERS * PER_WRITER;
     let keys: Vec<String> = receiver.received().iter().map(|r| r.idempotency_key()).collect();
     let distinct: HashSet<&String> = keys.iter().collect();
-    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&pool).await.unwrap();
+    let sent =
+        testkit::database::fetch_i64(&pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;
+    let stored = testkit::database::fetch_i64(&pool, "SELECT count(*) FROM messages").await;
     println!(
         "RELIABILITY load: messages={total} delivered={} duplicates={} lost={} loops={LOOPS} writers={WRITERS} elapsed_s={:.1}",
         distinct.len(),

@@ -17,12 +17,7 @@ pub async fn lock_messages(pool: &PgPool, mode: &str) -> PgConnection {
 /// Waits until some backend is blocked on a lock: a statement reached the locked table.
 pub async fn wait_for_a_blocked_statement(pool: &PgPool) {
     for _ in 0..500 {
-        let blocked: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
+        let blocked = testkit::database::fetch_i64(pool, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()").await;
         if blocked > 0 {
             return;
         }
