@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::Json;
 
-use super::params::query_int;
+use super::params::only_query_int;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::throughput::{self, Throughput};
@@ -24,10 +24,6 @@ pub async fn throughput(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Throughput>, ApiError> {
-    let mut errors = Vec::new();
-    let minutes = query_int(&query, "minutes", 60, 1, MAX_MINUTES, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let minutes = only_query_int(&query, "minutes", 60, 1, MAX_MINUTES)?;
     Ok(Json(throughput::per_minute(&state.pool, minutes).await?))
 }

@@ -50,6 +50,22 @@ pub fn query_int(
     }
 }
 
+/// The one integer query parameter of a route, within `min..=max`: a 400 naming it otherwise.
+pub fn only_query_int(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ApiError> {
+    let mut errors = Vec::new();
+    let value = query_int(query, name, default, min, max, &mut errors);
+    match errors.is_empty() {
+        true => Ok(value),
+        false => Err(ApiError::validation(errors)),
+    }
+}
+
 /// `Idempotency-Key`: optional; 1 to 255 visible ASCII characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Serialize;
 
-use super::params::query_int;
+use super::params::only_query_int;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::repository::{dispatch_runs, messages, receiver_breaker, DispatchRun, ReceiverBreaker, Stats};
@@ -95,10 +95,6 @@ pub async fn runs(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<RunList>, ApiError> {
-    let mut errors = Vec::new();
-    let limit = query_int(&query, "limit", 10, 1, 100, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let limit = only_query_int(&query, "limit", 10, 1, 100)?;
     Ok(Json(RunList { items: dispatch_runs::recent(&state.pool, i64::from(limit)).await? }))
 }
