@@ -35,6 +35,20 @@ impl Drop for Watch {
     }
 }
 
+/// `cargo lambda invoke <function> <payload args>` against the watch on `port`; its JSON answer.
+async fn invoke(port: &str, function: &str, payload: &[&str]) -> Value {
+    let output = tokio::process::Command::new("cargo")
+        .args(["lambda", "invoke", function])
+        .args(payload)
+        .args(["--invoke-address", "127.0.0.1", "--invoke-port", port])
+        .current_dir(workspace_root())
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "invoking {function}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_function() {
     let database = ScratchDatabase::create().await;
@@ -74,30 +88,14 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
 
-    let invoke = tokio::process::Command::new("cargo")
-        .args(["lambda", "invoke", "dispatch", "--data-file", "local/events/scheduler.json"])
-        .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
-        .current_dir(workspace_root())
-        .output()
-        .await
-        .unwrap();
-    assert!(invoke.status.success(), "invoke failed: {}", String::from_utf8_lossy(&invoke.stderr));
-    let summary: Value = serde_json::from_slice(&invoke.stdout).unwrap();
+    let summary = invoke(&port, "dispatch", &["--data-file", "local/events/scheduler.json"]).await;
     assert_eq!((summary["claimed"].as_i64(), summary["sent"].as_i64()), (Some(1), Some(1)), "{summary}");
 
     // The ready-made API payloads work with `cargo lambda invoke` too.
     for (file, status) in
         [("api-create-message.json", 201), ("api-list-sent.json", 200), ("api-scheduler-status.json", 200)]
     {
-        let invoke = tokio::process::Command::new("cargo")
-            .args(["lambda", "invoke", "api", "--data-file", &format!("local/events/{file}")])
-            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
-            .current_dir(workspace_root())
-            .output()
-            .await
-            .unwrap();
-        assert!(invoke.status.success(), "{file}: {}", String::from_utf8_lossy(&invoke.stderr));
-        let response: Value = serde_json::from_slice(&invoke.stdout).unwrap();
+        let response = invoke(&port, "api", &["--data-file", &format!("local/events/{file}")]).await;
         assert_eq!(response["statusCode"], status, "{file}: {response}");
     }
 
@@ -115,14 +113,7 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
         "LogicalResourceId": "Migrations",
         "ResourceProperties": {"ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:x"}
     });
-    let invoke = tokio::process::Command::new("cargo")
-        .args(["lambda", "invoke", "migrate", "--data-ascii", &create.to_string()])
-        .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port])
-        .current_dir(workspace_root())
-        .output()
-        .await
-        .unwrap();
-    assert!(invoke.status.success(), "migrate: {}", String::from_utf8_lossy(&invoke.stderr));
+    invoke(&port, "migrate", &["--data-ascii", &create.to_string()]).await;
     let answers = cloudformation.bodies();
     assert_eq!(answers.len(), 1, "one answer at the ResponseURL");
     assert_eq!(answers[0]["Status"], "SUCCESS", "{}", answers[0]);

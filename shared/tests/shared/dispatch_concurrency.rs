@@ -77,9 +77,7 @@ async fn one_runner_with_one_worker_sends_in_created_order(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool: PgPool) {
-    for n in 0..5 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..5).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(10))).await;
     let mut setup = Setup::default();
     setup.settings.lease = Duration::from_secs(2);
@@ -117,9 +115,7 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool) {
-    for n in 0..10 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(250))).await;
     let mut setup = Setup::default();
     setup.settings.worker_count = 1;
@@ -170,9 +166,7 @@ async fn no_more_than_worker_count_requests_are_in_flight(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: PgPool) {
-    for n in 0..10 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(300))).await;
     let mut setup = Setup::default();
     setup.settings.worker_count = 2;
@@ -204,9 +198,7 @@ async fn wait_for_requests(receiver: &Receiver, count: usize, why: &str) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool) {
-    for n in 0..10 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..10).await;
     // The first answer is slow, so that the table can be locked before its outcome is written.
     let first = AtomicBool::new(true);
     let receiver = Receiver::start(move |_| {

@@ -174,9 +174,7 @@ async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_wit
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn each_run_is_written_to_dispatch_runs(pool: PgPool) {
     let receiver = Receiver::accepting().await;
-    for n in 0..3 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..3).await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(limits()).await.unwrap();
     assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (3, 3, 0, 0));

@@ -21,9 +21,7 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
             .finish(),
     );
 
-    for n in 0..4 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..4).await;
     let mut setup = Setup::default();
     setup.settings.webhook_timeout = Duration::from_millis(300);
     // Delivered, server error, client error echoing the request headers, timeout, refused.
@@ -33,9 +31,7 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
     })
     .await;
     setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
-    for n in 10..12 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 10..12).await;
     let slow = Receiver::start(|_| Reply::status(500, "x").after(Duration::from_secs(1))).await;
     setup.build(&pool, &slow.url).run_once(limits()).await.unwrap();
     support::insert(&pool, 20).await;

@@ -208,9 +208,7 @@ async fn message_level_failures_never_open_the_breaker(pool: PgPool) {
         }
     })
     .await;
-    for n in 0..10 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 0..10).await;
     let mut setup = Setup::default();
     setup.settings.breaker.failures = 1; // a single endpoint failure would open it
     drain(&setup.build(&pool, &receiver.url)).await;
@@ -257,9 +255,7 @@ async fn a_message_the_receiver_always_fails_while_others_pass_ends_failed_and_t
     })
     .await;
     support::insert(&pool, 0).await; // the oldest: first in every run it is due in
-    for n in 1..=20 {
-        support::insert(&pool, n).await;
-    }
+    support::insert_each(&pool, 1..=20).await;
     let mut setup = outage_setup();
     setup.settings.batch_size = 2;
     setup.settings.worker_count = 1;

@@ -24,6 +24,15 @@ pub async fn insert(pool: &PgPool, n: usize) -> Message {
     messages::insert(pool, &new_message(n)).await.unwrap().into_message()
 }
 
+/// `new_message(n)` for each of `numbers`, in order, one insert each (so `created_at` ascends).
+pub async fn insert_each(pool: &PgPool, numbers: impl IntoIterator<Item = usize>) -> Vec<Message> {
+    let mut inserted = Vec::new();
+    for n in numbers {
+        inserted.push(insert(pool, n).await);
+    }
+    inserted
+}
+
 pub async fn set_created_at(pool: &PgPool, message: &Message, at: DateTime<Utc>) {
     sqlx::query("UPDATE messages SET created_at = $2 WHERE id = $1")
         .bind(message.id.as_uuid())
