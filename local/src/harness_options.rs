@@ -10,7 +10,7 @@ use crate::serve::HarnessOptions;
 /// APP_PORT (8080), APP_HOST (127.0.0.1), LOCAL_DATA_DIR (local/.data), LOCAL_POSTGRES_PORT
 /// (54329), MOCK_RECEIVER_PORT (APP_PORT + 1, or 0 = any free port when APP_PORT is 0).
 pub fn from_env() -> anyhow::Result<HarnessOptions> {
-    let app_port = app_port(&|var| std::env::var(var).ok())?;
+    let app_port = app_port(&process_env)?;
     let default_mock_port = if app_port == 0 { 0 } else { app_port.saturating_add(1) };
     Ok(HarnessOptions {
         app_port,
@@ -37,6 +37,11 @@ fn port(var: &str, default: u16) -> anyhow::Result<u16> {
     }
 }
 
+/// The process's environment, as `Env` reads it.
+fn process_env(var: &str) -> Option<String> {
+    std::env::var(var).ok()
+}
+
 /// APP_PORT: where the harness serves the API.
 fn app_port(lookup: &dyn Fn(&str) -> Option<String>) -> Result<u16, ConfigError> {
     Env(lookup).int("APP_PORT", 8080, 0, 65_535)
@@ -44,7 +49,7 @@ fn app_port(lookup: &dyn Fn(&str) -> Option<String>) -> Result<u16, ConfigError>
 
 /// SEED_MESSAGE_COUNT: how many messages `local seed` inserts when not told.
 pub fn seed_message_count() -> Result<u32, ConfigError> {
-    Env(&|var| std::env::var(var).ok()).int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)
+    Env(&process_env).int("SEED_MESSAGE_COUNT", 100, 0, 10_000_000)
 }
 
 #[cfg(test)]

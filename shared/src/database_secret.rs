@@ -22,7 +22,7 @@ pub enum SecretError {
     Unusable { arn: String, problem: String },
 }
 
-/// Fills in `config.database_url` from DATABASE_SECRET_ARN when DATABASE_URL is unset (AWS
+/// Fills in `config.database.url` from DATABASE_SECRET_ARN when DATABASE_URL is unset (AWS
 /// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint).
 pub async fn resolve(config: &mut Config) -> Result<(), SecretError> {
     if config.database.url.is_some() {

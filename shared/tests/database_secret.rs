@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Region};
 use secrecy::ExposeSecret;
 use shared::{db, Config};
 use sqlx::PgPool;
@@ -26,7 +26,7 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
     let aws = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .credentials_provider(testkit::moto::credentials())
         .endpoint_url(&moto.endpoint)
         .build();
     let secrets = aws_sdk_secretsmanager::Client::from_conf(aws);

@@ -37,11 +37,7 @@ impl ScratchDatabase {
     }
 
     pub async fn status_count(&self, status: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = $1")
-            .bind(status)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        status_count(&self.pool, status).await
     }
 
     /// Refuses new connections and cuts every existing one (the database "goes away").
@@ -91,6 +87,15 @@ impl Drop for ScratchDatabase {
 /// The one number a query returns (a count, a sum), for assertions.
 pub async fn fetch_i64(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Messages in `status` now.
+pub async fn status_count(pool: &PgPool, status: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = $1")
+        .bind(status)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 /// The URL a pool connects with (no password: the test server trusts local users), for a

@@ -204,8 +204,5 @@ async fn bind(port: u16) -> TcpListener {
 
 /// A loopback URL with nothing listening: connections are refused.
 pub async fn refused_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/webhook")
+    format!("http://127.0.0.1:{}/webhook", super::free_port())
 }

@@ -43,6 +43,12 @@ impl BenchDatabase {
         Ok(Self { url, admin_url, pool, embedded })
     }
 
+    /// How many messages match `condition` (a WHERE clause), to check a measurement lost nothing.
+    pub async fn count_messages(&self, condition: &str) -> anyhow::Result<i64> {
+        let sql = format!("SELECT count(*) FROM messages WHERE {condition}");
+        Ok(sqlx::query_scalar(&sql).fetch_one(&self.pool).await?)
+    }
+
     /// Empties the tables between measurements.
     pub async fn reset(&self) -> anyhow::Result<()> {
         sqlx::raw_sql("TRUNCATE messages, dispatch_runs").execute(&self.pool).await?;

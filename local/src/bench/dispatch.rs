@@ -71,9 +71,7 @@ pub async fn drain(
     }
     let elapsed = started.elapsed();
     stop.cancel();
-    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status <> 'sent'")
-        .fetch_one(&db.pool)
-        .await?;
+    let unsent = db.count_messages("status <> 'sent'").await?;
     ensure!(unsent == 0, "{unsent} of {total} messages were not sent");
     Ok(total as f64 / elapsed.as_secs_f64())
 }

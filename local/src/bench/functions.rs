@@ -166,8 +166,7 @@ pub async fn dispatch_peak_rss(
     let _ = child.wait();
     stop.cancel();
     outcome?;
-    let sent: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'").fetch_one(&db.pool).await?;
+    let sent = db.count_messages("status = 'sent'").await?;
     anyhow::ensure!(sent == messages, "the dispatch function sent {sent} of {messages}");
     Ok(peak_kb.context("cannot read VmHWM")? / 1024.0)
 }

@@ -137,13 +137,9 @@ async fn with_processes(
     let elapsed = started.elapsed();
     drop(fleet);
 
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'").fetch_one(&db.pool).await?;
+    let recorded = db.count_messages("status = 'sent'").await?;
     ensure!(recorded == sent, "the processes reported {sent} sent; the table holds {recorded}");
-    let left: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status NOT IN ('sent', 'pending')")
-            .fetch_one(&db.pool)
-            .await?;
+    let left = db.count_messages("status NOT IN ('sent', 'pending')").await?;
     ensure!(left == 0, "{left} messages were left claimed or failed");
     ensure!(sent > 0, "{processes} process(es) sent nothing");
     Ok(ScaleoutFigures {

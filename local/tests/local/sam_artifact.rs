@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::template::Template;
-use aws_sdk_scheduler::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_scheduler::config::{BehaviorVersion, Region};
 use lambda_runtime_emulator::Emulator;
 use serde_json::{json, Value};
 use testkit::cloudformation::ResponseUrl;
@@ -130,7 +130,7 @@ fn http_event(method: &str, path: &str, body: Option<&Value>) -> Value {
 /// The secret the template's DatabaseSecretArn names, and the schedule the api's
 /// SCHEDULE_NAME names, in moto. Returns the secret's ARN.
 async fn aws_resources(moto: &MotoServer, database_url: &str, template: &Template) -> String {
-    let credentials = Credentials::new("testing", "testing", None, None, "tests");
+    let credentials = testkit::moto::credentials();
     let secrets = aws_sdk_secretsmanager::Client::from_conf(
         aws_sdk_secretsmanager::Config::builder()
             .behavior_version(BehaviorVersion::latest())

@@ -10,18 +10,11 @@ use shared::dispatch::RunLimits;
 use sqlx::PgPool;
 use support::dispatch::{drain, limits, Setup};
 use support::table_lock::{lock_messages, wait_for_a_blocked_statement};
+use testkit::database::status_count;
 use testkit::receiver::{Receiver, Reply};
 
 async fn ids_in_created_order(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT id::text FROM messages ORDER BY created_at, id").fetch_all(pool).await.unwrap()
-}
-
-async fn count_status(pool: &PgPool, status: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = $1")
-        .bind(status)
-        .fetch_one(pool)
-        .await
-        .unwrap()
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
@@ -50,7 +43,7 @@ async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: P
     assert_eq!(per_key.len(), 2000);
     assert!(per_key.values().all(|&n| n == 1), "no message sent twice");
     assert_eq!(sent_by_runs, 2000);
-    assert_eq!(count_status(&pool, "sent").await, 2000);
+    assert_eq!(status_count(&pool, "sent").await, 2000);
 
     // FIFO across claims: a message arrives no further from its age rank than what
     // the eight runners can hold in flight at once.
@@ -92,7 +85,7 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
     doomed.abort();
     assert!(doomed.await.unwrap_err().is_cancelled());
     assert_eq!(receiver.received().len(), 5, "all five were in flight");
-    assert_eq!(count_status(&pool, "processing").await, 5);
+    assert_eq!(status_count(&pool, "processing").await, 5);
 
     receiver.set_reply(|_| Reply::accepted());
     let early = dispatcher.run_once(limits()).await.unwrap();
@@ -101,7 +94,7 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let next = dispatcher.run_once(limits()).await.unwrap();
     assert_eq!((next.claimed, next.sent), (5, 5));
-    assert_eq!(count_status(&pool, "sent").await, 5);
+    assert_eq!(status_count(&pool, "sent").await, 5);
 
     // The re-sends carry the same Idempotency-Key as the lost ones, so the receiver can drop them.
     let received = receiver.received();
@@ -132,14 +125,14 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
     assert_eq!(summary.sent + summary.released, 10);
     assert!(summary.duration_ms < 2200, "{summary:?}");
 
-    assert_eq!(count_status(&pool, "processing").await, 0, "nothing left claimed");
-    assert_eq!(count_status(&pool, "pending").await, i64::from(summary.released));
+    assert_eq!(status_count(&pool, "processing").await, 0, "nothing left claimed");
+    assert_eq!(status_count(&pool, "pending").await, i64::from(summary.released));
     let handed_back_attempts = testkit::database::fetch_i64(&pool, "SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()").await;
     assert_eq!(handed_back_attempts, 0, "released claims are due now and their attempt is not counted");
 
     // The next run sends them at once.
     drain(&dispatcher).await;
-    assert_eq!(count_status(&pool, "sent").await, 10);
+    assert_eq!(status_count(&pool, "sent").await, 10);
     assert_eq!(receiver.received().len(), 10);
 }
 
@@ -181,8 +174,8 @@ async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: Pg
     // The two sends in flight when the shutdown began finished and were recorded.
     assert_eq!((summary.claimed, summary.sent, summary.released), (10, 2, 8), "{summary:?}");
     assert_eq!(receiver.received().len(), 2);
-    assert_eq!(count_status(&pool, "processing").await, 0, "nothing stays processing");
-    assert_eq!(count_status(&pool, "pending").await, 8);
+    assert_eq!(status_count(&pool, "processing").await, 0, "nothing stays processing");
+    assert_eq!(status_count(&pool, "pending").await, 8);
 }
 
 /// Polls until the receiver got `count` requests, or fails with `why`.
@@ -216,10 +209,10 @@ async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool)
     wait_for_a_blocked_statement(&pool).await;
     // One send at a time, and the first outcome's write waits: the other nine still go out.
     wait_for_requests(&receiver, 10, "sending stopped while an outcome write waited").await;
-    assert_eq!(count_status(&pool, "processing").await, 10, "no outcome was written yet");
+    assert_eq!(status_count(&pool, "processing").await, 10, "no outcome was written yet");
 
     drop(lock);
     let summary = run.await.unwrap().unwrap();
     assert_eq!((summary.claimed, summary.sent), (10, 10), "{summary:?}");
-    assert_eq!(count_status(&pool, "sent").await, 10);
+    assert_eq!(status_count(&pool, "sent").await, 10);
 }

@@ -15,6 +15,7 @@ use shared::repository::receiver_breaker::{self, ReceiverBreaker};
 use shared::retry_policy::RetryPolicy;
 use sqlx::PgPool;
 use support::dispatch::{drain, limits, Setup};
+use testkit::database::status_count;
 use testkit::receiver::{Receiver, Reply};
 use tokio::time::Instant;
 
@@ -31,14 +32,6 @@ fn outage_setup() -> Setup {
 
 async fn breaker(pool: &PgPool) -> ReceiverBreaker {
     receiver_breaker::get(pool).await.unwrap()
-}
-
-async fn status_count(pool: &PgPool, status: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = $1")
-        .bind(status)
-        .fetch_one(pool)
-        .await
-        .unwrap()
 }
 
 /// Runs that claimed something (each one a probe while the breaker is open) since `at`.
@@ -132,7 +125,7 @@ async fn a_receiver_answering_503_for_many_cooldowns_fails_nothing_and_is_probed
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_receiver_refusing_connections_for_many_cooldowns_fails_nothing(pool: PgPool) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = testkit::free_port();
     let url = format!("http://127.0.0.1:{port}/webhook");
     testkit::messages::insert_pending(&pool, 30).await;
     let dispatcher = outage_setup().build(&pool, &url);

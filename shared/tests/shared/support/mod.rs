@@ -51,7 +51,7 @@ pub async fn status_of(pool: &PgPool, message: &Message) -> String {
 }
 
 pub async fn count(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(pool).await.unwrap()
+    testkit::database::fetch_i64(pool, "SELECT count(*) FROM messages").await
 }
 
 /// Sent records for claimed rows, as a run would write them after 202s.
