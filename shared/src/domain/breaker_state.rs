@@ -32,14 +32,3 @@ impl BreakerState {
 }
 
 stored_as_text!(BreakerState, UnknownBreakerState);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::stored_text::assert_round_trips;
-
-    #[test]
-    fn stored_form_round_trips() {
-        assert_round_trips(&BreakerState::ALL, BreakerState::as_str, "half-open");
-    }
-}

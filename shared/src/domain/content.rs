@@ -1,6 +1,6 @@
-use std::fmt;
-
 use serde::Serialize;
+
+use super::validated_text::validated_text;
 
 /// The most characters any configuration may allow; the database enforces it too.
 pub const CONTENT_HARD_LIMIT: usize = 1600;
@@ -35,23 +35,9 @@ impl Content {
         }
         Ok(Self(input.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl AsRef<str> for Content {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Content {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+validated_text!(Content);
 
 #[cfg(test)]
 mod tests {

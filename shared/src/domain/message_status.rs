@@ -35,14 +35,3 @@ impl MessageStatus {
 }
 
 stored_as_text!(MessageStatus, UnknownStatus);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::stored_text::assert_round_trips;
-
-    #[test]
-    fn stored_form_round_trips() {
-        assert_round_trips(&MessageStatus::ALL, MessageStatus::as_str, "PENDING");
-    }
-}

@@ -9,6 +9,7 @@ mod message_id;
 mod message_status;
 mod phone_number;
 mod stored_text;
+mod validated_text;
 
 pub use breaker_state::{BreakerState, UnknownBreakerState};
 pub use claim::Claim;

@@ -1,6 +1,6 @@
-use std::fmt;
-
 use serde::Serialize;
+
+use super::validated_text::validated_text;
 
 /// An E.164 phone number: `+` then 8 to 15 digits, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -36,23 +36,9 @@ impl PhoneNumber {
         }
         Ok(Self(input.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl AsRef<str> for PhoneNumber {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PhoneNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+validated_text!(PhoneNumber);
 
 #[cfg(test)]
 mod tests {

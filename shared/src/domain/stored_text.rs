@@ -23,16 +23,31 @@ macro_rules! stored_as_text {
 
 pub(crate) use stored_as_text;
 
-/// Every value parses back from its stored form, serializes to it in JSON, and `bad` is refused.
 #[cfg(test)]
-pub(crate) fn assert_round_trips<T>(all: &[T], as_str: fn(T) -> &'static str, bad: &str)
-where
-    T: Copy + std::fmt::Debug + PartialEq + std::str::FromStr + serde::Serialize,
-    T::Err: std::fmt::Debug,
-{
-    for &value in all {
-        assert_eq!(as_str(value).parse::<T>().unwrap(), value);
-        assert_eq!(serde_json::to_value(value).unwrap(), as_str(value));
+mod tests {
+    use crate::domain::{BreakerState, MessageStatus};
+
+    /// Every value parses back from its stored form, serializes to it in JSON, and `bad` is
+    /// refused.
+    fn assert_round_trips<T>(all: &[T], as_str: fn(T) -> &'static str, bad: &str)
+    where
+        T: Copy + std::fmt::Debug + PartialEq + std::str::FromStr + serde::Serialize,
+        T::Err: std::fmt::Debug,
+    {
+        for &value in all {
+            assert_eq!(as_str(value).parse::<T>().unwrap(), value);
+            assert_eq!(serde_json::to_value(value).unwrap(), as_str(value));
+        }
+        assert!(bad.parse::<T>().is_err(), "{bad:?} must not parse");
     }
-    assert!(bad.parse::<T>().is_err(), "{bad:?} must not parse");
+
+    #[test]
+    fn message_status_round_trips() {
+        assert_round_trips(&MessageStatus::ALL, MessageStatus::as_str, "PENDING");
+    }
+
+    #[test]
+    fn breaker_state_round_trips() {
+        assert_round_trips(&BreakerState::ALL, BreakerState::as_str, "half-open");
+    }
 }
