@@ -22,19 +22,8 @@ async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
     mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())
 }
 
-/// Messages per second to drain `total` messages at `batch` per run; `signer`: the harness's
-/// WEBHOOK_SIGNING_SECRET, so that signing can be measured.
-pub async fn throughput(
-    db: &BenchDatabase,
-    total: i64,
-    batch: u32,
-    signer: Option<&WebhookSigner>,
-) -> anyhow::Result<f64> {
-    db.only_pending(total).await?;
-    drain(db, total, batch, signer).await
-}
-
-/// Messages per second to send the `total` pending messages the table holds, at `batch` per run.
+/// Messages per second to send the `total` pending messages the table holds, at `batch` per
+/// run; `signer`: the harness's WEBHOOK_SIGNING_SECRET, so that signing can be measured.
 pub async fn drain(
     db: &BenchDatabase,
     total: i64,
@@ -60,7 +49,7 @@ pub async fn drain(
         runners.push(tokio::spawn(async move {
             loop {
                 let summary = dispatcher.run_once(RunLimits { batch_size: None, budget: LEASE }).await?;
-                if summary.claimed == 0 {
+                if summary.counts.claimed == 0 {
                     return Ok::<_, anyhow::Error>(());
                 }
             }

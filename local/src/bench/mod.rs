@@ -136,7 +136,8 @@ async fn measure(
         }
         for batch in [2u32, 100, 1000] {
             eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
-            let rate = dispatch::throughput(db, sizes.drain, batch, config.webhook.signer.as_ref()).await?;
+            db.only_pending(sizes.drain).await?;
+            let rate = dispatch::drain(db, sizes.drain, batch, config.webhook.signer.as_ref()).await?;
             results.dispatch.push((batch, rate));
         }
         eprintln!("database ceiling: the same claim and record SQL without HTTP ...");

@@ -55,6 +55,31 @@ fn row(name: &str, value: String, target: &str, met: Option<bool>) -> Row {
     Row { name: name.into(), value, target: target.into(), met }
 }
 
+/// A figure whose target is a ceiling, shown with `decimals` places.
+fn at_most(name: &str, value: f64, decimals: usize, limit: f64) -> Row {
+    row(name, format!("{value:.decimals$}"), &format!("<= {limit}"), Some(value <= limit))
+}
+
+/// A figure whose target is a floor, shown with `decimals` places.
+fn at_least(name: &str, value: f64, decimals: usize, floor: f64) -> Row {
+    row(name, format!("{value:.decimals$}"), &format!(">= {floor}"), Some(value >= floor))
+}
+
+/// A ceiling's row and dispatch's share of it, when the run measured that ceiling.
+fn share_of_ceiling(rows: &mut Vec<Row>, dispatch: f64, key: &str, ceiling: f64, label: &str, target: f64) {
+    if ceiling <= 0.0 {
+        return;
+    }
+    let ratio = dispatch / ceiling;
+    rows.push(row(key, format!("{ceiling:.0}"), "", None));
+    rows.push(row(
+        &format!("dispatch / {label} (batch 1000)"),
+        format!("{:.0}%", ratio * 100.0),
+        &format!(">= {:.0}%", target * 100.0),
+        Some(ratio >= target),
+    ));
+}
+
 impl Results {
     /// The claim and API figures were taken (`--only` may skip them).
     fn latency_measured(&self) -> bool {
@@ -72,36 +97,29 @@ impl Results {
     fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         for (batch, rate) in &self.dispatch {
-            let (target, met) = if *batch == 1000 { (">= 5000", Some(*rate >= 5000.0)) } else { ("", None) };
-            rows.push(row(
-                &format!("dispatch_msgs_per_sec (batch {batch})"),
-                format!("{rate:.0}"),
-                target,
-                met,
-            ));
+            let name = format!("dispatch_msgs_per_sec (batch {batch})");
+            rows.push(match batch {
+                1000 => at_least(&name, *rate, 0, 5000.0),
+                _ => row(&name, format!("{rate:.0}"), "", None),
+            });
         }
-        let ceiling = self.pg_claim_ceiling_rows_per_sec;
-        if ceiling > 0.0 {
-            let ratio = self.at_batch(1000) / ceiling;
-            rows.push(row("pg_claim_ceiling_rows_per_sec", format!("{ceiling:.0}"), "", None));
-            rows.push(row(
-                "dispatch / ceiling (batch 1000)",
-                format!("{:.0}%", ratio * 100.0),
-                ">= 50%",
-                Some(ratio >= 0.5),
-            ));
-        }
-        let minimal = self.pg_minimal_ceiling_rows_per_sec;
-        if minimal > 0.0 {
-            let ratio = self.at_batch(1000) / minimal;
-            rows.push(row("pg_minimal_ceiling_rows_per_sec", format!("{minimal:.0}"), "", None));
-            rows.push(row(
-                "dispatch / minimal (batch 1000)",
-                format!("{:.0}%", ratio * 100.0),
-                ">= 40%",
-                Some(ratio >= 0.4),
-            ));
-        }
+        let at_1000 = self.at_batch(1000);
+        share_of_ceiling(
+            &mut rows,
+            at_1000,
+            "pg_claim_ceiling_rows_per_sec",
+            self.pg_claim_ceiling_rows_per_sec,
+            "ceiling",
+            0.5,
+        );
+        share_of_ceiling(
+            &mut rows,
+            at_1000,
+            "pg_minimal_ceiling_rows_per_sec",
+            self.pg_minimal_ceiling_rows_per_sec,
+            "minimal",
+            0.4,
+        );
         if self.purge_rows_per_sec > 0.0 {
             rows.push(row("purge_rows_per_sec", format!("{:.0}", self.purge_rows_per_sec), "", None));
             let during = self.dispatch_msgs_per_sec_during_purge;
@@ -109,26 +127,11 @@ impl Results {
         }
         if self.latency_measured() {
             rows.push(row("claim_p50_ms", format!("{:.2}", self.claim_p50_ms), "", None));
-            rows.push(row(
-                "claim_p99_ms",
-                format!("{:.2}", self.claim_p99_ms),
-                "<= 10",
-                Some(self.claim_p99_ms <= 10.0),
-            ));
-            rows.push(row(
-                "api_create_rps",
-                format!("{:.0}", self.api_create_rps),
-                ">= 3000",
-                Some(self.api_create_rps >= 3000.0),
-            ));
+            rows.push(at_most("claim_p99_ms", self.claim_p99_ms, 2, 10.0));
+            rows.push(at_least("api_create_rps", self.api_create_rps, 0, 3000.0));
             rows.push(row("api_sent_page_rps", format!("{:.0}", self.api_sent_page_rps), "", None));
             rows.push(row("api_sent_page_p50_ms", format!("{:.2}", self.api_sent_page_p50_ms), "", None));
-            rows.push(row(
-                "api_sent_page_p99_ms",
-                format!("{:.2}", self.api_sent_page_p99_ms),
-                "<= 20",
-                Some(self.api_sent_page_p99_ms <= 20.0),
-            ));
+            rows.push(at_most("api_sent_page_p99_ms", self.api_sent_page_p99_ms, 2, 20.0));
             let deep = self.api_list_deep_page_p99_ms;
             rows.push(row("api_list_deep_page_p99_ms", format!("{deep:.2}"), "", None));
         }
@@ -161,11 +164,10 @@ impl Results {
             ));
         }
         for (name, ms) in &self.init_ms {
-            rows.push(row(&format!("init_ms ({name})"), format!("{ms:.1}"), "<= 100", Some(*ms <= 100.0)));
+            rows.push(at_most(&format!("init_ms ({name})"), *ms, 1, 100.0));
         }
         if !self.init_ms.is_empty() {
-            let rss = self.dispatch_peak_rss_mb;
-            rows.push(row("dispatch_peak_rss_mb", format!("{rss:.1}"), "<= 64", Some(rss <= 64.0)));
+            rows.push(at_most("dispatch_peak_rss_mb", self.dispatch_peak_rss_mb, 1, 64.0));
         }
         rows
     }
