@@ -120,17 +120,11 @@ async fn a_message_created_through_the_api_function_is_sent_by_the_dispatch_func
 
     let received: Vec<Value> = receiver.received().iter().map(Received::json).collect();
     assert_eq!(received, [json!({"to": "+905551111111", "content": "through cargo lambda"})]);
-    let message: Value = http
-        .get(format!(
-            "http://127.0.0.1:{port}/lambda-url/api/api/v1/messages/{}",
-            created["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let message = testkit::json_answer(http.get(format!(
+        "http://127.0.0.1:{port}/lambda-url/api/api/v1/messages/{}",
+        created["id"].as_str().unwrap()
+    )))
+    .await;
     assert_eq!(
         (message["status"].as_str(), message["webhook_message_id"].as_str()),
         (Some("sent"), Some("cl-1"))

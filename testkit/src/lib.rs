@@ -26,6 +26,26 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Runs every task at once, each spawned on the runtime as separate callers would be, and
+/// returns their results in order; a task that panics fails the test.
+pub async fn concurrently<T, Task>(tasks: impl IntoIterator<Item = Task>) -> Vec<T>
+where
+    T: Send + 'static,
+    Task: Future<Output = T> + Send + 'static,
+{
+    let handles: Vec<_> = tasks.into_iter().map(tokio::spawn).collect();
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    results
+}
+
+/// Sends `request` and reads its answer's JSON body, whatever the status.
+pub async fn json_answer(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Polls `check` every 100 ms until it is true; fails the test after `limit`.
 pub async fn wait_until<F, Fut>(limit: Duration, what: &str, mut check: F)
 where

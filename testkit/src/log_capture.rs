@@ -1,7 +1,25 @@
-//! A log writer that keeps everything in memory, for tests that search the logs.
+//! A log writer that keeps everything in memory, for tests that search the logs, and the
+//! thread-local install those tests need.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
+
+use tracing::subscriber::DefaultGuard;
+use tracing::Subscriber;
+
+/// Installs `subscriber` for this thread only, after making sure a process-wide subscriber that
+/// wants every event exists. tracing caches each log line's interest once for the whole process,
+/// worked out on the thread that reaches the line first: with thread-local subscribers alone, a
+/// test running beside this one with none would mark a line this test looks for as never wanted
+/// (tokio-rs/tracing#3611). The process-wide one has no output: other tests log nowhere, as before.
+pub fn set_default(subscriber: impl Subscriber + Send + Sync + 'static) -> DefaultGuard {
+    static PROCESS_WIDE: Once = Once::new();
+    PROCESS_WIDE.call_once(|| {
+        // Fails only if one is already set: then that one wants events already.
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
+    tracing::subscriber::set_default(subscriber)
+}
 
 #[derive(Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -28,6 +28,11 @@ impl Received {
         serde_json::from_str(&self.body).unwrap()
     }
 
+    /// Carries message number `n` of the test factories (content "message number n").
+    pub fn is_message(&self, n: usize) -> bool {
+        self.body.contains(&format!("number {n}\""))
+    }
+
     pub fn idempotency_key(&self) -> String {
         self.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
     }
@@ -100,6 +105,12 @@ impl Receiver {
             Self { url: format!("http://127.0.0.1:{port}/webhook"), port, shared, running: Mutex::new(None) };
         receiver.serve(listener);
         receiver
+    }
+
+    /// Accepts every message but number `n` of the test factories, which gets `reply` each time:
+    /// one message failing while the others pass.
+    pub async fn failing_message(n: usize, reply: Reply) -> Self {
+        Self::start(move |r| if r.is_message(n) { reply.clone() } else { Reply::accepted() }).await
     }
 
     /// Answers every request as the reference receiver does.

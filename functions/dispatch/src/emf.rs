@@ -95,11 +95,11 @@ impl RunMetrics {
                 }],
             },
             function_name,
-            claimed: s.claimed,
-            sent: s.sent,
-            retried: s.retried,
-            failed: s.failed,
-            released: s.released,
+            claimed: s.counts.claimed,
+            sent: s.counts.sent,
+            retried: s.counts.retried,
+            failed: s.counts.failed,
+            released: s.counts.released,
             run_duration_ms: s.duration_ms,
             oldest_pending_age_seconds: self.oldest_pending_age_seconds,
             breaker_open: u8::from(s.breaker_open),
@@ -112,17 +112,13 @@ impl RunMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::repository::RunCounts;
 
     fn summary() -> RunSummary {
         RunSummary {
             run_id: 7,
-            claimed: 10,
-            sent: 8,
-            retried: 1,
-            failed: 1,
-            released: 0,
+            counts: RunCounts { claimed: 10, sent: 8, retried: 1, failed: 1, released: 0, purged: 0 },
             breaker_open: false,
-            purged: 0,
             duration_ms: 412,
         }
     }

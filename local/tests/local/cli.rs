@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use testkit::ScratchDatabase;
+use testkit::{Receiver, ScratchDatabase};
 
 fn local(database_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_local"))
@@ -23,6 +23,14 @@ fn failure_line(output: &Output) -> String {
 fn stdout(output: &Output) -> String {
     assert!(output.status.success(), "failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A scratch database brought up by `local migrate up`, holding `count` messages from `local seed`.
+async fn migrated_and_seeded(count: usize) -> ScratchDatabase {
+    let db = ScratchDatabase::create_empty().await;
+    stdout(&local(&db.url, &["migrate", "up"]));
+    stdout(&local(&db.url, &["seed", "--count", &count.to_string()]));
+    db
 }
 
 #[tokio::test]
@@ -106,35 +114,20 @@ fn an_unreachable_database_is_one_clear_line_without_the_password() {
 
 #[tokio::test]
 async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
-    use std::sync::{Arc, Mutex};
-    let db = ScratchDatabase::create_empty().await;
+    let db = migrated_and_seeded(5).await;
     let url = db.url.clone();
-    stdout(&local(&url, &["migrate", "up"]));
-    stdout(&local(&url, &["seed", "--count", "5"]));
-
-    let seen: Arc<Mutex<usize>> = Arc::default();
-    let counter = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || async move {
-            *counter.lock().unwrap() += 1;
-            (axum::http::StatusCode::ACCEPTED, r#"{"message":"Accepted","messageId":"x"}"#)
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let receiver = Receiver::accepting().await;
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_local"))
         .args(["dispatch", "--batch-size", "3"])
         .env("DATABASE_URL", &url)
-        .env("WEBHOOK_URL", &hook)
+        .env("WEBHOOK_URL", &receiver.url)
         .output()
         .await
         .unwrap();
     let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert_eq!((summary["claimed"].as_i64(), summary["sent"].as_i64()), (Some(3), Some(3)));
-    assert_eq!(*seen.lock().unwrap(), 3);
+    assert_eq!(receiver.received().len(), 3);
     assert_eq!(db.count("SELECT count(*) FROM messages WHERE status = 'sent'").await, 3);
 
     let missing = local(&url, &["dispatch"]);
@@ -145,10 +138,8 @@ async fn dispatch_runs_one_batch_against_the_webhook_and_prints_the_summary() {
 
 #[tokio::test]
 async fn purge_deletes_only_expired_terminal_messages_and_says_how_many() {
-    let db = ScratchDatabase::create_empty().await;
+    let db = migrated_and_seeded(2500).await;
     let url = db.url.clone();
-    stdout(&local(&url, &["migrate", "up"]));
-    stdout(&local(&url, &["seed", "--count", "2500"]));
     // 2,100 sent 40 days ago (more than two chunks), 300 sent yesterday, 100 still pending.
     sqlx::raw_sql(
         "UPDATE messages SET status = 'sent', attempts = 1, sent_at = t, updated_at = t,

@@ -97,15 +97,12 @@ fn port_is_open(port: u16) -> bool {
 async fn with_no_environment_a_created_message_is_sent_and_survives_a_restart() {
     let setup = Setup::new();
     let harness = setup.start().await;
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/messages", harness.base))
-        .json(&json!({"phone_number": "+905551111111", "content": "hello from the harness test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = testkit::json_answer(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/messages", harness.base))
+            .json(&json!({"phone_number": "+905551111111", "content": "hello from the harness test"})),
+    )
+    .await;
     let id = created["id"].as_str().unwrap().to_owned();
 
     let deadline = Instant::now() + Duration::from_secs(20);

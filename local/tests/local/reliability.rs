@@ -10,18 +10,37 @@ use testkit::redis::PrivateRedis;
 use testkit::Receiver;
 use testkit::{wait_until, ScratchDatabase};
 
-/// Settings every scenario shares: fast ticks, a short lease so lost claims come back quickly.
-fn base_env<'a>(db: &'a ScratchDatabase, receiver: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
+/// What every scenario starts from: `messages` pending in a scratch database and a receiver
+/// on 127.0.0.1 that accepts each request after `delay`.
+async fn start(messages: usize, delay: Duration) -> (ScratchDatabase, Receiver) {
+    let db = ScratchDatabase::create().await;
+    testkit::messages::insert_pending(&db.pool, messages).await;
+    let receiver = Receiver::accepting().await;
+    receiver.set_delay(delay);
+    (db, receiver)
+}
+
+/// The harness's settings: those every scenario shares (fast ticks, a short lease so lost
+/// claims come back quickly), then `extra`, each replacing a shared one of the same name.
+fn settings<'a>(
+    db: &'a ScratchDatabase,
+    receiver: &'a Receiver,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut settings = vec![
         ("DATABASE_URL", db.url.as_str()),
-        ("WEBHOOK_URL", receiver),
+        ("WEBHOOK_URL", receiver.url.as_str()),
         ("MESSAGE_INTERVAL_SECONDS", "1"),
         ("MESSAGE_LEASE_SECONDS", "4"),
         ("WEBHOOK_TIMEOUT_SECONDS", "1"),
         ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000"),
-    ]
+    ];
+    settings.retain(|(name, _)| extra.iter().all(|(replacing, _)| replacing != name));
+    settings.extend_from_slice(extra);
+    settings
 }
 
+/// Prints the scenario's `RELIABILITY` line (RELIABILITY.md collects them).
 fn report(scenario: &str, messages: i64, receiver: &Receiver, db_sent: i64, extra: &str) {
     let (distinct, duplicates) = receiver.distinct_and_duplicates();
     let lost = messages - db_sent;
@@ -30,13 +49,8 @@ fn report(scenario: &str, messages: i64, receiver: &Receiver, db_sent: i64, extr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_sigkill_mid_batch_then_restart_delivers_everything() {
-    let db = ScratchDatabase::create().await;
-    testkit::messages::insert_pending(&db.pool, 300).await;
-    let receiver = Receiver::accepting().await;
-    receiver.set_delay(Duration::from_millis(200));
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
-    env.extend([("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "10")]);
+    let (db, receiver) = start(300, Duration::from_millis(200)).await;
+    let env = settings(&db, &receiver, &[("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "10")]);
 
     let mut harness = Harness::start(&env).await;
     wait_until(Duration::from_secs(60), "60 requests", || async { receiver.keys().len() >= 60 }).await;
@@ -63,13 +77,8 @@ async fn crash_sigkill_mid_batch_then_restart_delivers_everything() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_outage_is_survived_and_ready_reports_it() {
-    let db = ScratchDatabase::create().await;
-    testkit::messages::insert_pending(&db.pool, 300).await;
-    let receiver = Receiver::accepting().await;
-    receiver.set_delay(Duration::from_millis(20));
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
-    env.extend([("MESSAGE_BATCH_SIZE", "20"), ("MESSAGE_WORKER_COUNT", "5")]);
+    let (db, receiver) = start(300, Duration::from_millis(20)).await;
+    let env = settings(&db, &receiver, &[("MESSAGE_BATCH_SIZE", "20"), ("MESSAGE_WORKER_COUNT", "5")]);
     let mut harness = Harness::start(&env).await;
     let client = reqwest::Client::new();
     wait_until(Duration::from_secs(30), "50 requests", || async { receiver.keys().len() >= 50 }).await;
@@ -101,21 +110,19 @@ async fn database_outage_is_survived_and_ready_reports_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_sending_goes_on_and_cache_and_rate_limit_resume() {
-    let db = ScratchDatabase::create().await;
-    testkit::messages::insert_pending(&db.pool, 200).await;
+    let (db, receiver) = start(200, Duration::from_millis(10)).await;
     let redis = PrivateRedis::start();
     let redis_url = redis.url();
-    let receiver = Receiver::accepting().await;
-    receiver.set_delay(Duration::from_millis(10));
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
-    env.retain(|(k, _)| *k != "WEBHOOK_RATE_LIMIT_PER_SECOND");
-    env.extend([
-        ("REDIS_URL", redis_url.as_str()),
-        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "100"),
-        ("MESSAGE_BATCH_SIZE", "20"),
-        ("MESSAGE_WORKER_COUNT", "5"),
-    ]);
+    let env = settings(
+        &db,
+        &receiver,
+        &[
+            ("REDIS_URL", redis_url.as_str()),
+            ("WEBHOOK_RATE_LIMIT_PER_SECOND", "100"),
+            ("MESSAGE_BATCH_SIZE", "20"),
+            ("MESSAGE_WORKER_COUNT", "5"),
+        ],
+    );
     let mut harness = Harness::start(&env).await;
     wait_until(Duration::from_secs(30), "40 requests", || async { receiver.keys().len() >= 40 }).await;
 
@@ -154,7 +161,7 @@ async fn redis_outage_sending_goes_on_and_cache_and_rate_limit_resume() {
 /// The scheduler status as a black box would read it.
 async fn scheduler_status(client: &reqwest::Client, harness: &Harness) -> serde_json::Value {
     let url = format!("{}/api/v1/scheduler/status", harness.base);
-    client.get(url).send().await.unwrap().json().await.unwrap()
+    testkit::json_answer(client.get(url)).await
 }
 
 /// Connections refused for many breaker cooldowns, with MESSAGE_MAX_ATTEMPTS 2 (which used to
@@ -162,22 +169,22 @@ async fn scheduler_status(client: &reqwest::Client, harness: &Harness) -> serde_
 /// message fails, and everything is delivered once when the receiver returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receiver_outage_opens_the_breaker_fails_nothing_and_everything_is_sent_when_it_returns() {
-    let db = ScratchDatabase::create().await;
-    testkit::messages::insert_pending(&db.pool, 50).await;
+    let (db, receiver) = start(50, Duration::ZERO).await;
     sqlx::query("UPDATE messages SET max_attempts = 2").execute(&db.pool).await.unwrap();
-    let receiver = Receiver::accepting().await;
     receiver.down().await;
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
-    env.extend([
-        ("MESSAGE_BATCH_SIZE", "50"),
-        ("MESSAGE_MAX_ATTEMPTS", "2"),
-        ("MESSAGE_RETRY_BASE_SECONDS", "1"),
-        ("MESSAGE_RETRY_MAX_SECONDS", "1"),
-        ("RECEIVER_BREAKER_FAILURES", "5"),
-        ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "1"),
-        ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "2"),
-    ]);
+    let env = settings(
+        &db,
+        &receiver,
+        &[
+            ("MESSAGE_BATCH_SIZE", "50"),
+            ("MESSAGE_MAX_ATTEMPTS", "2"),
+            ("MESSAGE_RETRY_BASE_SECONDS", "1"),
+            ("MESSAGE_RETRY_MAX_SECONDS", "1"),
+            ("RECEIVER_BREAKER_FAILURES", "5"),
+            ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "1"),
+            ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "2"),
+        ],
+    );
     let mut harness = Harness::start(&env).await;
     let client = reqwest::Client::new();
     wait_until(Duration::from_secs(20), "the receiver breaker to open", || async {
@@ -224,14 +231,9 @@ async fn receiver_outage_opens_the_breaker_fails_nothing_and_everything_is_sent_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_run_finishes_sends_in_flight_and_leaves_nothing_processing() {
-    let db = ScratchDatabase::create().await;
-    testkit::messages::insert_pending(&db.pool, 100).await;
-    let receiver = Receiver::accepting().await;
-    receiver.set_delay(Duration::from_millis(500));
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
+    let (db, receiver) = start(100, Duration::from_millis(500)).await;
+    let mut env = settings(&db, &receiver, &[("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "5")]);
     env.retain(|(k, _)| !matches!(*k, "MESSAGE_LEASE_SECONDS" | "WEBHOOK_TIMEOUT_SECONDS"));
-    env.extend([("MESSAGE_BATCH_SIZE", "50"), ("MESSAGE_WORKER_COUNT", "5")]);
     let mut harness = Harness::start(&env).await;
     wait_until(Duration::from_secs(30), "5 requests in flight", || async { receiver.keys().len() >= 5 })
         .await;
@@ -262,11 +264,8 @@ async fn sigterm_during_a_run_finishes_sends_in_flight_and_leaves_nothing_proces
 /// nobody believes start/stop drive the EventBridge schedule.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_schedule_name_the_harness_warns_that_it_drives_its_own_scheduler() {
-    let db = ScratchDatabase::create().await;
-    let receiver = Receiver::accepting().await;
-    let url = receiver.url.clone();
-    let mut env = base_env(&db, &url);
-    env.push(("SCHEDULE_NAME", "message-dispatcher-dispatch"));
+    let (db, receiver) = start(0, Duration::ZERO).await;
+    let env = settings(&db, &receiver, &[("SCHEDULE_NAME", "message-dispatcher-dispatch")]);
     let mut harness = Harness::start(&env).await;
     let status = scheduler_status(&reqwest::Client::new(), &harness).await;
     assert_eq!(status["backend"], "local", "{status}");

@@ -17,6 +17,7 @@ use sqlx::PgPool;
 
 use crate::rate_limit::{self, RateLimiter};
 use crate::redis_connection::RedisConnection;
+use crate::repository::RunCounts;
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentCache;
 use crate::webhook::WebhookClient;
@@ -68,21 +69,15 @@ pub struct RunLimits {
     pub budget: Duration,
 }
 
-/// What a run did; also written to `dispatch_runs`.
+/// What a run did; also written to `dispatch_runs`. Its JSON (the dispatch function's answer,
+/// `local dispatch`'s output) is flat: the counts sit beside `run_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
     pub run_id: i64,
-    pub claimed: i32,
-    pub sent: i32,
-    pub retried: i32,
-    pub failed: i32,
-    /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened),
-    /// their attempt not counted.
-    pub released: i32,
+    #[serde(flatten)]
+    pub counts: RunCounts,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
-    /// Expired messages this run deleted (MESSAGE_RETENTION_DAYS).
-    pub purged: i64,
     pub duration_ms: u64,
 }
 

@@ -63,24 +63,24 @@ impl RunReport {
     pub fn log(&self, summary: &RunSummary, settings: &DispatchSettings) {
         if let Some(reason) = self.stall_reason(settings) {
             tracing::warn!(
-                claimed = summary.claimed,
-                released = summary.released,
+                claimed = summary.counts.claimed,
+                released = summary.counts.released,
                 "dispatch run sent nothing: every claim was handed back because {reason}"
             );
         }
-        if summary.breaker_open && summary.sent == 0 {
+        if summary.breaker_open && summary.counts.sent == 0 {
             tracing::info!(
-                released = summary.released,
+                released = summary.counts.released,
                 "dispatch run sent nothing: the receiver breaker is open"
             );
         }
-        if summary.claimed > 0 {
+        if summary.counts.claimed > 0 {
             tracing::info!(
-                claimed = summary.claimed,
-                sent = summary.sent,
-                retried = summary.retried,
-                failed = summary.failed,
-                released = summary.released,
+                claimed = summary.counts.claimed,
+                sent = summary.counts.sent,
+                retried = summary.counts.retried,
+                failed = summary.counts.failed,
+                released = summary.counts.released,
                 breaker_open = summary.breaker_open,
                 duration_ms = summary.duration_ms,
                 "dispatch run finished"
@@ -91,16 +91,10 @@ impl RunReport {
 
 impl RunSummary {
     pub(super) fn new(run_id: i64, report: &RunReport, duration: std::time::Duration) -> Self {
-        let counts = report.counts;
         Self {
             run_id,
-            claimed: counts.claimed,
-            sent: counts.sent,
-            retried: counts.retried,
-            failed: counts.failed,
-            released: counts.released,
+            counts: report.counts,
             breaker_open: report.breaker_open,
-            purged: i64::try_from(counts.purged).unwrap_or(i64::MAX),
             duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
         }
     }

@@ -30,7 +30,10 @@ pub struct RunCounts {
     pub sent: i32,
     pub retried: i32,
     pub failed: i32,
+    /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened),
+    /// their attempt not counted.
     pub released: i32,
+    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
     pub purged: u64,
 }
 

@@ -21,18 +21,13 @@ async fn ids_in_created_order(pool: &PgPool) -> Vec<String> {
 async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 2000).await;
     let receiver = Receiver::accepting().await;
-    let mut setup = Setup::default();
-    setup.settings.batch_size = 50;
-    setup.settings.worker_count = 10;
-    let mut runners = Vec::new();
-    for _ in 0..8 {
+    let setup = Setup::default().with_batches(50, 10);
+    let runners = (0..8).map(|_| {
         let dispatcher = setup.build(&pool, &receiver.url);
-        runners.push(tokio::spawn(async move { drain(&dispatcher).await }));
-    }
-    let mut sent_by_runs = 0;
-    for runner in runners {
-        sent_by_runs += runner.await.unwrap().iter().map(|s| s.sent).sum::<i32>();
-    }
+        async move { drain(&dispatcher).await }
+    });
+    let sent_by_runs: i32 =
+        testkit::concurrently(runners).await.iter().flatten().map(|s| s.counts.sent).sum();
 
     let received = receiver.received();
     let mut per_key: HashMap<String, usize> = HashMap::new();
@@ -60,9 +55,7 @@ async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: P
 async fn one_runner_with_one_worker_sends_in_created_order(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 60).await;
     let receiver = Receiver::accepting().await;
-    let mut setup = Setup::default();
-    setup.settings.batch_size = 7;
-    setup.settings.worker_count = 1;
+    let setup = Setup::default().with_batches(7, 1);
     drain(&setup.build(&pool, &receiver.url)).await;
     let arrived: Vec<String> = receiver.received().iter().map(|r| r.idempotency_key()).collect();
     assert_eq!(arrived, ids_in_created_order(&pool).await);
@@ -72,9 +65,10 @@ async fn one_runner_with_one_worker_sends_in_created_order(pool: PgPool) {
 async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool: PgPool) {
     support::insert_each(&pool, 0..5).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(10))).await;
-    let mut setup = Setup::default();
-    setup.settings.lease = Duration::from_secs(2);
-    setup.settings.webhook_timeout = Duration::from_secs(1);
+    let setup = Setup::default().with_settings(|s| {
+        s.lease = Duration::from_secs(2);
+        s.webhook_timeout = Duration::from_secs(1);
+    });
     let dispatcher = setup.build(&pool, &receiver.url);
 
     let doomed = {
@@ -89,11 +83,11 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
 
     receiver.set_reply(|_| Reply::accepted());
     let early = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!(early.claimed, 0, "the lease still holds");
+    assert_eq!(early.counts.claimed, 0, "the lease still holds");
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let next = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!((next.claimed, next.sent), (5, 5));
+    assert_eq!((next.counts.claimed, next.counts.sent), (5, 5));
     assert_eq!(status_count(&pool, "sent").await, 5);
 
     // The re-sends carry the same Idempotency-Key as the lost ones, so the receiver can drop them.
@@ -110,9 +104,10 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
 async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool) {
     support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(250))).await;
-    let mut setup = Setup::default();
-    setup.settings.worker_count = 1;
-    setup.settings.webhook_timeout = Duration::from_secs(1);
+    let setup = Setup::default().with_settings(|s| {
+        s.worker_count = 1;
+        s.webhook_timeout = Duration::from_secs(1);
+    });
     let dispatcher = setup.build(&pool, &receiver.url);
 
     // 2.2 s budget - 1 s timeout - 0.5 s margin: sends may start during the first 0.7 s only.
@@ -120,13 +115,13 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
         .run_once(RunLimits { batch_size: None, budget: Duration::from_millis(2200) })
         .await
         .unwrap();
-    assert_eq!(summary.claimed, 10);
-    assert!(summary.sent >= 1 && summary.released >= 1, "{summary:?}");
-    assert_eq!(summary.sent + summary.released, 10);
+    assert_eq!(summary.counts.claimed, 10);
+    assert!(summary.counts.sent >= 1 && summary.counts.released >= 1, "{summary:?}");
+    assert_eq!(summary.counts.sent + summary.counts.released, 10);
     assert!(summary.duration_ms < 2200, "{summary:?}");
 
     assert_eq!(status_count(&pool, "processing").await, 0, "nothing left claimed");
-    assert_eq!(status_count(&pool, "pending").await, i64::from(summary.released));
+    assert_eq!(status_count(&pool, "pending").await, i64::from(summary.counts.released));
     let handed_back_attempts = testkit::database::fetch_i64(&pool, "SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()").await;
     assert_eq!(handed_back_attempts, 0, "released claims are due now and their attempt is not counted");
 
@@ -142,16 +137,14 @@ async fn a_batch_size_override_claims_that_many(pool: PgPool) {
     let receiver = Receiver::accepting().await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(RunLimits { batch_size: Some(25), ..limits() }).await.unwrap();
-    assert_eq!((summary.claimed, summary.sent), (25, 25));
+    assert_eq!((summary.counts.claimed, summary.counts.sent), (25, 25));
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn no_more_than_worker_count_requests_are_in_flight(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 20).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(100))).await;
-    let mut setup = Setup::default();
-    setup.settings.batch_size = 20;
-    setup.settings.worker_count = 3;
+    let setup = Setup::default().with_batches(20, 3);
     setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     assert_eq!(receiver.received().len(), 20);
     assert_eq!(receiver.peak_in_flight(), 3);
@@ -161,8 +154,7 @@ async fn no_more_than_worker_count_requests_are_in_flight(pool: PgPool) {
 async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: PgPool) {
     support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(300))).await;
-    let mut setup = Setup::default();
-    setup.settings.worker_count = 2;
+    let setup = Setup::default().with_settings(|s| s.worker_count = 2);
     let dispatcher = setup.build(&pool, &receiver.url);
     let stop = tokio_util::sync::CancellationToken::new();
     let trigger = stop.clone();
@@ -172,7 +164,11 @@ async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: Pg
     });
     let summary = dispatcher.run_until(limits(), &stop).await.unwrap();
     // The two sends in flight when the shutdown began finished and were recorded.
-    assert_eq!((summary.claimed, summary.sent, summary.released), (10, 2, 8), "{summary:?}");
+    assert_eq!(
+        (summary.counts.claimed, summary.counts.sent, summary.counts.released),
+        (10, 2, 8),
+        "{summary:?}"
+    );
     assert_eq!(receiver.received().len(), 2);
     assert_eq!(status_count(&pool, "processing").await, 0, "nothing stays processing");
     assert_eq!(status_count(&pool, "pending").await, 8);
@@ -199,8 +195,7 @@ async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool)
         Reply::accepted().after(Duration::from_millis(delay))
     })
     .await;
-    let mut setup = Setup::default();
-    setup.settings.worker_count = 1;
+    let setup = Setup::default().with_settings(|s| s.worker_count = 1);
     let dispatcher = setup.build(&pool, &receiver.url);
     let run = tokio::spawn(async move { dispatcher.run_once(limits()).await });
 
@@ -213,6 +208,6 @@ async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool)
 
     drop(lock);
     let summary = run.await.unwrap().unwrap();
-    assert_eq!((summary.claimed, summary.sent), (10, 10), "{summary:?}");
+    assert_eq!((summary.counts.claimed, summary.counts.sent), (10, 10), "{summary:?}");
     assert_eq!(status_count(&pool, "sent").await, 10);
 }

@@ -14,7 +14,7 @@ use testkit::receiver::{refused_url, Receiver, Reply};
 async fn dispatch_one(pool: &PgPool, setup: &Setup, url: &str) -> (Message, Option<String>) {
     let message = support::insert(pool, 1).await;
     let summary = setup.build(pool, url).run_once(limits()).await.unwrap();
-    assert_eq!(summary.claimed, 1);
+    assert_eq!(summary.counts.claimed, 1);
     let stored = messages::get(pool, message.id).await.unwrap().unwrap();
     let response: Option<String> = sqlx::query_scalar("SELECT webhook_response FROM messages WHERE id = $1")
         .bind(message.id.as_uuid())
@@ -70,8 +70,7 @@ async fn a_server_error_is_retried_with_backoff(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_timeout_is_retried(pool: PgPool) {
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(3))).await;
-    let mut setup = Setup::default();
-    setup.settings.webhook_timeout = Duration::from_millis(300);
+    let setup = Setup::default().with_settings(|s| s.webhook_timeout = Duration::from_millis(300));
     let (message, response) = dispatch_one(&pool, &setup, &receiver.url).await;
     assert_retry(&message, "timeout", Duration::from_secs(30), 0.2);
     assert_eq!(message.last_error.as_deref(), Some("no answer within 0.3 s"));
@@ -97,8 +96,7 @@ async fn too_many_requests_honours_retry_after(pool: PgPool) {
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_retry_after_beyond_the_cap_is_clamped(pool: PgPool) {
     let receiver = Receiver::start(|_| Reply::status(503, "").with_header("retry-after", "999999")).await;
-    let mut setup = Setup::default();
-    setup.settings.retry.max = Duration::from_secs(600);
+    let setup = Setup::default().with_settings(|s| s.retry.max = Duration::from_secs(600));
     let (message, _) = dispatch_one(&pool, &setup, &receiver.url).await;
     assert_retry(&message, "http_503", Duration::from_secs(600), 0.02);
 }
@@ -138,14 +136,11 @@ async fn a_non_json_body_is_an_invalid_response_kept_truncated(pool: PgPool) {
 async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_with_the_last_code(
     pool: PgPool,
 ) {
-    let receiver = Receiver::start(|r| match r.body.contains("number 1\"") {
-        true => Reply::status(503, "busy"),
-        false => Reply::accepted(),
-    })
-    .await;
-    let mut setup = Setup::default();
-    setup.settings.retry.base = Duration::from_secs(1);
-    setup.settings.worker_count = 1;
+    let receiver = Receiver::failing_message(1, Reply::status(503, "busy")).await;
+    let setup = Setup::default().with_settings(|s| {
+        s.retry.base = Duration::from_secs(1);
+        s.worker_count = 1;
+    });
     let dispatcher = setup.build(&pool, &receiver.url);
     let message = support::insert(&pool, 1).await; // max_attempts 3
     for attempt in 1..=3 {
@@ -157,8 +152,11 @@ async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_wit
             .await
             .unwrap();
         let summary = dispatcher.run_once(limits()).await.unwrap();
-        assert_eq!((summary.claimed, summary.sent), (2, 1), "attempt {attempt}");
-        assert_eq!((summary.retried, summary.failed), if attempt < 3 { (1, 0) } else { (0, 1) });
+        assert_eq!((summary.counts.claimed, summary.counts.sent), (2, 1), "attempt {attempt}");
+        assert_eq!(
+            (summary.counts.retried, summary.counts.failed),
+            if attempt < 3 { (1, 0) } else { (0, 1) }
+        );
     }
     let message = messages::get(&pool, message.id).await.unwrap().unwrap();
     assert_eq!(message.status, MessageStatus::Failed);
@@ -167,7 +165,7 @@ async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_wit
         message.last_error.as_deref(),
         Some("HTTP 503 Service Unavailable (gave up after 3 attempts)")
     );
-    let failing = receiver.received().iter().filter(|r| r.body.contains("number 1\"")).count();
+    let failing = receiver.received().iter().filter(|r| r.is_message(1)).count();
     assert_eq!(failing, 3);
 }
 
@@ -177,7 +175,10 @@ async fn each_run_is_written_to_dispatch_runs(pool: PgPool) {
     support::insert_each(&pool, 0..3).await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (3, 3, 0, 0));
+    assert_eq!(
+        (summary.counts.claimed, summary.counts.sent, summary.counts.retried, summary.counts.failed),
+        (3, 3, 0, 0)
+    );
     let runs = shared::repository::dispatch_runs::recent(&pool, 5).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].id, summary.run_id);

@@ -54,41 +54,41 @@ async fn failed_and_retried_messages_are_not_cached(pool: PgPool) {
 async fn the_rate_limit_holds_across_two_concurrent_runs_sharing_redis(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 30).await;
     let receiver = Receiver::accepting().await;
-    let mut setup = Setup { redis_url: Some(redis_url()), rate_per_second: 20, ..Setup::default() };
-    setup.settings.batch_size = 15;
-    setup.settings.worker_count = 5;
+    let setup =
+        Setup { redis_url: Some(redis_url()), rate_per_second: 20, ..Setup::default() }.with_batches(15, 5);
     // Two dispatchers: two processes' worth of limiters, one key in Redis.
     let a = setup.build(&pool, &receiver.url);
     let b = setup.build(&pool, &receiver.url);
     let (ra, rb) = tokio::join!(a.run_once(limits()), b.run_once(limits()));
-    assert_eq!(ra.unwrap().sent + rb.unwrap().sent, 30);
+    assert_eq!(ra.unwrap().counts.sent + rb.unwrap().counts.sent, 30);
     // 30 requests at 20/s need at least 29 intervals of 50 ms between the first and the last;
     // each run alone would take half that.
     let spread = spread(&receiver);
     assert!(spread >= Duration::from_millis(1350), "30 requests in {spread:?}");
 }
 
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
-async fn without_redis_the_rate_limit_holds_per_process(pool: PgPool) {
-    testkit::messages::insert_pending(&pool, 10).await;
+/// Ten messages at 20/s with `redis_url` (`None`: no Redis configured): each is sent and
+/// recorded once, and the in-process limit paces them (nine intervals of 50 ms at least).
+async fn assert_paced_by_the_process(pool: &PgPool, redis_url: Option<&str>) {
+    testkit::messages::insert_pending(pool, 10).await;
     let receiver = Receiver::accepting().await;
-    let setup = Setup { rate_per_second: 20, ..Setup::default() };
-    drain(&setup.build(&pool, &receiver.url)).await;
+    let setup = Setup { redis_url: redis_url.map(Into::into), rate_per_second: 20, ..Setup::default() };
+    let summaries = drain(&setup.build(pool, &receiver.url)).await;
+    assert_eq!(summaries.iter().map(|s| s.counts.sent).sum::<i32>(), 10);
     assert_eq!(receiver.received().len(), 10);
+    let sent =
+        testkit::database::fetch_i64(pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;
+    assert_eq!(sent, 10);
     let spread = spread(&receiver);
     assert!(spread >= Duration::from_millis(400), "10 requests in {spread:?}");
 }
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn without_redis_the_rate_limit_holds_per_process(pool: PgPool) {
+    assert_paced_by_the_process(&pool, None).await;
+}
+
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn with_redis_unreachable_messages_are_still_sent_recorded_and_paced(pool: PgPool) {
-    testkit::messages::insert_pending(&pool, 10).await;
-    let receiver = Receiver::accepting().await;
-    let setup =
-        Setup { redis_url: Some("redis://127.0.0.1:1".into()), rate_per_second: 20, ..Setup::default() };
-    let summaries = drain(&setup.build(&pool, &receiver.url)).await;
-    assert_eq!(summaries.iter().map(|s| s.sent).sum::<i32>(), 10);
-    let sent =
-        testkit::database::fetch_i64(&pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;
-    assert_eq!(sent, 10);
-    assert!(spread(&receiver) >= Duration::from_millis(400), "the in-process limit took over");
+    assert_paced_by_the_process(&pool, Some("redis://127.0.0.1:1")).await;
 }

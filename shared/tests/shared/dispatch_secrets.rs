@@ -13,7 +13,7 @@ use testkit::receiver::{refused_url, Receiver, Reply};
 async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
     let captured = testkit::log_capture::Captured::default();
     let writer = captured.clone();
-    let _logging = tracing::subscriber::set_default(
+    let _logging = testkit::log_capture::set_default(
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_writer(move || writer.clone())
@@ -22,8 +22,7 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
     );
 
     support::insert_each(&pool, 0..4).await;
-    let mut setup = Setup::default();
-    setup.settings.webhook_timeout = Duration::from_millis(300);
+    let setup = Setup::default().with_settings(|s| s.webhook_timeout = Duration::from_millis(300));
     // Delivered, server error, client error echoing the request headers, timeout, refused.
     let receiver = Receiver::start(|r| match r.body.contains("number 0") {
         true => Reply::accepted(),

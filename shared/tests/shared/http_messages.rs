@@ -143,24 +143,13 @@ async fn every_bad_create_is_a_clear_4xx_and_writes_nothing(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_char_limit_is_the_configured_one(pool: PgPool) {
-    let app = || app(&pool, &[("MESSAGE_CHAR_LIMIT", "5")]);
-    let ok = send(
-        app(),
-        post_json(
-            "/api/v1/messages",
-            json!({"phone_number": "+905551111111", "content": "abcde"}).to_string(),
-        ),
-    )
-    .await;
+    let create = |content: &str| {
+        let body = json!({"phone_number": "+905551111111", "content": content}).to_string();
+        send(app(&pool, &[("MESSAGE_CHAR_LIMIT", "5")]), post_json("/api/v1/messages", body))
+    };
+    let ok = create("abcde").await;
     assert_eq!(ok.status, StatusCode::CREATED);
-    let long = send(
-        app(),
-        post_json(
-            "/api/v1/messages",
-            json!({"phone_number": "+905551111111", "content": "abcdef"}).to_string(),
-        ),
-    )
-    .await;
+    let long = create("abcdef").await;
     assert_problem(&long, 400, "the limit is 5");
 }
 

@@ -39,11 +39,7 @@ async fn the_gauges_come_from_the_database(pool: PgPool) {
     .await
     .unwrap();
     let scheduled = support::insert(&pool, 9).await; // not due: not counted in the age
-    sqlx::query("UPDATE messages SET next_attempt_at = now() + interval '1 day' WHERE id = $1")
-        .bind(scheduled.id.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+    support::update_one(&pool, &scheduled, "next_attempt_at = now() + interval '1 day'").await;
     let run = shared::repository::dispatch_runs::start(&pool).await.unwrap();
     let started: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT started_at FROM dispatch_runs WHERE id = $1")

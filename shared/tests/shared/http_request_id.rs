@@ -16,7 +16,7 @@ use tower::ServiceExt;
 async fn request_ids_are_echoed_and_on_every_log_line_of_the_request(pool: PgPool) {
     let captured = testkit::log_capture::Captured::default();
     let writer = captured.clone();
-    let _logging = tracing::subscriber::set_default(
+    let _logging = testkit::log_capture::set_default(
         tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).finish(),
     );
     let scheduler = Arc::new(LocalScheduler::new(pool.clone()));

@@ -35,11 +35,7 @@ async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool:
     migrator.run(&pool).await.unwrap();
     let kept = support::insert(&pool, 1).await;
     let cancelled = support::insert(&pool, 2).await;
-    sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
-        .bind(cancelled.id.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+    support::update_one(&pool, &cancelled, "status = 'cancelled'").await;
 
     migrator.undo(&pool, 4).await.unwrap();
     let (status, code): (String, Option<String>) =

@@ -24,10 +24,10 @@ const COOLDOWN: Duration = Duration::from_millis(200);
 /// Opens after 3 endpoint failures; probes after 200 ms, then at most every 400 ms; retries
 /// after 100 ms: an outage of many cooldowns in a few seconds.
 fn outage_setup() -> Setup {
-    let mut setup = Setup::default();
-    setup.settings.retry = RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1) };
-    setup.settings.breaker = BreakerSettings { failures: 3, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
-    setup
+    Setup::default().with_settings(|s| {
+        s.retry = RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1) };
+        s.breaker = BreakerSettings { failures: 3, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
+    })
 }
 
 async fn breaker(pool: &PgPool) -> ReceiverBreaker {
@@ -161,7 +161,7 @@ async fn four_concurrent_runs_share_one_breaker_and_no_more_than_one_probe_per_c
             let mut held_back = 0;
             while Instant::now() < until {
                 let summary = dispatcher.run_once(limits()).await.unwrap();
-                held_back += usize::from(summary.breaker_open && summary.claimed == 0);
+                held_back += usize::from(summary.breaker_open && summary.counts.claimed == 0);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             held_back
@@ -192,9 +192,9 @@ async fn four_concurrent_runs_share_one_breaker_and_no_more_than_one_probe_per_c
 async fn message_level_failures_never_open_the_breaker(pool: PgPool) {
     // One message is refused (400), one gets a 2xx without messageId; the rest are accepted.
     let receiver = Receiver::start(|r| {
-        if r.body.contains("number 3\"") {
+        if r.is_message(3) {
             Reply::status(400, r#"{"error":"bad number"}"#)
-        } else if r.body.contains("number 5\"") {
+        } else if r.is_message(5) {
             Reply::status(200, "{}")
         } else {
             Reply::accepted()
@@ -202,8 +202,8 @@ async fn message_level_failures_never_open_the_breaker(pool: PgPool) {
     })
     .await;
     support::insert_each(&pool, 0..10).await;
-    let mut setup = Setup::default();
-    setup.settings.breaker.failures = 1; // a single endpoint failure would open it
+    // A single endpoint failure would open it.
+    let setup = Setup::default().with_settings(|s| s.breaker.failures = 1);
     drain(&setup.build(&pool, &receiver.url)).await;
     assert_eq!((status_count(&pool, "sent").await, status_count(&pool, "failed").await), (8, 2));
     let after = breaker(&pool).await;
@@ -226,9 +226,10 @@ async fn a_flaky_receiver_answering_30_percent_500s_still_delivers_everything_on
     testkit::messages::insert_pending(&pool, 100).await;
     // Ten attempts: a message whose ten requests all draw a 500 (0.3^10) is its own failure.
     sqlx::query("UPDATE messages SET max_attempts = 10").execute(&pool).await.unwrap();
-    let mut setup = outage_setup();
-    setup.settings.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(200) };
-    setup.settings.breaker.failures = 5;
+    let setup = outage_setup().with_settings(|s| {
+        s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(200) };
+        s.breaker.failures = 5;
+    });
     let dispatcher = setup.build(&pool, &receiver.url);
     recover(&pool, &dispatcher, 100).await;
     let delivered = delivered.lock().unwrap();
@@ -242,17 +243,12 @@ async fn a_flaky_receiver_answering_30_percent_500s_still_delivers_everything_on
 async fn a_message_the_receiver_always_fails_while_others_pass_ends_failed_and_the_breaker_stays_closed(
     pool: PgPool,
 ) {
-    let receiver = Receiver::start(|r| match r.body.contains("number 0\"") {
-        true => Reply::status(500, "this one breaks us"),
-        false => Reply::accepted(),
-    })
-    .await;
+    let receiver = Receiver::failing_message(0, Reply::status(500, "this one breaks us")).await;
     support::insert(&pool, 0).await; // the oldest: first in every run it is due in
     support::insert_each(&pool, 1..=20).await;
-    let mut setup = outage_setup();
-    setup.settings.batch_size = 2;
-    setup.settings.worker_count = 1;
-    setup.settings.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(100) };
+    let setup = outage_setup().with_batches(2, 1).with_settings(|s| {
+        s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(100) }
+    });
     let dispatcher = setup.build(&pool, &receiver.url);
     let deadline = Instant::now() + Duration::from_secs(30);
     while status_count(&pool, "sent").await + status_count(&pool, "failed").await < 21 {

@@ -41,9 +41,7 @@ async fn eight_dispatch_loops_and_api_writers_over_20000_messages_lose_none_and_
     let started = Instant::now();
 
     let writers_done = Arc::new(AtomicBool::new(false));
-    let mut setup = Setup::default();
-    setup.settings.batch_size = 100;
-    setup.settings.worker_count = 10;
+    let setup = Setup::default().with_batches(100, 10);
     let mut loops = Vec::new();
     for _ in 0..LOOPS {
         let dispatcher = setup.build(&pool, &receiver.url);
@@ -51,7 +49,7 @@ async fn eight_dispatch_loops_and_api_writers_over_20000_messages_lose_none_and_
         loops.push(tokio::spawn(async move {
             loop {
                 let summary = dispatcher.run_once(limits()).await.unwrap();
-                if summary.claimed == 0 {
+                if summary.counts.claimed == 0 {
                     if done.load(Ordering::SeqCst) {
                         return;
                     }

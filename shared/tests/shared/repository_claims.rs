@@ -6,19 +6,21 @@ use std::time::Duration;
 
 use crate::support;
 use chrono::Utc;
-use shared::domain::{ErrorCode, MessageId};
+use shared::domain::{ErrorCode, Message, MessageId};
 use shared::repository::claims::{self, FailedRecord, RetryRecord, SentRecord};
 use sqlx::PgPool;
 use support::{insert, set_created_at, status_of};
 
 const LEASE: Duration = Duration::from_secs(60);
 
+/// Messages 1 and 2, pending and due, the first the older.
+async fn two_pending(pool: &PgPool) -> (Message, Message) {
+    (insert(pool, 1).await, insert(pool, 2).await)
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn claims_come_oldest_first(pool: PgPool) {
-    let mut inserted = Vec::new();
-    for n in 0..5 {
-        inserted.push(insert(&pool, n).await);
-    }
+    let inserted = support::insert_each(&pool, 0..5).await;
     // Make insertion order and age disagree: the last inserted is the oldest.
     let base = Utc::now() - chrono::Duration::minutes(10);
     for (i, message) in inserted.iter().rev().enumerate() {
@@ -52,13 +54,8 @@ async fn a_claim_marks_processing_with_a_lease_one_more_attempt_and_a_new_versio
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn a_message_due_in_the_future_is_not_claimed(pool: PgPool) {
-    let later = insert(&pool, 1).await;
-    let now = insert(&pool, 2).await;
-    sqlx::query("UPDATE messages SET next_attempt_at = now() + interval '5 minutes' WHERE id = $1")
-        .bind(later.id.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (later, now) = two_pending(&pool).await;
+    support::update_one(&pool, &later, "next_attempt_at = now() + interval '5 minutes'").await;
     let claimed = claims::claim_batch(&pool, 10, LEASE).await.unwrap();
     assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), [now.id.as_uuid()]);
     assert_eq!(status_of(&pool, &later).await, "pending");
@@ -66,15 +63,10 @@ async fn a_message_due_in_the_future_is_not_claimed(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn an_expired_claim_is_reclaimed_and_an_unexpired_one_is_not(pool: PgPool) {
-    let expired = insert(&pool, 1).await;
-    let held = insert(&pool, 2).await;
+    let (expired, held) = two_pending(&pool).await;
     let first = claims::claim_batch(&pool, 2, LEASE).await.unwrap();
     assert_eq!(first.len(), 2);
-    sqlx::query("UPDATE messages SET locked_until = now() - interval '1 second' WHERE id = $1")
-        .bind(expired.id.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+    support::update_one(&pool, &expired, "locked_until = now() - interval '1 second'").await;
 
     let again = claims::claim_batch(&pool, 10, LEASE).await.unwrap();
     assert_eq!(again.len(), 1);
@@ -83,29 +75,24 @@ async fn an_expired_claim_is_reclaimed_and_an_unexpired_one_is_not(pool: PgPool)
     assert_eq!(status_of(&pool, &held).await, "processing");
 }
 
+/// Claims 7 at a time until nothing is left; the ids it got. Within one claim, FIFO holds.
+async fn claim_until_none_left(pool: PgPool) -> Vec<uuid::Uuid> {
+    let mut mine = Vec::new();
+    loop {
+        let batch = claims::claim_batch(&pool, 7, LEASE).await.unwrap();
+        if batch.is_empty() {
+            return mine;
+        }
+        assert!(batch.windows(2).all(|w| w[0].created_at <= w[1].created_at));
+        mine.extend(batch.into_iter().map(|row| row.id));
+    }
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn eight_concurrent_claimers_take_each_of_1000_rows_exactly_once(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 1000).await;
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let pool = pool.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
-            loop {
-                let batch = claims::claim_batch(&pool, 7, LEASE).await.unwrap();
-                if batch.is_empty() {
-                    return mine;
-                }
-                // Within one claim, FIFO holds.
-                assert!(batch.windows(2).all(|w| w[0].created_at <= w[1].created_at));
-                mine.extend(batch.into_iter().map(|row| row.id));
-            }
-        }));
-    }
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
+    let claimers = (0..8).map(|_| claim_until_none_left(pool.clone()));
+    let all: Vec<_> = testkit::concurrently(claimers).await.into_iter().flatten().collect();
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), 1000, "every row claimed once");
     assert_eq!(unique.len(), 1000, "no row claimed twice");
@@ -158,8 +145,7 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn retry_sets_the_due_time_and_release_hands_the_attempt_back(pool: PgPool) {
-    let a = insert(&pool, 1).await;
-    let b = insert(&pool, 2).await;
+    let (a, b) = two_pending(&pool).await;
     let claimed = claims::claim_batch(&pool, 2, LEASE).await.unwrap();
     let due = Utc::now() + chrono::Duration::seconds(30);
     let retry = RetryRecord {

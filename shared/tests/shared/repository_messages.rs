@@ -206,23 +206,18 @@ async fn the_kept_counts_match_a_full_count_after_every_kind_of_change(pool: PgP
     assert_counts_match(&pool).await;
 }
 
+/// Ten rounds of: insert one message, claim up to 7, record them sent.
+async fn insert_claim_and_send(pool: PgPool, worker: usize) {
+    for round in 0..10 {
+        insert(&pool, worker * 100 + round).await;
+        let claimed = claims::claim_batch(&pool, 7, std::time::Duration::from_secs(60)).await.unwrap();
+        claims::record_sent(&pool, &support::sent_records(&claimed)).await.unwrap();
+    }
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_kept_counts_stay_exact_under_concurrent_writers(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 400).await;
-    let mut tasks = Vec::new();
-    for worker in 0..6 {
-        let pool = pool.clone();
-        tasks.push(tokio::spawn(async move {
-            for round in 0..10 {
-                insert(&pool, worker * 100 + round).await;
-                let claimed =
-                    claims::claim_batch(&pool, 7, std::time::Duration::from_secs(60)).await.unwrap();
-                claims::record_sent(&pool, &support::sent_records(&claimed)).await.unwrap();
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
+    testkit::concurrently((0..6).map(|worker| insert_claim_and_send(pool.clone(), worker))).await;
     assert_counts_match(&pool).await;
 }

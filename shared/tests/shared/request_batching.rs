@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support;
+use axum::body::Body;
+use axum::http::Request;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use shared::http::{router, AppState};
@@ -14,7 +16,7 @@ use shared::repository::InsertBatcher;
 use shared::scheduler::LocalScheduler;
 use shared::Config;
 use sqlx::{Connection, PgPool};
-use support::api::{get, post_json, send};
+use support::api::{get, post_json, send, Reply};
 use support::new_message;
 use support::table_lock::{lock_messages, wait_for_a_blocked_statement};
 
@@ -23,25 +25,34 @@ fn state(pool: &PgPool) -> AppState {
     AppState::new(pool.clone(), None, config, Arc::new(LocalScheduler::new(pool.clone())))
 }
 
+/// Sends every request while a lock in `mode` holds the messages table, so they wait
+/// together, then releases it; the replies, in the order of the requests.
+async fn sent_together(
+    pool: &PgPool,
+    state: &AppState,
+    mode: &str,
+    requests: impl Iterator<Item = Request<Body>>,
+) -> Vec<Reply> {
+    let app = router(state.clone());
+    let lock = lock_messages(pool, mode).await;
+    let waiting: Vec<_> = requests.map(|request| tokio::spawn(send(app.clone(), request))).collect();
+    wait_for_a_blocked_statement(pool).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    lock.close().await.unwrap(); // ends the transaction: the first statement goes on
+    futures::future::join_all(waiting).await.into_iter().map(Result::unwrap).collect()
+}
+
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn concurrent_creates_share_inserts_and_each_gets_its_own_committed_row(pool: PgPool) {
     let state = state(&pool);
-    let app = router(state.clone());
-    let lock = lock_messages(&pool, "SHARE").await;
-    let creates: Vec<_> = (0..100)
-        .map(|n| {
-            let app = app.clone();
-            let body = json!({"phone_number": format!("+9055520{n:05}"), "content": format!("create {n}")});
-            tokio::spawn(async move { send(app, post_json("/api/v1/messages", body.to_string())).await })
-        })
-        .collect();
-    wait_for_a_blocked_statement(&pool).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    lock.close().await.unwrap(); // ends the transaction: the first INSERT goes on
+    let creates = (0..100).map(|n| {
+        let body = json!({"phone_number": format!("+9055520{n:05}"), "content": format!("create {n}")});
+        post_json("/api/v1/messages", body.to_string())
+    });
+    let replies = sent_together(&pool, &state, "SHARE", creates).await;
 
     let mut ids = Vec::new();
-    for (n, create) in creates.into_iter().enumerate() {
-        let reply = create.await.unwrap();
+    for (n, reply) in replies.into_iter().enumerate() {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         assert_eq!(reply.body["content"], format!("create {n}"));
         ids.push(reply.body["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
@@ -123,21 +134,11 @@ async fn identical_page_reads_that_wait_together_share_one_query(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 30).await;
     mark_sent(&pool, 30).await;
     let state = state(&pool);
-    let app = router(state.clone());
-    let lock = lock_messages(&pool, "ACCESS EXCLUSIVE").await;
-    let reads: Vec<_> = (0..50)
-        .map(|_| {
-            let app = app.clone();
-            tokio::spawn(async move { send(app, get("/api/v1/messages/sent?page=1&page_size=10")).await })
-        })
-        .collect();
-    wait_for_a_blocked_statement(&pool).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    lock.close().await.unwrap();
+    let reads = (0..50).map(|_| get("/api/v1/messages/sent?page=1&page_size=10"));
+    let replies = sent_together(&pool, &state, "ACCESS EXCLUSIVE", reads).await;
 
     let mut bodies = Vec::new();
-    for read in reads {
-        let reply = read.await.unwrap();
+    for reply in replies {
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.content_type, "application/json");
         assert_eq!(reply.body["total"], 30);

@@ -5,16 +5,7 @@ use super::*;
 
 #[test]
 fn cfn_lint_finds_nothing_in_the_template() {
-    let output = Command::new("cfn-lint")
-        .arg(template())
-        .output()
-        .expect("cannot run cfn-lint: run the tests with scripts/test, which installs it");
-    assert!(
-        output.status.success(),
-        "cfn-lint:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_on_template(Command::new("cfn-lint"), "cfn-lint");
 }
 
 #[test]

@@ -35,17 +35,24 @@ fn python() -> PathBuf {
 /// template.yaml as cfn-lint decodes it.
 fn parsed() -> Value {
     let helper = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/template_json.py");
-    let output = Command::new(python())
-        .arg(helper)
-        .arg(template())
-        .output()
-        .expect("cannot run python3: run the tests with scripts/test, which installs cfn-lint");
+    let mut decode = Command::new(python());
+    decode.arg(helper);
+    serde_json::from_slice(&run_on_template(decode, "cfn-lint's decoder")).unwrap()
+}
+
+/// Runs `command` on template.yaml and returns what it printed; fails the test with all it
+/// printed unless it succeeds.
+fn run_on_template(mut command: Command, what: &str) -> Vec<u8> {
+    let output = command.arg(template()).output().unwrap_or_else(|err| {
+        panic!("cannot run {what} ({err}): run the tests with scripts/test, which installs cfn-lint")
+    });
     assert!(
         output.status.success(),
-        "cannot decode template.yaml with cfn-lint's decoder:\n{}",
+        "{what} on template.yaml:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    output.stdout
 }
 
 /// Does `pattern` (a parameter's AllowedPattern) match the whole of `value`, as CloudFormation checks it?

@@ -54,6 +54,20 @@ impl Default for Setup {
 }
 
 impl Setup {
+    /// This set-up claiming `batch_size` messages per run and sending them with `worker_count`
+    /// workers.
+    pub fn with_batches(mut self, batch_size: u32, worker_count: usize) -> Self {
+        self.settings.batch_size = batch_size;
+        self.settings.worker_count = worker_count;
+        self
+    }
+
+    /// This set-up with `change` made to its dispatch settings.
+    pub fn with_settings(mut self, change: impl FnOnce(&mut DispatchSettings)) -> Self {
+        change(&mut self.settings);
+        self
+    }
+
     pub fn build(&self, pool: &PgPool, webhook_url: &str) -> Dispatcher {
         let key = SecretString::from(AUTH_KEY);
         let webhook = WebhookClient::new(
@@ -92,7 +106,7 @@ pub async fn drain(dispatcher: &Dispatcher) -> Vec<RunSummary> {
     let mut summaries = Vec::new();
     loop {
         let summary = dispatcher.run_once(limits()).await.unwrap();
-        if summary.claimed == 0 {
+        if summary.counts.claimed == 0 {
             return summaries;
         }
         summaries.push(summary);

@@ -42,6 +42,16 @@ pub async fn set_created_at(pool: &PgPool, message: &Message, at: DateTime<Utc>)
         .unwrap();
 }
 
+/// `UPDATE messages SET <set> WHERE id = <message>`: puts one message straight into the state a
+/// test starts from (due later, its lease run out).
+pub async fn update_one(pool: &PgPool, message: &Message, set: &str) {
+    sqlx::query(&format!("UPDATE messages SET {set} WHERE id = $1"))
+        .bind(message.id.as_uuid())
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
 pub async fn status_of(pool: &PgPool, message: &Message) -> String {
     sqlx::query_scalar("SELECT status FROM messages WHERE id = $1")
         .bind(message.id.as_uuid())
