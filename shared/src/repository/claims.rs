@@ -9,6 +9,15 @@ use uuid::Uuid;
 
 use crate::domain::{Claim, Content, ErrorCode, MessageId, PhoneNumber};
 
+/// The four record statements (sent, retry, failed, release) are not kept as prepared
+/// statements: each call is planned for its own arrays. Kept, PostgreSQL switches a statement
+/// to one generic plan after five calls, and for these UNNEST joins that plan is a nested loop
+/// that reads the whole UNNEST again for every row: 4 times as slow for 256 records, 16 times
+/// for 1,000 (BENCHMARKS.md, "Record statements planned per call"). Planning costs well under
+/// a millisecond. They are written with `query_as`, not the checked macros, because only those
+/// can be marked so; the tests run each of them.
+const PLANNED_PER_CALL: bool = false;
+
 /// A row exactly as claimed, before the domain rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedRow {
@@ -182,7 +191,7 @@ pub async fn record_sent(
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let message_ids: Vec<&str> = records.iter().map(|r| r.webhook_message_id.as_str()).collect();
     let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
-    let applied = sqlx::query!(
+    let applied: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
         r#"UPDATE messages AS m
            SET status = 'sent', sent_at = now(), locked_until = NULL, next_attempt_at = NULL,
                webhook_message_id = r.webhook_message_id, webhook_response = r.response,
@@ -191,16 +200,17 @@ pub async fn record_sent(
                 AS r(id, version, webhook_message_id, response)
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
-           RETURNING m.id, m.sent_at AS "sent_at!""#,
-        &ids,
-        &versions,
-        &message_ids as &[&str],
-        &responses as &[Option<&str>],
+           RETURNING m.id, m.sent_at"#,
     )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&message_ids)
+    .bind(&responses)
+    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
-    report_stale("sent", &ids, applied.iter().map(|row| row.id).collect());
-    Ok(applied.into_iter().map(|row| (row.id.into(), row.sent_at)).collect())
+    report_stale("sent", &ids, applied.iter().map(|(id, _)| *id).collect());
+    Ok(applied.into_iter().map(|(id, sent_at)| (id.into(), sent_at)).collect())
 }
 
 /// Puts claims back to `pending`, due at each record's `next_attempt_at`; an uncounted
@@ -213,7 +223,7 @@ pub async fn record_retry(
     let due: Vec<DateTime<Utc>> = records.iter().map(|r| r.next_attempt_at).collect();
     let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
     let counted: Vec<bool> = records.iter().map(|r| r.counted).collect();
-    let applied = sqlx::query_scalar!(
+    let applied: Vec<Uuid> = sqlx::query_scalar(
         r#"UPDATE messages AS m
            SET status = 'pending', locked_until = NULL, next_attempt_at = r.next_attempt_at,
                error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
@@ -224,14 +234,15 @@ pub async fn record_retry(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
-        &ids,
-        &versions,
-        &due,
-        &failure.codes,
-        &failure.errors as &[&str],
-        &failure.responses as &[Option<&str>],
-        &counted,
     )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&due)
+    .bind(&failure.codes)
+    .bind(&failure.errors)
+    .bind(&failure.responses)
+    .bind(&counted)
+    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
     Ok(report_stale("retry", &ids, applied))
@@ -244,7 +255,7 @@ pub async fn record_failed(
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
-    let applied = sqlx::query_scalar!(
+    let applied: Vec<Uuid> = sqlx::query_scalar(
         r#"UPDATE messages AS m
            SET status = 'failed', locked_until = NULL, next_attempt_at = NULL,
                error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
@@ -254,12 +265,13 @@ pub async fn record_failed(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
-        &ids,
-        &versions,
-        &failure.codes,
-        &failure.errors as &[&str],
-        &failure.responses as &[Option<&str>],
     )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&failure.codes)
+    .bind(&failure.errors)
+    .bind(&failure.responses)
+    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
     Ok(report_stale("failed", &ids, applied))
@@ -272,7 +284,7 @@ pub async fn release(
     claims: &[(MessageId, i64)],
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(claims.iter().copied());
-    let applied = sqlx::query_scalar!(
+    let applied: Vec<Uuid> = sqlx::query_scalar(
         r#"UPDATE messages AS m
            SET status = 'pending', locked_until = NULL, next_attempt_at = now(),
                attempts = greatest(m.attempts - 1, 0), updated_at = now(), version = m.version + 1
@@ -280,9 +292,10 @@ pub async fn release(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
-        &ids,
-        &versions,
     )
+    .bind(&ids)
+    .bind(&versions)
+    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
     Ok(report_stale("release", &ids, applied))

@@ -222,3 +222,51 @@ async fn row_state(pool: &PgPool, id: MessageId) -> (String, i64, i32) {
         .await
         .unwrap()
 }
+
+/// Each record statement is planned for its own arrays, never kept as a prepared statement:
+/// kept, PostgreSQL switches it to one generic plan after five calls, a nested loop that reads
+/// the whole UNNEST again for every row (BENCHMARKS.md). Each kind runs seven times here, on one
+/// connection, and none of them is left prepared on it.
+#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+async fn record_statements_are_planned_for_each_call_not_kept_prepared(pool: PgPool) {
+    testkit::messages::insert_pending(&pool, 40).await;
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..7 {
+        let claimed = claims::claim_batch(&mut *conn, 4, LEASE).await.unwrap();
+        let [sent, retried, failed, released] = <[_; 4]>::try_from(claimed).unwrap();
+        let sent = SentRecord {
+            id: sent.id.into(),
+            version: sent.version,
+            webhook_message_id: "w".into(),
+            response: None,
+        };
+        assert_eq!(claims::record_sent(&mut *conn, &[sent]).await.unwrap().len(), 1);
+        let retry = RetryRecord {
+            id: retried.id.into(),
+            version: retried.version,
+            next_attempt_at: Utc::now() + chrono::Duration::hours(1),
+            counted: true,
+            error_code: ErrorCode::Http(503),
+            last_error: "HTTP 503".into(),
+            response: None,
+        };
+        assert_eq!(claims::record_retry(&mut *conn, &[retry]).await.unwrap().len(), 1);
+        let failure = FailedRecord {
+            id: failed.id.into(),
+            version: failed.version,
+            error_code: ErrorCode::Http(400),
+            last_error: "HTTP 400".into(),
+            response: None,
+        };
+        assert_eq!(claims::record_failed(&mut *conn, &[failure]).await.unwrap().len(), 1);
+        let handed_back = [(released.id.into(), released.version)];
+        assert_eq!(claims::release(&mut *conn, &handed_back).await.unwrap().len(), 1);
+    }
+    let kept: Vec<String> =
+        // Spelled in two halves, so that this statement does not find itself.
+        sqlx::query_scalar("SELECT statement FROM pg_prepared_statements WHERE strpos(statement, 'UN' || 'NEST') > 0")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert!(kept.is_empty(), "kept as prepared statements: {kept:#?}");
+}
