@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{PgExecutor, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::domain::{Claim, Content, ErrorCode, MessageId, PhoneNumber};
@@ -17,6 +18,8 @@ use crate::domain::{Claim, Content, ErrorCode, MessageId, PhoneNumber};
 /// a millisecond. They are written with `query_as`, not the checked macros, because only those
 /// can be marked so; the tests run each of them.
 const PLANNED_PER_CALL: bool = false;
+
+type RecordStatement<'q, O> = sqlx::query::QueryAs<'q, Postgres, O, PgArguments>;
 
 /// A row exactly as claimed, before the domain rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +194,7 @@ pub async fn record_sent(
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let message_ids: Vec<&str> = records.iter().map(|r| r.webhook_message_id.as_str()).collect();
     let responses: Vec<Option<&str>> = records.iter().map(|r| r.response.as_deref()).collect();
-    let applied: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+    let applied: Vec<(Uuid, DateTime<Utc>)> = record_statement(
         r#"UPDATE messages AS m
            SET status = 'sent', sent_at = now(), locked_until = NULL, next_attempt_at = NULL,
                webhook_message_id = r.webhook_message_id, webhook_response = r.response,
@@ -201,12 +204,11 @@ pub async fn record_sent(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id, m.sent_at"#,
+        &ids,
+        &versions,
     )
-    .bind(&ids)
-    .bind(&versions)
     .bind(&message_ids)
     .bind(&responses)
-    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
     report_stale("sent", &ids, applied.iter().map(|(id, _)| *id).collect());
@@ -223,7 +225,7 @@ pub async fn record_retry(
     let due: Vec<DateTime<Utc>> = records.iter().map(|r| r.next_attempt_at).collect();
     let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
     let counted: Vec<bool> = records.iter().map(|r| r.counted).collect();
-    let applied: Vec<Uuid> = sqlx::query_scalar(
+    let statement = record_statement(
         r#"UPDATE messages AS m
            SET status = 'pending', locked_until = NULL, next_attempt_at = r.next_attempt_at,
                error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
@@ -234,18 +236,12 @@ pub async fn record_retry(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
+        &ids,
+        &versions,
     )
-    .bind(&ids)
-    .bind(&versions)
-    .bind(&due)
-    .bind(&failure.codes)
-    .bind(&failure.errors)
-    .bind(&failure.responses)
-    .bind(&counted)
-    .persistent(PLANNED_PER_CALL)
-    .fetch_all(executor)
-    .await?;
-    Ok(report_stale("retry", &ids, applied))
+    .bind(&due);
+    let applied: Vec<(Uuid,)> = failure.bind_to(statement).bind(&counted).fetch_all(executor).await?;
+    Ok(report_stale("retry", &ids, applied.into_iter().map(|(id,)| id).collect()))
 }
 
 /// Ends claims `failed` with an error_code and the last error.
@@ -255,7 +251,7 @@ pub async fn record_failed(
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(records.iter().map(|r| (r.id, r.version)));
     let failure = FailureColumns::of(records.iter().map(|r| (r.error_code, &r.last_error, &r.response)));
-    let applied: Vec<Uuid> = sqlx::query_scalar(
+    let statement = record_statement(
         r#"UPDATE messages AS m
            SET status = 'failed', locked_until = NULL, next_attempt_at = NULL,
                error_code = r.error_code, last_error = r.last_error, webhook_response = r.response,
@@ -265,16 +261,11 @@ pub async fn record_failed(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
-    )
-    .bind(&ids)
-    .bind(&versions)
-    .bind(&failure.codes)
-    .bind(&failure.errors)
-    .bind(&failure.responses)
-    .persistent(PLANNED_PER_CALL)
-    .fetch_all(executor)
-    .await?;
-    Ok(report_stale("failed", &ids, applied))
+        &ids,
+        &versions,
+    );
+    let applied: Vec<(Uuid,)> = failure.bind_to(statement).fetch_all(executor).await?;
+    Ok(report_stale("failed", &ids, applied.into_iter().map(|(id,)| id).collect()))
 }
 
 /// Hands unsent claims back at once (due now, the attempt not counted) instead of
@@ -284,7 +275,7 @@ pub async fn release(
     claims: &[(MessageId, i64)],
 ) -> sqlx::Result<Vec<MessageId>> {
     let (ids, versions) = ids_and_versions(claims.iter().copied());
-    let applied: Vec<Uuid> = sqlx::query_scalar(
+    let applied: Vec<(Uuid,)> = record_statement(
         r#"UPDATE messages AS m
            SET status = 'pending', locked_until = NULL, next_attempt_at = now(),
                attempts = greatest(m.attempts - 1, 0), updated_at = now(), version = m.version + 1
@@ -292,13 +283,12 @@ pub async fn release(
            -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
            WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
            RETURNING m.id"#,
+        &ids,
+        &versions,
     )
-    .bind(&ids)
-    .bind(&versions)
-    .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;
-    Ok(report_stale("release", &ids, applied))
+    Ok(report_stale("release", &ids, applied.into_iter().map(|(id,)| id).collect()))
 }
 
 /// The columns a retry and a failure both write, as the arrays UNNEST reads.
@@ -309,6 +299,11 @@ struct FailureColumns<'a> {
 }
 
 impl<'a> FailureColumns<'a> {
+    /// Binds the error codes, last errors and responses as the statement's next three arrays.
+    fn bind_to<'q, O>(&'q self, statement: RecordStatement<'q, O>) -> RecordStatement<'q, O> {
+        statement.bind(&self.codes).bind(&self.errors).bind(&self.responses)
+    }
+
     fn of(records: impl Iterator<Item = (ErrorCode, &'a String, &'a Option<String>)>) -> Self {
         let mut columns = Self { codes: Vec::new(), errors: Vec::new(), responses: Vec::new() };
         for (code, error, response) in records {
@@ -318,6 +313,15 @@ impl<'a> FailureColumns<'a> {
         }
         columns
     }
+}
+
+/// A record statement with the claims' ids as $1 and their versions as $2, planned for this
+/// call's arrays (see [`PLANNED_PER_CALL`]).
+fn record_statement<'q, O>(sql: &'q str, ids: &'q [Uuid], versions: &'q [i64]) -> RecordStatement<'q, O>
+where
+    O: for<'r> sqlx::FromRow<'r, PgRow>,
+{
+    sqlx::query_as(sql).bind(ids).bind(versions).persistent(PLANNED_PER_CALL)
 }
 
 fn ids_and_versions(pairs: impl Iterator<Item = (MessageId, i64)>) -> (Vec<Uuid>, Vec<i64>) {

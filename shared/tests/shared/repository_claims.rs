@@ -233,34 +233,15 @@ async fn record_statements_are_planned_for_each_call_not_kept_prepared(pool: PgP
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..7 {
         let claimed = claims::claim_batch(&mut *conn, 4, LEASE).await.unwrap();
-        let [sent, retried, failed, released] = <[_; 4]>::try_from(claimed).unwrap();
-        let sent = SentRecord {
-            id: sent.id.into(),
-            version: sent.version,
-            webhook_message_id: "w".into(),
-            response: None,
-        };
-        assert_eq!(claims::record_sent(&mut *conn, &[sent]).await.unwrap().len(), 1);
-        let retry = RetryRecord {
-            id: retried.id.into(),
-            version: retried.version,
-            next_attempt_at: Utc::now() + chrono::Duration::hours(1),
-            counted: true,
-            error_code: ErrorCode::Http(503),
-            last_error: "HTTP 503".into(),
-            response: None,
-        };
-        assert_eq!(claims::record_retry(&mut *conn, &[retry]).await.unwrap().len(), 1);
-        let failure = FailedRecord {
-            id: failed.id.into(),
-            version: failed.version,
-            error_code: ErrorCode::Http(400),
-            last_error: "HTTP 400".into(),
-            response: None,
-        };
-        assert_eq!(claims::record_failed(&mut *conn, &[failure]).await.unwrap().len(), 1);
-        let handed_back = [(released.id.into(), released.version)];
-        assert_eq!(claims::release(&mut *conn, &handed_back).await.unwrap().len(), 1);
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let sent = claims::record_sent(&mut *conn, &support::sent_records(&claimed[..1])).await.unwrap();
+        let retried =
+            claims::record_retry(&mut *conn, &support::retry_records(&claimed[1..2], later)).await.unwrap();
+        let failed =
+            claims::record_failed(&mut *conn, &support::failed_records(&claimed[2..3])).await.unwrap();
+        let released =
+            claims::release(&mut *conn, &[(claimed[3].id.into(), claimed[3].version)]).await.unwrap();
+        assert_eq!((sent.len(), retried.len(), failed.len(), released.len()), (1, 1, 1, 1));
     }
     let kept: Vec<String> =
         // Spelled in two halves, so that this statement does not find itself.

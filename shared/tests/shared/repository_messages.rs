@@ -2,7 +2,7 @@
 
 use crate::support;
 use chrono::{Duration, Utc};
-use shared::domain::{ErrorCode, MessageId, MessageStatus};
+use shared::domain::{MessageId, MessageStatus};
 use shared::repository::claims::{self, SentRecord};
 use shared::repository::{messages, Inserted};
 use sqlx::PgPool;
@@ -119,14 +119,7 @@ async fn stats_count_every_status(pool: PgPool) {
         response: None,
     };
     claims::record_sent(&pool, &[sent]).await.unwrap();
-    let failed = claims::FailedRecord {
-        id: claimed[1].id.into(),
-        version: claimed[1].version,
-        error_code: ErrorCode::Http(400),
-        last_error: "bad request".into(),
-        response: None,
-    };
-    claims::record_failed(&pool, &[failed]).await.unwrap();
+    claims::record_failed(&pool, &support::failed_records(&claimed[1..2])).await.unwrap();
 
     let stats = messages::stats(&pool).await.unwrap();
     assert_eq!(
@@ -184,17 +177,7 @@ async fn the_kept_counts_match_a_full_count_after_every_kind_of_change(pool: PgP
     let claimed = claims::claim_batch(&pool, 20, lease).await.unwrap();
     assert_counts_match(&pool).await;
     claims::record_sent(&pool, &support::sent_records(&claimed[..10])).await.unwrap();
-    let failed: Vec<claims::FailedRecord> = claimed[10..15]
-        .iter()
-        .map(|r| claims::FailedRecord {
-            id: r.id.into(),
-            version: r.version,
-            error_code: ErrorCode::Http(400),
-            last_error: "x".into(),
-            response: None,
-        })
-        .collect();
-    claims::record_failed(&pool, &failed).await.unwrap();
+    claims::record_failed(&pool, &support::failed_records(&claimed[10..15])).await.unwrap();
     let released: Vec<_> = claimed[15..].iter().map(|r| (MessageId::from(r.id), r.version)).collect();
     claims::release(&pool, &released).await.unwrap();
     assert_counts_match(&pool).await;

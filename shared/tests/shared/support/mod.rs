@@ -7,8 +7,8 @@ pub mod standardwebhooks;
 pub mod table_lock;
 
 use chrono::{DateTime, Utc};
-use shared::domain::{Content, Message, NewMessage, PhoneNumber};
-use shared::repository::claims::{ClaimedRow, SentRecord};
+use shared::domain::{Content, ErrorCode, Message, NewMessage, PhoneNumber};
+use shared::repository::claims::{ClaimedRow, FailedRecord, RetryRecord, SentRecord};
 use shared::repository::messages;
 use sqlx::PgPool;
 
@@ -71,6 +71,34 @@ pub fn sent_records(rows: &[ClaimedRow]) -> Vec<SentRecord> {
             id: r.id.into(),
             version: r.version,
             webhook_message_id: "w".into(),
+            response: None,
+        })
+        .collect()
+}
+
+/// Each claimed row failed for good: HTTP 400, "bad request".
+pub fn failed_records(rows: &[ClaimedRow]) -> Vec<FailedRecord> {
+    rows.iter()
+        .map(|r| FailedRecord {
+            id: r.id.into(),
+            version: r.version,
+            error_code: ErrorCode::Http(400),
+            last_error: "bad request".into(),
+            response: None,
+        })
+        .collect()
+}
+
+/// Each claimed row to be retried at `due`: HTTP 503, the attempt counted.
+pub fn retry_records(rows: &[ClaimedRow], due: DateTime<Utc>) -> Vec<RetryRecord> {
+    rows.iter()
+        .map(|r| RetryRecord {
+            id: r.id.into(),
+            version: r.version,
+            next_attempt_at: due,
+            counted: true,
+            error_code: ErrorCode::Http(503),
+            last_error: "HTTP 503".into(),
             response: None,
         })
         .collect()
