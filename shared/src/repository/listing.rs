@@ -105,6 +105,8 @@ pub async fn list(
 }
 
 /// `SELECT ... WHERE <filters> AND (created_at, id) < cursor ORDER BY ... DESC LIMIT fetch`.
+/// With a phone number, the page is walked in `message_phones` (the phone lookup, which claims
+/// and records never write) and each row read from `messages` by its id.
 fn push_page(
     query: &mut QueryBuilder<'_, Postgres>,
     status: Option<MessageStatus>,
@@ -112,20 +114,35 @@ fn push_page(
     cursor: Option<ListCursor>,
     fetch: i64,
 ) {
-    query.push(format_args!("SELECT {COLUMNS} FROM messages WHERE true"));
+    let order = match phone {
+        Some(phone) => {
+            query.push(format_args!(
+                "SELECT {} FROM message_phones AS p JOIN messages AS m ON m.id = p.id WHERE p.phone_number = ",
+                qualified(COLUMNS, "m")
+            ));
+            query.push_bind(phone.as_str().to_owned());
+            "p."
+        }
+        None => {
+            query.push(format_args!("SELECT {COLUMNS} FROM messages AS m WHERE true"));
+            "m."
+        }
+    };
     if let Some(status) = status {
-        query.push(format_args!(" AND status = '{}'", status.as_str()));
-    }
-    if let Some(phone) = phone {
-        query.push(" AND phone_number = ").push_bind(phone.as_str().to_owned());
+        query.push(format_args!(" AND m.status = '{}'", status.as_str()));
     }
     if let Some(cursor) = cursor {
-        query.push(" AND (created_at, id) < (").push_bind(cursor.created_at);
+        query.push(format_args!(" AND ({order}created_at, {order}id) < (")).push_bind(cursor.created_at);
         query.push(", ").push_bind(cursor.id).push(")");
     }
     // A literal LIMIT, like the status: a `LIMIT $n` parameter keeps PostgreSQL from caching
     // a generic plan (see `messages::list_sent`), so it would plan every page again.
-    query.push(format_args!(" ORDER BY created_at DESC, id DESC LIMIT {fetch}"));
+    query.push(format_args!(" ORDER BY {order}created_at DESC, {order}id DESC LIMIT {fetch}"));
+}
+
+/// `columns` ("a, b") with each name prefixed by `table.`.
+fn qualified(columns: &str, table: &str) -> String {
+    columns.split(", ").map(|column| format!("{table}.{column}")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

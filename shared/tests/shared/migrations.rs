@@ -2,6 +2,8 @@
 //! what single migrations promise.
 
 use crate::support;
+use shared::domain::PhoneNumber;
+use shared::repository::listing::{self, MessageFilter};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]
@@ -83,4 +85,90 @@ async fn ids_the_database_gives_are_time_ordered_uuid_v7_and_random_again_after_
     migrator.undo(&pool, 5).await.unwrap();
     let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
     assert_eq!(id.get_version_num(), 4);
+}
+
+/// The phone lookup moves out of `messages` (migration 9) with every message in it, goes back
+/// to an index on `messages` (down) and out again (up), each time without losing or changing a
+/// message, its status or its idempotency key; and its triggers keep it exact through inserts,
+/// deletes, a phone number changed by hand and TRUNCATE.
+#[sqlx::test(migrations = false)]
+async fn the_phone_lookup_moves_out_with_every_message_and_back_again(pool: PgPool) {
+    let migrator = &shared::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 8).await.unwrap();
+    // At version 8: messages in several statuses, one with an idempotency key.
+    testkit::messages::insert_pending(&pool, 50).await;
+    sqlx::raw_sql(
+        "UPDATE messages SET status = 'sent', sent_at = now(), next_attempt_at = NULL, webhook_message_id = 'w'
+         WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 20);
+         UPDATE messages SET status = 'cancelled' WHERE id IN (SELECT id FROM messages WHERE status = 'pending' LIMIT 5);
+         UPDATE messages SET idempotency_key = 'campaign-7' WHERE id = (SELECT id FROM messages ORDER BY id DESC LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let snapshot = || {
+        let pool = pool.clone();
+        async move {
+            let every_message = "SELECT string_agg(concat_ws('/', id, phone_number, created_at, status, idempotency_key), ',' ORDER BY id)
+                                 FROM messages";
+            sqlx::query_scalar::<_, String>(every_message).fetch_one(&pool).await.unwrap()
+        }
+    };
+    let at_8 = snapshot().await;
+
+    migrator.run(&pool).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "up changes no message");
+    assert_lookup_is_exact(&pool).await;
+    migrator.undo(&pool, 8).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "down changes no message");
+    let relation = |name: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass($1)::text")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(relation("messages_phone_created_idx").await.is_some(), "down restores the index");
+    assert!(relation("message_phones").await.is_none(), "down removes the table");
+    migrator.run(&pool).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "up again changes no message");
+    assert_lookup_is_exact(&pool).await;
+    assert!(relation("messages_phone_created_idx").await.is_none());
+
+    support::insert(&pool, 1).await;
+    sqlx::raw_sql(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE status = 'sent' LIMIT 3);
+         UPDATE messages SET phone_number = '+905559999999' WHERE id = (SELECT id FROM messages ORDER BY id LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_lookup_is_exact(&pool).await;
+    let filter =
+        MessageFilter { status: None, phone_number: Some(PhoneNumber::parse("+905559999999").unwrap()) };
+    assert_eq!(
+        listing::list(&pool, &filter, None, 10).await.unwrap().items.len(),
+        1,
+        "listed by its new number"
+    );
+    sqlx::query("TRUNCATE messages").execute(&pool).await.unwrap();
+    assert_lookup_is_exact(&pool).await;
+}
+
+/// `message_phones` holds exactly each message's phone number, created_at and id.
+async fn assert_lookup_is_exact(pool: &PgPool) {
+    let differences = testkit::database::fetch_i64(
+        pool,
+        "SELECT count(*) FROM (
+             (SELECT phone_number, created_at, id FROM messages EXCEPT ALL SELECT * FROM message_phones)
+             UNION ALL
+             (SELECT * FROM message_phones EXCEPT ALL SELECT phone_number, created_at, id FROM messages)
+         ) AS differences",
+    )
+    .await;
+    assert_eq!(differences, 0, "message_phones differs from messages in {differences} rows");
 }
