@@ -13,10 +13,10 @@ use crate::domain::{Claim, Content, ErrorCode, MessageId, PhoneNumber};
 /// The four record statements (sent, retry, failed, release) are not kept as prepared
 /// statements: each call is planned for its own arrays. Kept, PostgreSQL switches a statement
 /// to one generic plan after five calls, and for these UNNEST joins that plan is a nested loop
-/// that reads the whole UNNEST again for every row: 4 times as slow for 256 records, 16 times
-/// for 1,000 (BENCHMARKS.md, "Record statements planned per call"). Planning costs well under
-/// a millisecond. They are written with `query_as`, not the checked macros, because only those
-/// can be marked so; the tests run each of them.
+/// that reads the whole UNNEST again for every row, its cost growing with the square of the
+/// chunk (BENCHMARKS.md, "The write path measured again"); a plan per call costs far less.
+/// They are written with `query_as`, not the checked macros, because only those can be marked
+/// so; the tests run each of them.
 const PLANNED_PER_CALL: bool = false;
 
 type RecordStatement<'q, O> = sqlx::query::QueryAs<'q, Postgres, O, PgArguments>;
