@@ -2,7 +2,7 @@
 -- is written when its message is inserted and deleted with it; claims and records never touch
 -- it. As an index on messages, each of a message's status changes (no status change can be a
 -- HOT update) wrote a new entry at a random place in an index as large as the whole history
--- (BENCHMARKS.md, "The phone lookup"). Triggers keep it exact for every writer, as
+-- (BENCHMARKS.md, "The write path measured again"). Triggers keep it exact for every writer, as
 -- message_counts is kept.
 CREATE TABLE message_phones (
     phone_number varchar(20) NOT NULL,

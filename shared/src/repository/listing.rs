@@ -62,8 +62,10 @@ pub struct MessageList {
     pub next_cursor: Option<String>,
 }
 
-const COLUMNS: &str = "id, phone_number, content, status, attempts, max_attempts, created_at, \
-                       sent_at, next_attempt_at, webhook_message_id, last_error, error_code";
+/// The listed columns of `messages AS m` (every page reads `messages` under that name).
+const COLUMNS: &str = "m.id, m.phone_number, m.content, m.status, m.attempts, m.max_attempts, \
+                       m.created_at, m.sent_at, m.next_attempt_at, m.webhook_message_id, \
+                       m.last_error, m.error_code";
 
 /// One page of at most `limit` messages matching `filter`, after `cursor`.
 ///
@@ -83,7 +85,8 @@ pub async fn list(
     let mut query = QueryBuilder::<Postgres>::new("");
     match (filter.status, &filter.phone_number) {
         (None, None) => {
-            query.push(format_args!("SELECT {COLUMNS} FROM ("));
+            // `*`: the merged pages select exactly COLUMNS.
+            query.push("SELECT * FROM (");
             for (i, status) in MessageStatus::ALL.iter().enumerate() {
                 query.push(if i == 0 { "(" } else { " UNION ALL (" });
                 push_page(&mut query, Some(*status), None, cursor, fetch);
@@ -117,8 +120,8 @@ fn push_page(
     let order = match phone {
         Some(phone) => {
             query.push(format_args!(
-                "SELECT {} FROM message_phones AS p JOIN messages AS m ON m.id = p.id WHERE p.phone_number = ",
-                qualified(COLUMNS, "m")
+                "SELECT {COLUMNS} FROM message_phones AS p JOIN messages AS m ON m.id = p.id \
+                 WHERE p.phone_number = "
             ));
             query.push_bind(phone.as_str().to_owned());
             "p."
@@ -138,11 +141,6 @@ fn push_page(
     // A literal LIMIT, like the status: a `LIMIT $n` parameter keeps PostgreSQL from caching
     // a generic plan (see `messages::list_sent`), so it would plan every page again.
     query.push(format_args!(" ORDER BY {order}created_at DESC, {order}id DESC LIMIT {fetch}"));
-}
-
-/// `columns` ("a, b") with each name prefixed by `table.`.
-fn qualified(columns: &str, table: &str) -> String {
-    columns.split(", ").map(|column| format!("{table}.{column}")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
