@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;
 
+use crate::aws_http_client;
 use crate::config::{Config, DatabaseLocation};
 
 /// The URL as read, for every later caller in this process.
@@ -38,7 +39,9 @@ pub async fn resolve(config: &mut Config) -> Result<(), SecretError> {
 }
 
 async fn read(arn: &str, location: &DatabaseLocation) -> Result<SecretString, SecretError> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = aws_http_client::load_config()
+        .await
+        .map_err(|err| SecretError::Read { arn: arn.to_owned(), reason: err.to_string() })?;
     let client = aws_sdk_secretsmanager::Client::new(&aws);
     let output = client
         .get_secret_value()

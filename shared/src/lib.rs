@@ -1,6 +1,7 @@
 //! Everything the functions and the local harness share: domain types, configuration,
 //! the repository, the webhook client, the rate limit, the Redis cache and the dispatcher.
 
+pub mod aws_http_client;
 pub mod batching;
 pub mod config;
 pub mod database_secret;

@@ -24,6 +24,7 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
         std::env::set_var(var, value);
     }
     let aws = aws_sdk_secretsmanager::Config::builder()
+        .http_client(shared::aws_http_client::http_client().unwrap())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(testkit::moto::credentials())

@@ -23,6 +23,6 @@ async fn set_up() -> anyhow::Result<AppState> {
     let mut config = Config::from_env()?;
     let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
-    let scheduler = scheduler::from_config(&config, pool.clone()).await;
+    let scheduler = scheduler::from_config(&config, pool.clone()).await?;
     Ok(AppState::new(pool, redis, Arc::new(config), scheduler))
 }

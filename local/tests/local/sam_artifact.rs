@@ -133,6 +133,7 @@ async fn aws_resources(moto: &MotoServer, database_url: &str, template: &Templat
     let credentials = testkit::moto::credentials();
     let secrets = aws_sdk_secretsmanager::Client::from_conf(
         aws_sdk_secretsmanager::Config::builder()
+            .http_client(shared::aws_http_client::http_client().unwrap())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(credentials.clone())
@@ -148,6 +149,7 @@ async fn aws_resources(moto: &MotoServer, database_url: &str, template: &Templat
         .unwrap();
     let scheduler = aws_sdk_scheduler::Client::from_conf(
         aws_sdk_scheduler::Config::builder()
+            .http_client(shared::aws_http_client::http_client().unwrap())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(credentials)

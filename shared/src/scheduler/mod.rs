@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sqlx::PgPool;
 
+use crate::aws_http_client::{self, AwsHttpClientError};
 use crate::Config;
 
 pub use eventbridge::{EventBridgeScheduler, ImmediateRun};
@@ -67,21 +68,24 @@ pub trait SchedulerControl: Send + Sync {
 /// The backend the configuration asks for: EventBridge when SCHEDULE_NAME is set (AWS
 /// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint),
 /// else the local row.
-pub async fn from_config(config: &Config, pool: PgPool) -> Arc<dyn SchedulerControl> {
+pub async fn from_config(
+    config: &Config,
+    pool: PgPool,
+) -> Result<Arc<dyn SchedulerControl>, AwsHttpClientError> {
     let Some(name) = &config.scheduler.schedule_name else {
-        return Arc::new(LocalScheduler::new(pool));
+        return Ok(Arc::new(LocalScheduler::new(pool)));
     };
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = aws_http_client::load_config().await?;
     let immediate_run = config
         .scheduler
         .dispatch_function_name
         .clone()
         .map(|function_name| ImmediateRun { lambda: aws_sdk_lambda::Client::new(&aws), function_name });
     let client = aws_sdk_scheduler::Client::new(&aws);
-    Arc::new(EventBridgeScheduler::new(
+    Ok(Arc::new(EventBridgeScheduler::new(
         client,
         name.clone(),
         config.scheduler.schedule_group.clone(),
         immediate_run,
-    ))
+    )))
 }

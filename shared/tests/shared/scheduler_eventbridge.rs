@@ -17,6 +17,7 @@ const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:messa
 
 fn scheduler_client(endpoint: &str) -> aws_sdk_scheduler::Client {
     let config = aws_sdk_scheduler::Config::builder()
+        .http_client(shared::aws_http_client::http_client().unwrap())
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -40,6 +41,7 @@ async fn lambda_stub() -> (aws_sdk_lambda::Client, Arc<Mutex<Vec<HeaderMap>>>) {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let config = aws_sdk_lambda::Config::builder()
+        .http_client(shared::aws_http_client::http_client().unwrap())
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_lambda::config::Region::new("us-east-1"))
