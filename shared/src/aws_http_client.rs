@@ -1,7 +1,7 @@
 //! The AWS SDK's HTTP client: reqwest, which every function already links for the webhook,
 //! instead of the SDK's default client. That one brings its own TLS stack on the aws-lc crypto
-//! library, a second one beside reqwest's and sqlx's ring, and about a megabyte and a half more
-//! in each binary (BENCHMARKS.md, `binary_bytes`).
+//! library, a second one beside reqwest's and sqlx's ring, and about 3 MB more in each binary
+//! (BENCHMARKS.md, "What each optimisation changed").
 
 use std::time::Duration;
 
@@ -26,8 +26,7 @@ pub async fn load_config() -> Result<aws_config::SdkConfig, AwsHttpClientError> 
     Ok(aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http).load().await)
 }
 
-/// The client for `aws_sdk_*::Config::builder().http_client(..)`, where a configuration is
-/// built by hand (tests against moto).
+/// The client alone, for a configuration built by hand (the tests' `testkit::moto::sdk_config`).
 pub fn http_client() -> Result<SharedHttpClient, AwsHttpClientError> {
     let http = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)

@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Region};
 use secrecy::ExposeSecret;
 use shared::{db, Config};
 use sqlx::PgPool;
 use testkit::database::url_of;
-use testkit::moto::MotoServer;
+use testkit::moto::{sdk_config, MotoServer};
 
 #[sqlx::test(migrator = "shared::db::MIGRATOR")]
 async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPool) {
@@ -23,14 +22,7 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
     ] {
         std::env::set_var(var, value);
     }
-    let aws = aws_sdk_secretsmanager::Config::builder()
-        .http_client(shared::aws_http_client::http_client().unwrap())
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(testkit::moto::credentials())
-        .endpoint_url(&moto.endpoint)
-        .build();
-    let secrets = aws_sdk_secretsmanager::Client::from_conf(aws);
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk_config(&moto.endpoint, "eu-west-1"));
     let created = secrets
         .create_secret()
         .name("message-dispatcher/database")

@@ -5,6 +5,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_sdk_scheduler::config::SharedCredentialsProvider;
+
 pub struct MotoServer {
     child: Child,
     pub endpoint: String,
@@ -41,4 +43,17 @@ impl Drop for MotoServer {
 /// moto accepts any credentials; these are the ones the tests give every AWS client.
 pub fn credentials() -> aws_sdk_scheduler::config::Credentials {
     aws_sdk_scheduler::config::Credentials::new("testing", "testing", None, None, "tests")
+}
+
+/// What a test builds any AWS client from (`aws_sdk_*::Client::new(&config)`): `endpoint`
+/// (moto, or a stand-in), `region`, [`credentials`], and the functions' own HTTP client.
+pub fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    let http = shared::aws_http_client::http_client().expect("the AWS HTTP client builds");
+    aws_config::SdkConfig::builder()
+        .http_client(http)
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials()))
+        .endpoint_url(endpoint)
+        .build()
 }

@@ -18,11 +18,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::template::Template;
-use aws_sdk_scheduler::config::{BehaviorVersion, Region};
 use lambda_runtime_emulator::Emulator;
 use serde_json::{json, Value};
 use testkit::cloudformation::ResponseUrl;
-use testkit::moto::MotoServer;
+use testkit::moto::{sdk_config, MotoServer};
 use testkit::Receiver;
 use testkit::{wait_until, ScratchDatabase};
 
@@ -130,16 +129,8 @@ fn http_event(method: &str, path: &str, body: Option<&Value>) -> Value {
 /// The secret the template's DatabaseSecretArn names, and the schedule the api's
 /// SCHEDULE_NAME names, in moto. Returns the secret's ARN.
 async fn aws_resources(moto: &MotoServer, database_url: &str, template: &Template) -> String {
-    let credentials = testkit::moto::credentials();
-    let secrets = aws_sdk_secretsmanager::Client::from_conf(
-        aws_sdk_secretsmanager::Config::builder()
-            .http_client(shared::aws_http_client::http_client().unwrap())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(credentials.clone())
-            .endpoint_url(&moto.endpoint)
-            .build(),
-    );
+    let aws = sdk_config(&moto.endpoint, REGION);
+    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
     let secret = secrets
         .create_secret()
         .name(format!("{STACK}/database"))
@@ -147,15 +138,7 @@ async fn aws_resources(moto: &MotoServer, database_url: &str, template: &Templat
         .send()
         .await
         .unwrap();
-    let scheduler = aws_sdk_scheduler::Client::from_conf(
-        aws_sdk_scheduler::Config::builder()
-            .http_client(shared::aws_http_client::http_client().unwrap())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(credentials)
-            .endpoint_url(&moto.endpoint)
-            .build(),
-    );
+    let scheduler = aws_sdk_scheduler::Client::new(&aws);
     let schedule = template.schedule();
     let target = aws_sdk_scheduler::types::Target::builder()
         .arn(format!(

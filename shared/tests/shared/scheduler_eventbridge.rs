@@ -3,27 +3,19 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_scheduler::config::{BehaviorVersion, Region};
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::types::{
     FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, ScheduleState as AwsState, Target,
 };
 use axum::http::HeaderMap;
 use shared::scheduler::{EventBridgeScheduler, ImmediateRun, ScheduleState, SchedulerControl};
-use testkit::moto::{credentials, MotoServer};
+use testkit::moto::{sdk_config, MotoServer};
 
 const NAME: &str = "message-dispatcher";
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:message-dispatcher-dispatch";
 
 fn scheduler_client(endpoint: &str) -> aws_sdk_scheduler::Client {
-    let config = aws_sdk_scheduler::Config::builder()
-        .http_client(shared::aws_http_client::http_client().unwrap())
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(credentials())
-        .build();
-    aws_sdk_scheduler::Client::from_conf(config)
+    aws_sdk_scheduler::Client::new(&sdk_config(endpoint, "us-east-1"))
 }
 
 /// A stand-in for Lambda's Invoke API on 127.0.0.1 that records each invocation's headers.
@@ -40,14 +32,7 @@ async fn lambda_stub() -> (aws_sdk_lambda::Client, Arc<Mutex<Vec<HeaderMap>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let config = aws_sdk_lambda::Config::builder()
-        .http_client(shared::aws_http_client::http_client().unwrap())
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("t", "t", None, None, "tests"))
-        .build();
-    (aws_sdk_lambda::Client::from_conf(config), calls)
+    (aws_sdk_lambda::Client::new(&sdk_config(&endpoint, "us-east-1")), calls)
 }
 
 async fn create_schedule(client: &aws_sdk_scheduler::Client) {
