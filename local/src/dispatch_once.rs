@@ -1,8 +1,8 @@
 //! `local dispatch`: one run of the very dispatcher the Lambda uses, from the command line.
 
-use shared::config::MAX_BATCH_SIZE;
-use shared::dispatch::{Dispatcher, RunLimits};
-use shared::{db, Config};
+use dispatcher_core::config::MAX_BATCH_SIZE;
+use dispatcher_core::dispatch::{Dispatcher, RunLimits};
+use dispatcher_core::{db, Config};
 
 pub async fn run(config: &Config, batch_size: Option<u32>) -> anyhow::Result<()> {
     if let Some(size) = batch_size.filter(|size| !(1..=MAX_BATCH_SIZE).contains(size)) {

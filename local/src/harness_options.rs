@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use shared::config::{ConfigError, Env};
+use dispatcher_core::config::{ConfigError, Env};
 
 use crate::serve::HarnessOptions;
 

@@ -15,7 +15,7 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
-use shared::telemetry::{self, LogFormat};
+use dispatcher_core::telemetry::{self, LogFormat};
 
 use crate::cli::{Cli, Command};
 
@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = shared::Config::from_env()?;
+    let config = dispatcher_core::Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let options = harness_options::from_env()?;

@@ -1,8 +1,8 @@
-//! `local migrate up|down|status` over the migrations embedded in `shared`.
+//! `local migrate up|down|status` over the migrations embedded in `dispatcher-core`.
 
 use anyhow::Context;
-use shared::db::{self, MIGRATOR};
-use shared::Config;
+use dispatcher_core::db::{self, MIGRATOR};
+use dispatcher_core::Config;
 use sqlx::PgPool;
 
 use crate::cli::MigrateAction;

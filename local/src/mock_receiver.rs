@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
+use dispatcher_core::webhook::WebhookSigner;
 use serde_json::{json, Value};
-use shared::webhook::WebhookSigner;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

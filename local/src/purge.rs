@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use anyhow::bail;
+use dispatcher_core::repository::retention::purge_expired;
+use dispatcher_core::{db, Config};
 use indicatif::{ProgressBar, ProgressStyle};
-use shared::repository::retention::purge_expired;
-use shared::{db, Config};
 
 pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
     let days = days.unwrap_or(config.dispatch.retention_days);

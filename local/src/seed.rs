@@ -1,13 +1,13 @@
 //! `local seed`: realistic pending messages, inserted in batches with a progress bar.
 
 use anyhow::Context;
+use dispatcher_core::db;
+use dispatcher_core::domain::{Content, NewMessage, PhoneNumber};
+use dispatcher_core::repository::messages;
+use dispatcher_core::Config;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::IndexedRandom;
 use rand::Rng;
-use shared::db;
-use shared::domain::{Content, NewMessage, PhoneNumber};
-use shared::repository::messages;
-use shared::Config;
 
 const BATCH: usize = 1_000;
 

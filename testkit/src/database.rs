@@ -16,7 +16,7 @@ impl ScratchDatabase {
     /// A database with the schema at the latest migration.
     pub async fn create() -> Self {
         let db = Self::create_empty().await;
-        shared::db::MIGRATOR.run(&db.pool).await.unwrap();
+        dispatcher_core::db::MIGRATOR.run(&db.pool).await.unwrap();
         db
     }
 

@@ -1,18 +1,21 @@
 //! What every test suite of the workspace needs, in one dev-only crate (River keeps
 //! `riversharedtest` for the same reason): a real webhook receiver on 127.0.0.1, scratch
-//! databases dropped even when a test fails, a message factory, moto's server standing in for
-//! AWS, a private Redis, and a stand-in for CloudFormation's ResponseURL.
+//! databases dropped even when a test fails, a message factory, the real dispatcher with
+//! test-sized settings, the messages table held locked, moto's server standing in for AWS, a
+//! private Redis, and a stand-in for CloudFormation's ResponseURL.
 //!
 //! It panics on any failure: a test helper that cannot do its job fails the test.
 #![allow(clippy::unwrap_used)]
 
 pub mod cloudformation;
 pub mod database;
+pub mod dispatch;
 pub mod log_capture;
 pub mod messages;
 pub mod moto;
 pub mod receiver;
 pub mod redis;
+pub mod table_lock;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -48,7 +48,7 @@ pub fn credentials() -> aws_sdk_scheduler::config::Credentials {
 /// What a test builds any AWS client from (`aws_sdk_*::Client::new(&config)`): `endpoint`
 /// (moto, or a stand-in), `region`, [`credentials`], and the functions' own HTTP client.
 pub fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    let http = shared::aws_http_client::http_client().expect("the AWS HTTP client builds");
+    let http = dispatcher_core::aws_http_client::http_client().expect("the AWS HTTP client builds");
     aws_config::SdkConfig::builder()
         .http_client(http)
         .behavior_version(aws_config::BehaviorVersion::latest())

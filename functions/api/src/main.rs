@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use shared::http::{router, AppState};
-use shared::redis_connection::RedisConnection;
-use shared::scheduler;
-use shared::telemetry::{self, LogFormat};
-use shared::{db, lambda_init, Config};
+use dispatcher_api::scheduler;
+use dispatcher_api::{router, AppState};
+use dispatcher_core::redis_connection::RedisConnection;
+use dispatcher_core::telemetry::{self, LogFormat};
+use dispatcher_core::{db, lambda_init, Config};
 
 /// Requests are served one at a time per instance; a few connections cover the handlers' queries.
 const POOL_SIZE: u32 = 3;

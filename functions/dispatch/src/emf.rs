@@ -2,8 +2,8 @@
 //! into metrics (namespace `MessageDispatcher`, dimension `FunctionName`) with no API call
 //! and no extra latency. The template's alarms watch these.
 
+use dispatcher_core::dispatch::RunSummary;
 use serde::Serialize;
-use shared::dispatch::RunSummary;
 
 pub const NAMESPACE: &str = "MessageDispatcher";
 
@@ -112,7 +112,7 @@ impl RunMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::repository::RunCounts;
+    use dispatcher_core::repository::RunCounts;
 
     fn summary() -> RunSummary {
         RunSummary {

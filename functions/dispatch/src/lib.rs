@@ -6,12 +6,12 @@ pub mod emf;
 
 use std::time::Duration;
 
+use dispatcher_core::config::MAX_BATCH_SIZE;
+use dispatcher_core::deadline::{budget_until, DEADLINE_MARGIN, RECORD_MARGIN};
+use dispatcher_core::dispatch::{DispatchError, Dispatcher, RunLimits, RunSummary};
+use dispatcher_core::repository::gauges;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
-use shared::config::MAX_BATCH_SIZE;
-use shared::deadline::{budget_until, DEADLINE_MARGIN, RECORD_MARGIN};
-use shared::dispatch::{DispatchError, Dispatcher, RunLimits, RunSummary};
-use shared::repository::gauges;
 use sqlx::PgPool;
 
 #[derive(Debug, thiserror::Error)]

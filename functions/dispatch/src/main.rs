@@ -1,9 +1,9 @@
 //! The dispatch Lambda: set-up once at init, then one dispatch run per invocation.
 
+use dispatcher_core::telemetry::{self, LogFormat};
+use dispatcher_core::{db, dispatch::Dispatcher, lambda_init, Config};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use shared::telemetry::{self, LogFormat};
-use shared::{db, dispatch::Dispatcher, lambda_init, Config};
 
 /// One run at a time per instance needs few connections: claim, then batched records.
 const POOL_SIZE: u32 = 2;

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::routing::post;
 use axum::Router;
 use dispatch::DispatchFunction;
+use dispatcher_core::dispatch::Dispatcher;
+use dispatcher_core::Config;
 use lambda_runtime::{Context, LambdaEvent};
-use shared::dispatch::Dispatcher;
-use shared::Config;
 use sqlx::PgPool;
 use testkit::messages::insert_pending;
 use testkit::Receiver;
@@ -62,7 +62,7 @@ fn function_with_metrics(
     (function, records)
 }
 
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: PgPool) {
     insert_pending(&pool, 5).await;
     let receiver = Receiver::accepting().await;
@@ -104,7 +104,7 @@ async fn a_scheduler_invocation_sends_one_batch_and_returns_the_summary(pool: Pg
     assert_eq!(sent, 2);
 }
 
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn a_batch_size_in_the_payload_overrides_the_configured_one(pool: PgPool) {
     insert_pending(&pool, 5).await;
     let receiver = Receiver::accepting().await;
@@ -115,7 +115,7 @@ async fn a_batch_size_in_the_payload_overrides_the_configured_one(pool: PgPool) 
     assert_eq!(summary.counts.sent, 4);
 }
 
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn a_bad_batch_size_is_an_error_and_sends_nothing(pool: PgPool) {
     insert_pending(&pool, 2).await;
     let receiver = Receiver::accepting().await;
@@ -127,7 +127,7 @@ async fn a_bad_batch_size_is_an_error_and_sends_nothing(pool: PgPool) {
     assert!(receiver.received().is_empty());
 }
 
-#[sqlx::test(migrator = "shared::db::MIGRATOR")]
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn an_invocation_too_short_for_one_webhook_timeout_claims_nothing_and_says_budget_too_short(
     pool: PgPool,
 ) {

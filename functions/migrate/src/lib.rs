@@ -7,11 +7,11 @@ mod custom_resource;
 use std::time::Duration;
 
 use anyhow::Context;
+use dispatcher_core::db::{self, MIGRATOR};
+use dispatcher_core::deadline::budget_until;
+use dispatcher_core::Config;
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
-use shared::db::{self, MIGRATOR};
-use shared::deadline::budget_until;
-use shared::Config;
 
 pub use custom_resource::{CustomResourceRequest, CustomResourceResponse, RequestType, Status};
 

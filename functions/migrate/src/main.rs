@@ -1,9 +1,9 @@
 //! The migrate Lambda. Nothing that can fail happens at init: a failure there would leave the
 //! CloudFormation stack waiting for an answer that never comes. Every invocation answers.
 
+use dispatcher_core::telemetry::{self, LogFormat};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use shared::telemetry::{self, LogFormat};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -51,7 +51,7 @@ async fn create_applies_the_migrations_and_answers_success(pool: PgPool) {
         body["StackId"],
         "arn:aws:cloudformation:eu-west-1:123456789012:stack/message-dispatcher/5b1c"
     );
-    let latest = shared::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();
+    let latest = dispatcher_core::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();
     assert_eq!(body["Data"]["SchemaVersion"], latest.to_string());
     assert_eq!(headers["content-type"], "", "the pre-signed URL expects an empty Content-Type");
 }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::db;
-use shared::http::{router, AppState};
-use shared::repository::ListCursor;
-use shared::scheduler::LocalScheduler;
-use shared::Config;
+use dispatcher_api::scheduler::LocalScheduler;
+use dispatcher_api::{router, AppState};
+use dispatcher_core::db;
+use dispatcher_core::repository::ListCursor;
+use dispatcher_core::Config;
 
 use super::database::BenchDatabase;
 use super::http_load::{self, LoadRequest};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use shared::repository::claims;
+use dispatcher_core::repository::claims;
 
 use super::database::BenchDatabase;
 use super::report::percentile;

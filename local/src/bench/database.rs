@@ -2,8 +2,8 @@
 //! the harness's private PostgreSQL), and dropped at the end.
 
 use anyhow::Context;
+use dispatcher_core::{db, Config};
 use secrecy::{ExposeSecret, SecretString};
-use shared::{db, Config};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::embedded_postgres::EmbeddedPostgres;

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
-use shared::dispatch::{Dispatcher, RunLimits};
-use shared::repository::claims::{self, SentRecord};
-use shared::webhook::WebhookSigner;
-use shared::Config;
+use dispatcher_core::dispatch::{Dispatcher, RunLimits};
+use dispatcher_core::repository::claims::{self, SentRecord};
+use dispatcher_core::webhook::WebhookSigner;
+use dispatcher_core::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

@@ -17,8 +17,8 @@ mod scaleout;
 
 use std::time::Duration;
 
+use dispatcher_core::Config;
 use secrecy::ExposeSecret;
-use shared::Config;
 
 use crate::cli::BenchPart;
 use crate::serve::HarnessOptions;

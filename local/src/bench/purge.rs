@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use shared::repository::retention::purge_expired;
+use dispatcher_core::repository::retention::purge_expired;
 
 use super::database::BenchDatabase;
 use super::dispatch;

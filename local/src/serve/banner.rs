@@ -1,7 +1,7 @@
 use std::net::SocketAddr;
 
-use shared::config::redact_url;
-use shared::Config;
+use dispatcher_core::config::redact_url;
+use dispatcher_core::Config;
 
 /// What is running where, printed once at start-up.
 pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {

@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use shared::dispatch::Dispatcher;
-use shared::http::{router, AppState};
-use shared::redis_connection::RedisConnection;
-use shared::scheduler::LocalScheduler;
-use shared::{db, Config};
+use dispatcher_api::scheduler::LocalScheduler;
+use dispatcher_api::{router, AppState};
+use dispatcher_core::dispatch::Dispatcher;
+use dispatcher_core::redis_connection::RedisConnection;
+use dispatcher_core::{db, Config};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

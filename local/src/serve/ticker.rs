@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use shared::dispatch::{Dispatcher, RunLimits};
-use shared::scheduler::LocalScheduler;
+use dispatcher_api::scheduler::LocalScheduler;
+use dispatcher_core::dispatch::{Dispatcher, RunLimits};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(

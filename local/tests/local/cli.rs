@@ -37,7 +37,7 @@ async fn migrated_and_seeded(count: usize) -> ScratchDatabase {
 async fn migrate_down_to_zero_and_up_again_then_seed_works() {
     let db = ScratchDatabase::create_empty().await;
     let url = db.url.clone();
-    let latest = shared::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();
+    let latest = dispatcher_core::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();
     let at_latest = format!("schema at version {latest}");
 
     assert!(stdout(&local(&url, &["migrate", "status"])).contains("pending"));

@@ -202,7 +202,7 @@ async fn the_built_functions_start_and_serve_as_the_template_deploys_them() {
     let schema: i64 = answers[0]["Data"]["SchemaVersion"].as_str().unwrap().parse().unwrap();
     assert_eq!(
         schema,
-        shared::db::MIGRATOR.iter().map(|m| m.version).max().unwrap(),
+        dispatcher_core::db::MIGRATOR.iter().map(|m| m.version).max().unwrap(),
         "every migration applied"
     );
 

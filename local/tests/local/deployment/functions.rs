@@ -81,14 +81,14 @@ fn every_allowed_webhook_timeout_fits_in_the_dispatch_functions_timeout_and_leas
         "the parameter allows exactly the mapped values"
     );
     for (webhook, function, lease) in rows {
-        let config = shared::Config::from_pairs(&[
+        let config = dispatcher_core::Config::from_pairs(&[
             ("WEBHOOK_TIMEOUT_SECONDS", &webhook.to_string()),
             ("MESSAGE_LEASE_SECONDS", &lease.to_string()),
         ]);
         assert!(config.is_ok(), "the functions refuse the lease {lease} for a {webhook} s timeout");
         // What the dispatch function has when invoked, less the runtime's second.
-        let budget = std::time::Duration::from_secs(function) - shared::deadline::DEADLINE_MARGIN;
-        let needed = shared::deadline::room_for_one_send(std::time::Duration::from_secs(webhook));
+        let budget = std::time::Duration::from_secs(function) - dispatcher_core::deadline::DEADLINE_MARGIN;
+        let needed = dispatcher_core::deadline::room_for_one_send(std::time::Duration::from_secs(webhook));
         assert!(budget > needed * 2, "a {function} s function leaves too little for {webhook} s requests");
     }
     assert!(
@@ -107,7 +107,7 @@ fn retention_is_a_parameter_the_functions_accept_across_its_whole_range() {
     let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(variables["MESSAGE_RETENTION_DAYS"], reference("RetentionDays"));
     for days in [parameter["MinValue"].as_u64().unwrap(), 30, parameter["MaxValue"].as_u64().unwrap()] {
-        let config = shared::Config::from_pairs(&[("MESSAGE_RETENTION_DAYS", &days.to_string())]);
+        let config = dispatcher_core::Config::from_pairs(&[("MESSAGE_RETENTION_DAYS", &days.to_string())]);
         assert_eq!(config.unwrap().dispatch.retention_days, u32::try_from(days).unwrap(), "{days}");
     }
 }

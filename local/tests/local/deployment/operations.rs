@@ -163,7 +163,7 @@ fn the_http_api_routes_every_documented_operation_to_the_api_function() {
             properties["Path"].as_str().unwrap().into(),
         ));
     }
-    let document = shared::http::ApiDoc::openapi();
+    let document = dispatcher_api::ApiDoc::openapi();
     let mut routes: Vec<(String, String)> = Vec::new();
     for (path, item) in &document.paths.paths {
         for (method, operation) in

@@ -1,0 +1,121 @@
+//! The message routes: create, get by id, stats.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::json_body::JsonBody;
+use crate::params::{idempotency_key, parse_id, MessageIdErrors};
+use crate::problem::{ApiError, FieldError, Problem};
+use crate::wire::{MessageOut, StatsOut};
+use crate::AppState;
+use dispatcher_core::domain::{Content, NewMessage, PhoneNumber};
+use dispatcher_core::repository::{messages, Inserted};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CreateMessageRequest {
+    /// E.164: `+` then 8 to 15 digits.
+    #[schema(example = "+905551111111", pattern = r"^\+[0-9]{8,15}$")]
+    pub phone_number: String,
+    /// 1 to MESSAGE_CHAR_LIMIT Unicode characters (the served document carries the configured limit); no NUL.
+    // The maximum is the configured one: see `schema_with_char_limit`.
+    #[schema(example = "Your verification code is 482913", min_length = 1, pattern = r"^[^\u0000]*$")]
+    pub content: String,
+    /// Not sent before this time (RFC 3339); a past time means now.
+    #[serde(default)]
+    pub send_at: Option<DateTime<Utc>>,
+}
+
+impl CreateMessageRequest {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(self, char_limit: usize, max_attempts: i32) -> Result<NewMessage, Vec<FieldError>> {
+        let phone = PhoneNumber::parse(&self.phone_number);
+        let content = Content::parse(&self.content, char_limit);
+        match (phone, content) {
+            (Ok(phone), Ok(content)) => {
+                let mut new = NewMessage::new(phone, content, max_attempts);
+                new.send_at = self.send_at;
+                Ok(new)
+            }
+            (phone, content) => {
+                let mut errors = Vec::new();
+                if let Err(err) = phone {
+                    errors.push(FieldError::new("phone_number", err.to_string()));
+                }
+                if let Err(err) = content {
+                    errors.push(FieldError::new("content", err.to_string()));
+                }
+                Err(errors)
+            }
+        }
+    }
+
+    /// The schema with `content` limited to `char_limit` characters, the limit `validate` is
+    /// given: MESSAGE_CHAR_LIMIT is read at start-up, after the derive wrote the rest.
+    pub fn schema_with_char_limit(char_limit: usize) -> RefOr<Schema> {
+        let mut schema = <Self as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            if let Some(RefOr::T(Schema::Object(content))) = object.properties.get_mut("content") {
+                content.max_length = Some(char_limit);
+            }
+        }
+        schema
+    }
+}
+
+/// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = CreateMessageRequest,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
+    responses(
+        (status = 201, description = "created", body = MessageOut),
+        (status = 200, description = "an earlier message with the same Idempotency-Key", body = MessageOut),
+        (status = 400, description = "malformed JSON or a bad field", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(message_id))]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CreateMessageRequest>,
+) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+    let key = idempotency_key(&headers)?;
+    let mut new = body
+        .validate(state.config.messages.char_limit, state.config.messages.max_attempts)
+        .map_err(ApiError::validation)?;
+    new.idempotency_key = key;
+    let (status, message) = match state.creates.insert(new).await? {
+        Inserted::Created(message) => (StatusCode::CREATED, message),
+        Inserted::Existing(message) => (StatusCode::OK, message),
+    };
+    tracing::Span::current().record("message_id", tracing::field::display(message.id));
+    Ok((status, Json(message.into())))
+}
+
+/// One message by id.
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, format = Uuid, description = "the message id")),
+    responses(
+        (status = 200, description = "the message", body = MessageOut),
+        MessageIdErrors,
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageOut>, ApiError> {
+    let id = parse_id(&id)?;
+    messages::get(&state.pool, id)
+        .await?
+        .map(|message| Json(message.into()))
+        .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
+}
+
+/// Message counts by status.
+#[utoipa::path(get, path = "/api/v1/messages/stats", tag = "messages",
+    responses((status = 200, description = "counts", body = StatsOut)))]
+pub async fn stats(State(state): State<AppState>) -> Result<Json<StatsOut>, ApiError> {
+    Ok(Json(messages::stats(&state.pool).await?.into()))
+}

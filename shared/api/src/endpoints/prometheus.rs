@@ -1,0 +1,109 @@
+//! `GET /metrics`: the gauges in the Prometheus text format, computed from the database at each
+//! scrape (so any replica answers the same), under the same bearer rule as `/api/v1`.
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::ApiError;
+use crate::AppState;
+use dispatcher_core::domain::MessageStatus;
+use dispatcher_core::repository::gauges::{self, Gauges};
+use dispatcher_core::repository::{messages, Stats};
+
+pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Gauges for scraping: messages by status, the age of the oldest due pending message, whether
+/// the receiver breaker is open, when the last dispatch run started.
+#[utoipa::path(get, path = "/metrics", tag = "metrics",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+    ))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let stats = messages::stats(&state.pool).await?;
+    let gauges = gauges::read(&state.pool).await?;
+    Ok(([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], render(&stats, &gauges)).into_response())
+}
+
+/// The exposition text; every series is a gauge.
+pub fn render(stats: &Stats, gauges: &Gauges) -> String {
+    let mut text = String::new();
+    let mut gauge = |name: &str, help: &str, samples: &[(String, f64)]| {
+        let _ = writeln!(text, "# HELP message_dispatcher_{name} {help}");
+        let _ = writeln!(text, "# TYPE message_dispatcher_{name} gauge");
+        for (labels, value) in samples {
+            let _ = writeln!(text, "message_dispatcher_{name}{labels} {value}");
+        }
+    };
+    let by_status: Vec<(String, f64)> = MessageStatus::ALL
+        .into_iter()
+        .map(|status| (format!("{{status=\"{status}\"}}"), count_of(stats, status) as f64))
+        .collect();
+    gauge("messages", "Messages by status.", &by_status);
+    gauge(
+        "oldest_pending_age_seconds",
+        "How long the oldest due pending message (the next to claim) has been due; 0 when none is.",
+        &[(String::new(), gauges.oldest_pending_age_seconds)],
+    );
+    gauge(
+        "receiver_breaker_open",
+        "1 while the receiver breaker is open or probing (the receiver looks down), else 0.",
+        &[(String::new(), f64::from(u8::from(gauges.breaker_open)))],
+    );
+    let last_run = gauges.last_run_at.map_or(0.0, |at| at.timestamp_millis() as f64 / 1000.0);
+    gauge(
+        "last_run_timestamp_seconds",
+        "When the newest dispatch run started (Unix seconds); 0 before the first.",
+        &[(String::new(), last_run)],
+    );
+    text
+}
+
+fn count_of(stats: &Stats, status: MessageStatus) -> i64 {
+    match status {
+        MessageStatus::Pending => stats.pending,
+        MessageStatus::Processing => stats.processing,
+        MessageStatus::Sent => stats.sent,
+        MessageStatus::Failed => stats.failed,
+        MessageStatus::Cancelled => stats.cancelled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_text_is_the_prometheus_exposition_format() {
+        let stats = Stats { pending: 3, processing: 1, sent: 40, failed: 2, cancelled: 0, total: 46 };
+        let gauges = Gauges {
+            oldest_pending_age_seconds: 12.5,
+            breaker_open: true,
+            last_run_at: Some(chrono::Utc.timestamp_millis_opt(1_764_000_000_250).unwrap()),
+        };
+        let text = render(&stats, &gauges);
+        let expected = "\
+# HELP message_dispatcher_messages Messages by status.
+# TYPE message_dispatcher_messages gauge
+message_dispatcher_messages{status=\"pending\"} 3
+message_dispatcher_messages{status=\"processing\"} 1
+message_dispatcher_messages{status=\"sent\"} 40
+message_dispatcher_messages{status=\"failed\"} 2
+message_dispatcher_messages{status=\"cancelled\"} 0
+# HELP message_dispatcher_oldest_pending_age_seconds How long the oldest due pending message (the next to claim) has been due; 0 when none is.
+# TYPE message_dispatcher_oldest_pending_age_seconds gauge
+message_dispatcher_oldest_pending_age_seconds 12.5
+# HELP message_dispatcher_receiver_breaker_open 1 while the receiver breaker is open or probing (the receiver looks down), else 0.
+# TYPE message_dispatcher_receiver_breaker_open gauge
+message_dispatcher_receiver_breaker_open 1
+# HELP message_dispatcher_last_run_timestamp_seconds When the newest dispatch run started (Unix seconds); 0 before the first.
+# TYPE message_dispatcher_last_run_timestamp_seconds gauge
+message_dispatcher_last_run_timestamp_seconds 1764000000.25
+";
+        assert_eq!(text, expected);
+    }
+}

@@ -1,0 +1,88 @@
+//! `Message`, as every message route answers it.
+
+use chrono::{DateTime, Utc};
+use dispatcher_core::domain::{Message, MessageStatus};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A stored message. Times are RFC 3339 UTC; absent values are `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Message)]
+pub struct MessageOut {
+    pub id: Uuid,
+    #[schema(example = "+905551111111")]
+    pub phone_number: String,
+    #[schema(example = "Your verification code is 482913")]
+    pub content: String,
+    pub status: MessageStatusOut,
+    /// Attempts spent so far (a claim spends one; an attempt lost to a receiver outage is given back).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When a pending message is due (its `send_at`, or its next retry).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The receiver's `messageId` for a sent message.
+    pub webhook_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl From<Message> for MessageOut {
+    fn from(message: Message) -> Self {
+        Self {
+            id: message.id.as_uuid(),
+            phone_number: message.phone_number.to_string(),
+            content: message.content.to_string(),
+            status: message.status.into(),
+            attempts: message.attempts,
+            max_attempts: message.max_attempts,
+            created_at: message.created_at,
+            sent_at: message.sent_at,
+            next_attempt_at: message.next_attempt_at,
+            webhook_message_id: message.webhook_message_id,
+            last_error: message.last_error,
+            error_code: message.error_code,
+        }
+    }
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MessageStatus)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatusOut {
+    Pending,
+    Processing,
+    Sent,
+    Failed,
+    /// Withdrawn before it was sent; terminal, never claimed.
+    Cancelled,
+}
+
+impl From<MessageStatus> for MessageStatusOut {
+    fn from(status: MessageStatus) -> Self {
+        match status {
+            MessageStatus::Pending => Self::Pending,
+            MessageStatus::Processing => Self::Processing,
+            MessageStatus::Sent => Self::Sent,
+            MessageStatus::Failed => Self::Failed,
+            MessageStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire spelling of every status is its stored spelling: clients filter the listing
+    /// (`?status=`) with the same words the answers carry.
+    #[test]
+    fn every_status_is_spelled_on_the_wire_as_it_is_stored() {
+        for status in MessageStatus::ALL {
+            let wire = serde_json::to_value(MessageStatusOut::from(status)).unwrap();
+            assert_eq!(wire, status.as_str());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The API's answers that more than one endpoint gives, built `From` the core's types. An
+//! endpoint's own request and answer types sit beside it; these are shared.
+
+mod message;
+mod stats;
+
+pub use message::{MessageOut, MessageStatusOut};
+pub use stats::StatsOut;

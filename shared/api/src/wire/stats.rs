@@ -1,0 +1,22 @@
+//! Message counts by status: `GET /api/v1/messages/stats` and the scheduler status's `stats`.
+
+use dispatcher_core::repository::Stats;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Stats)]
+pub struct StatsOut {
+    pub pending: i64,
+    pub processing: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub total: i64,
+}
+
+impl From<Stats> for StatsOut {
+    fn from(stats: Stats) -> Self {
+        let Stats { pending, processing, sent, failed, cancelled, total } = stats;
+        Self { pending, processing, sent, failed, cancelled, total }
+    }
+}

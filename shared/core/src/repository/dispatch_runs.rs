@@ -1,0 +1,104 @@
+//! One row per dispatch run: counts and error, for the status endpoint and history.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+
+use super::receiver_breaker::{BreakerRow, ReceiverBreaker};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchRun {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub claimed: i32,
+    pub sent: i32,
+    pub retried: i32,
+    pub failed: i32,
+    pub released: i32,
+    /// The run held back sends because the receiver breaker was open.
+    pub breaker_open: bool,
+    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    pub purged: i64,
+    pub error: Option<String>,
+}
+
+/// The counts a run reports when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    pub claimed: i32,
+    pub sent: i32,
+    pub retried: i32,
+    pub failed: i32,
+    /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened),
+    /// their attempt not counted.
+    pub released: i32,
+    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    pub purged: u64,
+}
+
+pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!("INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id").fetch_one(executor).await
+}
+
+/// Records a run's start and reads the receiver breaker it runs under, in one round trip: the
+/// breaker costs a run on the happy path nothing more than its start already did.
+pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Result<(i64, ReceiverBreaker)> {
+    let row = sqlx::query!(
+        r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
+           SELECT run.id AS "id!", b.state, b.since, b.consecutive_failures, b.last_error,
+                  b.next_probe_at, b.cooldown_seconds
+           FROM run CROSS JOIN receiver_breaker AS b"#
+    )
+    .fetch_one(executor)
+    .await?;
+    let breaker = BreakerRow {
+        state: row.state,
+        since: row.since,
+        consecutive_failures: row.consecutive_failures,
+        last_error: row.last_error,
+        next_probe_at: row.next_probe_at,
+        cooldown_seconds: row.cooldown_seconds,
+    };
+    Ok((row.id, breaker.try_into()?))
+}
+
+pub async fn finish(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    counts: RunCounts,
+    breaker_open: bool,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE dispatch_runs
+         SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6,
+             breaker_open = $7, purged = $8, error = $9
+         WHERE id = $1",
+        id,
+        counts.claimed,
+        counts.sent,
+        counts.retried,
+        counts.failed,
+        counts.released,
+        breaker_open,
+        i32::try_from(counts.purged).unwrap_or(i32::MAX),
+        error,
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The newest runs first.
+pub async fn recent(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DispatchRun>> {
+    sqlx::query_as!(
+        DispatchRun,
+        r#"SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, breaker_open,
+                purged::int8 AS "purged!", error
+         FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1"#,
+        limit,
+    )
+    .fetch_all(executor)
+    .await
+}

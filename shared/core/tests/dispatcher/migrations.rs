@@ -1,0 +1,174 @@
+//! Every migration reverses cleanly: down to zero, then up again, leaves a working schema; and
+//! what single migrations promise.
+
+use crate::support;
+use dispatcher_core::domain::PhoneNumber;
+use dispatcher_core::repository::listing::{self, MessageFilter};
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = false)]
+async fn migrating_down_to_zero_and_up_again_leaves_a_working_schema(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    assert!(migrator.iter().all(|m| m.migration_type.is_reversible()), "every migration has a .down.sql");
+
+    migrator.run(&pool).await.unwrap();
+    support::insert(&pool, 1).await;
+    migrator.undo(&pool, 0).await.unwrap();
+
+    let tables = testkit::database::fetch_i64(
+        &pool,
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .await;
+    assert_eq!(tables, 0, "down to zero removes every table");
+
+    migrator.run(&pool).await.unwrap();
+    support::insert(&pool, 2).await;
+    assert_eq!(support::count(&pool).await, 1);
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&pool).await.unwrap();
+    assert_eq!(state, "running");
+}
+
+#[sqlx::test(migrations = false)]
+async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let kept = support::insert(&pool, 1).await;
+    let cancelled = support::insert(&pool, 2).await;
+    support::update_one(&pool, &cancelled, "status = 'cancelled'").await;
+
+    migrator.undo(&pool, 4).await.unwrap();
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE id = $1")
+            .bind(cancelled.id.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("failed", Some("cancelled")));
+    assert_eq!(support::status_of(&pool, &kept).await, "pending");
+    let refused = sqlx::query("UPDATE messages SET status = 'cancelled' WHERE id = $1")
+        .bind(kept.id.as_uuid())
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the old schema knows no cancelled status");
+
+    migrator.run(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::messages::stats(&pool).await.unwrap();
+    assert_eq!((stats.pending, stats.failed, stats.cancelled, stats.total), (1, 1, 0, 2));
+}
+
+#[sqlx::test(migrations = false)]
+async fn ids_the_database_gives_are_time_ordered_uuid_v7_and_random_again_after_reverting(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let insert_without_id =
+        "INSERT INTO messages (phone_number, content) VALUES ('+905551234567', 'hi') RETURNING id";
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+        ids.push(id);
+        // The next row's id lands in a later millisecond.
+        sqlx::query("SELECT pg_sleep(0.002)").execute(&pool).await.unwrap();
+    }
+    assert!(ids.iter().all(|id| id.get_version_num() == 7), "UUIDv7: {ids:?}");
+    assert!(ids.iter().all(|id| id.get_variant() == uuid::Variant::RFC4122), "{ids:?}");
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids follow insertion order: {ids:?}");
+    let seconds = |id: &uuid::Uuid| id.get_timestamp().unwrap().to_unix().0;
+    let now = chrono::Utc::now().timestamp() as u64;
+    assert!(
+        ids.iter().all(|id| now.abs_diff(seconds(id)) < 60),
+        "the id carries the insertion time: {ids:?}"
+    );
+
+    migrator.undo(&pool, 5).await.unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(insert_without_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(id.get_version_num(), 4);
+}
+
+/// The phone lookup moves out of `messages` (migration 9) with every message in it, goes back
+/// to an index on `messages` (down) and out again (up), each time without losing or changing a
+/// message, its status or its idempotency key; and its triggers keep it exact through inserts,
+/// deletes, a phone number changed by hand and TRUNCATE.
+#[sqlx::test(migrations = false)]
+async fn the_phone_lookup_moves_out_with_every_message_and_back_again(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 8).await.unwrap();
+    // At version 8: messages in several statuses, one with an idempotency key.
+    testkit::messages::insert_pending(&pool, 50).await;
+    sqlx::raw_sql(
+        "UPDATE messages SET status = 'sent', sent_at = now(), next_attempt_at = NULL, webhook_message_id = 'w'
+         WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 20);
+         UPDATE messages SET status = 'cancelled' WHERE id IN (SELECT id FROM messages WHERE status = 'pending' LIMIT 5);
+         UPDATE messages SET idempotency_key = 'campaign-7' WHERE id = (SELECT id FROM messages ORDER BY id DESC LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let snapshot = || {
+        let pool = pool.clone();
+        async move {
+            let every_message = "SELECT string_agg(concat_ws('/', id, phone_number, created_at, status, idempotency_key), ',' ORDER BY id)
+                                 FROM messages";
+            sqlx::query_scalar::<_, String>(every_message).fetch_one(&pool).await.unwrap()
+        }
+    };
+    let at_8 = snapshot().await;
+
+    migrator.run(&pool).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "up changes no message");
+    assert_lookup_is_exact(&pool).await;
+    migrator.undo(&pool, 8).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "down changes no message");
+    let relation = |name: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass($1)::text")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(relation("messages_phone_created_idx").await.is_some(), "down restores the index");
+    assert!(relation("message_phones").await.is_none(), "down removes the table");
+    migrator.run(&pool).await.unwrap();
+    assert_eq!(snapshot().await, at_8, "up again changes no message");
+    assert_lookup_is_exact(&pool).await;
+    assert!(relation("messages_phone_created_idx").await.is_none());
+
+    support::insert(&pool, 1).await;
+    sqlx::raw_sql(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE status = 'sent' LIMIT 3);
+         UPDATE messages SET phone_number = '+905559999999' WHERE id = (SELECT id FROM messages ORDER BY id LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_lookup_is_exact(&pool).await;
+    let filter =
+        MessageFilter { status: None, phone_number: Some(PhoneNumber::parse("+905559999999").unwrap()) };
+    assert_eq!(
+        listing::list(&pool, &filter, None, 10).await.unwrap().items.len(),
+        1,
+        "listed by its new number"
+    );
+    sqlx::query("TRUNCATE messages").execute(&pool).await.unwrap();
+    assert_lookup_is_exact(&pool).await;
+}
+
+/// `message_phones` holds exactly each message's phone number, created_at and id.
+async fn assert_lookup_is_exact(pool: &PgPool) {
+    let differences = testkit::database::fetch_i64(
+        pool,
+        "SELECT count(*) FROM (
+             (SELECT phone_number, created_at, id FROM messages EXCEPT ALL SELECT * FROM message_phones)
+             UNION ALL
+             (SELECT * FROM message_phones EXCEPT ALL SELECT phone_number, created_at, id FROM messages)
+         ) AS differences",
+    )
+    .await;
+    assert_eq!(differences, 0, "message_phones differs from messages in {differences} rows");
+}

@@ -1,0 +1,114 @@
+//! Building a dispatcher for tests: the real one, with test-sized settings.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dispatcher_core::dispatch::{BreakerSettings, DispatchSettings, Dispatcher, RunLimits, RunSummary};
+use dispatcher_core::rate_limit::RateLimiter;
+use dispatcher_core::redis_connection::RedisConnection;
+use dispatcher_core::retry_policy::RetryPolicy;
+use dispatcher_core::sent_cache::SentCache;
+use dispatcher_core::webhook::{WebhookClient, WebhookSigner};
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+pub const AUTH_KEY: &str = "test-auth-key-5b1c";
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub struct Setup {
+    pub settings: DispatchSettings,
+    pub rate_per_second: u32,
+    pub redis_url: Option<String>,
+    pub rate_limit_key: String,
+    /// WEBHOOK_SIGNING_SECRET, parsed; `None` sends unsigned requests.
+    pub signer: Option<WebhookSigner>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            settings: DispatchSettings {
+                batch_size: 10,
+                worker_count: 5,
+                lease: Duration::from_secs(60),
+                char_limit: 160,
+                webhook_timeout: Duration::from_secs(5),
+                retry: RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) },
+                breaker: BreakerSettings {
+                    failures: 5,
+                    cooldown: Duration::from_secs(30),
+                    max_cooldown: Duration::from_secs(600),
+                },
+                retention: None,
+            },
+            rate_per_second: 1_000_000,
+            redis_url: None,
+            rate_limit_key: format!("test:rate_limit:{}", uuid::Uuid::new_v4()),
+            signer: None,
+        }
+    }
+}
+
+impl Setup {
+    /// This set-up claiming `batch_size` messages per run and sending them with `worker_count`
+    /// workers.
+    pub fn with_batches(mut self, batch_size: u32, worker_count: usize) -> Self {
+        self.settings.batch_size = batch_size;
+        self.settings.worker_count = worker_count;
+        self
+    }
+
+    /// This set-up with `change` made to its dispatch settings.
+    pub fn with_settings(mut self, change: impl FnOnce(&mut DispatchSettings)) -> Self {
+        change(&mut self.settings);
+        self
+    }
+
+    pub fn build(&self, pool: &PgPool, webhook_url: &str) -> Dispatcher {
+        let key = SecretString::from(AUTH_KEY);
+        let webhook = WebhookClient::new(
+            webhook_url.parse().unwrap(),
+            Some(&key),
+            self.signer.clone(),
+            self.settings.webhook_timeout,
+            self.settings.worker_count,
+        )
+        .unwrap();
+        let redis = self
+            .redis_url
+            .as_ref()
+            .map(|url| RedisConnection::lazy(&SecretString::from(url.as_str())).unwrap());
+        let limiter = RateLimiter::new(
+            NonZeroU32::new(self.rate_per_second).unwrap(),
+            redis.clone(),
+            self.rate_limit_key.clone(),
+        );
+        Dispatcher::new(
+            pool.clone(),
+            webhook,
+            Arc::new(limiter),
+            SentCache::new(redis),
+            self.settings.clone(),
+        )
+    }
+}
+
+pub fn limits() -> RunLimits {
+    RunLimits { batch_size: None, budget: Duration::from_secs(60) }
+}
+
+/// Runs until a run claims nothing; returns every summary.
+pub async fn drain(dispatcher: &Dispatcher) -> Vec<RunSummary> {
+    let mut summaries = Vec::new();
+    loop {
+        let summary = dispatcher.run_once(limits()).await.unwrap();
+        if summary.counts.claimed == 0 {
+            return summaries;
+        }
+        summaries.push(summary);
+    }
+}
