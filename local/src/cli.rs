@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use local::migrate::MigrateAction;
 
 /// Message dispatcher: the whole system in one process (the default), and tools.
 #[derive(Debug, Parser)]
@@ -24,20 +25,6 @@ pub enum Command {
         #[arg(long)]
         batch_size: Option<u32>,
     },
-    /// Measure the dispatcher, the database ceiling, the API and the functions; print a table
-    /// and write bench-results.json. Uses DATABASE_URL's server (or the private one).
-    Bench {
-        /// Small sizes, for a quick smoke run.
-        #[arg(long)]
-        quick: bool,
-        /// Measure only this part (default: all).
-        #[arg(long, value_enum)]
-        only: Option<BenchPart>,
-        /// Take the function binaries from this folder instead of building release ones
-        /// (the smoke test passes its debug build).
-        #[arg(long, value_name = "DIR")]
-        binaries: Option<std::path::PathBuf>,
-    },
     /// Delete sent, failed and cancelled messages last changed more than MESSAGE_RETENTION_DAYS
     /// (or --days) ago, in chunks, with progress; pending and processing ones stay.
     Purge {
@@ -51,34 +38,4 @@ pub enum Command {
         #[arg(long)]
         count: Option<u32>,
     },
-}
-
-/// The benchmark's parts, for `bench --only`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchPart {
-    /// Dispatch throughput at batch 2, 100 and 1,000, and the database ceiling.
-    Dispatch,
-    /// Claim latency and the API under load, on a million-row table.
-    Latency,
-    /// The release functions: binary size, start-up time, peak memory.
-    Functions,
-    /// The retention purge of a million expired messages, with dispatch beside it.
-    Retention,
-    /// Claim p99, dispatch, create rate and sent page p99 with 1M and then 10M sent messages.
-    History,
-    /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
-    Scaleout,
-}
-
-#[derive(Debug, Clone, Copy, Subcommand)]
-pub enum MigrateAction {
-    /// Apply every pending migration.
-    Up,
-    /// Revert the latest migration, or down to `--to VERSION` (0 reverts all).
-    Down {
-        #[arg(long)]
-        to: Option<i64>,
-    },
-    /// List migrations and whether each is applied.
-    Status,
 }

@@ -8,7 +8,7 @@ pub async fn run(config: &Config, batch_size: Option<u32>) -> anyhow::Result<()>
     if let Some(size) = batch_size.filter(|size| !(1..=MAX_BATCH_SIZE).contains(size)) {
         anyhow::bail!("--batch-size must be from 1 to {MAX_BATCH_SIZE}, got {size}");
     }
-    let pool = db::connect_configured(&mut config.clone(), 4).await?;
+    let pool = db::connect(&config.database, 4).await?;
     let dispatcher = Dispatcher::from_config(config, pool)?;
     let limits = RunLimits { batch_size, budget: config.dispatch.lease };
     let summary = dispatcher.run_once(limits).await?;

@@ -1,14 +1,27 @@
 //! `local migrate up|down|status` over the migrations embedded in `dispatcher-core`.
 
 use anyhow::Context;
+use clap::Subcommand;
 use dispatcher_core::db::{self, MIGRATOR};
 use dispatcher_core::Config;
 use sqlx::PgPool;
 
-use crate::cli::MigrateAction;
+/// What `local migrate` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the latest migration, or down to `--to VERSION` (0 reverts all).
+    Down {
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
 
 pub async fn run(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
-    let pool = db::connect_configured(&mut config.clone(), 2).await?;
+    let pool = db::connect(&config.database, 2).await?;
     match action {
         MigrateAction::Up => {
             MIGRATOR.run(&pool).await.context("applying migrations")?;

@@ -14,7 +14,7 @@ pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
     if days == 0 {
         bail!("nothing to purge by: set MESSAGE_RETENTION_DAYS or pass --days N (N >= 1)");
     }
-    let pool = db::connect_configured(&mut config.clone(), 2).await?;
+    let pool = db::connect(&config.database, 2).await?;
     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
     let progress = ProgressBar::new_spinner();
     progress.set_style(ProgressStyle::with_template("{spinner} {msg}")?);

@@ -26,7 +26,7 @@ const TEMPLATES: &[&str] = &[
 ];
 
 pub async fn run(config: &Config, count: u32) -> anyhow::Result<()> {
-    let pool = db::connect_configured(&mut config.clone(), 2).await?;
+    let pool = db::connect(&config.database, 2).await?;
     let total = count as usize;
     let progress = progress_bar(total);
     let mut rng = rand::rng();

@@ -10,6 +10,7 @@
 pub mod cloudformation;
 pub mod database;
 pub mod dispatch;
+pub mod lambda_runtime_emulator;
 pub mod log_capture;
 pub mod messages;
 pub mod moto;

@@ -20,8 +20,8 @@ async fn main() -> Result<(), lambda_http::Error> {
 
 /// Configuration, the database (its URL from DATABASE_SECRET_ARN on AWS), Redis, the scheduler.
 async fn set_up() -> anyhow::Result<AppState> {
-    let mut config = Config::from_env()?;
-    let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database, POOL_SIZE).await?;
     let redis = config.redis_url.as_ref().map(RedisConnection::lazy).transpose()?;
     let scheduler = scheduler::from_config(&config, pool.clone()).await?;
     Ok(AppState::new(pool, redis, Arc::new(config), scheduler))

@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 /// Configuration, the database (its URL from DATABASE_SECRET_ARN on AWS) and the clients.
 async fn set_up() -> anyhow::Result<dispatch::DispatchFunction> {
-    let mut config = Config::from_env()?;
-    let pool = db::connect_configured(&mut config, POOL_SIZE).await?;
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database, POOL_SIZE).await?;
     Ok(dispatch::DispatchFunction::new(Dispatcher::from_config(&config, pool.clone())?, pool))
 }

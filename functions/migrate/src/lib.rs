@@ -82,8 +82,8 @@ impl MigrateHandler {
     }
 
     async fn migrate(&self) -> anyhow::Result<i64> {
-        let mut config = Config::from_lookup(&self.env)?;
-        let pool = db::connect_configured(&mut config, 1).await?;
+        let config = Config::from_lookup(&self.env)?;
+        let pool = db::connect(&config.database, 1).await?;
         MIGRATOR.run(&pool).await.context("applying migrations")?;
         let version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         tracing::info!(version, "migrations applied");

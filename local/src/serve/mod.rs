@@ -6,7 +6,6 @@
 mod banner;
 mod ticker;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -19,20 +18,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::embedded_postgres::EmbeddedPostgres;
-use crate::mock_receiver;
+use crate::{mock_receiver, HarnessOptions};
 
 /// The API and the ticker share it. 10, not 20: on 2 cores, 20 busy backends made API creates
 /// slower and the sent page's p99 worse (BENCHMARKS.md has the figures).
 pub const HARNESS_POOL: u32 = 10;
-
-/// Harness-only settings (not part of the functions' configuration).
-pub struct HarnessOptions {
-    pub app_port: u16,
-    pub host: String,
-    pub data_dir: PathBuf,
-    pub postgres_port: u16,
-    pub mock_receiver_port: u16,
-}
 
 pub async fn run(mut config: Config, options: HarnessOptions) -> anyhow::Result<()> {
     if let Some(name) = &config.scheduler.schedule_name {
@@ -69,7 +59,7 @@ async fn serve(
     options: &HarnessOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = db::connect_configured(config, HARNESS_POOL).await?;
+    let pool = db::connect(&config.database, HARNESS_POOL).await?;
     db::MIGRATOR.run(&pool).await.context("applying migrations")?;
 
     let mock_url = match &config.webhook.url {

@@ -9,18 +9,14 @@
 //! it through `scripts/artifact-test`, which builds and then runs it with SAM_BUILD_DIR and
 //! SAM_ARCHITECTURE set.
 
-#[path = "../../src/bench/lambda_runtime_emulator.rs"]
-#[allow(dead_code)]
-mod lambda_runtime_emulator;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::template::Template;
-use lambda_runtime_emulator::Emulator;
 use serde_json::{json, Value};
 use testkit::cloudformation::ResponseUrl;
+use testkit::lambda_runtime_emulator::Emulator;
 use testkit::moto::{sdk_config, MotoServer};
 use testkit::Receiver;
 use testkit::{wait_until, ScratchDatabase};

@@ -10,9 +10,9 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::aws_http_client;
-use crate::config::{Config, DatabaseLocation};
+use crate::config::DatabaseLocation;
 
-/// The URL as read, for every later caller in this process.
+/// The URL as read, for every later caller in this process: the one place it is kept.
 static DATABASE_URL: OnceCell<SecretString> = OnceCell::const_new();
 
 #[derive(Debug, thiserror::Error)]
@@ -23,19 +23,13 @@ pub enum SecretError {
     Unusable { arn: String, problem: String },
 }
 
-/// Fills in `config.database.url` from DATABASE_SECRET_ARN when DATABASE_URL is unset (AWS
-/// credentials and region from the usual chain; `AWS_ENDPOINT_URL` overrides the endpoint).
-pub async fn resolve(config: &mut Config) -> Result<(), SecretError> {
-    if config.database.url.is_some() {
-        return Ok(());
-    }
-    let Some(arn) = config.database.secret_arn.clone() else {
-        return Ok(());
-    };
+/// The database URL held by the secret `arn`, read on the first call in this process and kept
+/// for the others (AWS credentials and region from the usual chain; `AWS_ENDPOINT_URL`
+/// overrides the endpoint). A failed read is not kept: the next call tries again.
+pub async fn read_once(arn: &str, location: &DatabaseLocation) -> Result<SecretString, SecretError> {
     // Boxed: the SDK's future is deep, and every caller's future would carry its whole type.
-    let url = DATABASE_URL.get_or_try_init(|| Box::pin(read(&arn, &config.database.location))).await?;
-    config.database.url = Some(url.clone());
-    Ok(())
+    let url = DATABASE_URL.get_or_try_init(|| Box::pin(read(arn, location))).await?;
+    Ok(url.clone())
 }
 
 async fn read(arn: &str, location: &DatabaseLocation) -> Result<SecretString, SecretError> {

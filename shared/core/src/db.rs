@@ -9,9 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::config::redact_url;
+use crate::config::{redact_url, DatabaseSettings};
 use crate::database_secret;
-use crate::Config;
 
 /// Every migration in `migrations/`, compiled into each binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
@@ -22,29 +21,21 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 /// A connection that dies while busy fails its next query, and the pool replaces it.
 pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
 
-/// sqlx's default number of prepared statements kept per connection.
-const DEFAULT_STATEMENT_CACHE: usize = 100;
-
-/// The pool a function or the harness uses, as configured: the URL from DATABASE_URL or, read
-/// once per process, from DATABASE_SECRET_ARN; the statement cache DATABASE_STATEMENT_CACHE_CAPACITY.
-pub async fn connect_configured(config: &mut Config, max_connections: u32) -> anyhow::Result<PgPool> {
-    database_secret::resolve(config).await?;
-    connect_with(config.require_database_url()?, max_connections, config.database.statement_cache_capacity)
-        .await
+/// The pool a function, the harness or a tool uses, at most `max_connections` (Lambda functions
+/// pass a small number, the harness a larger one): the URL from DATABASE_URL or, read once per
+/// process, from DATABASE_SECRET_ARN; DATABASE_STATEMENT_CACHE_CAPACITY prepared statements
+/// kept per connection (0: none, for RDS Proxy, which pins a connection that prepares one, and
+/// PgBouncer in transaction mode).
+pub async fn connect(settings: &DatabaseSettings, max_connections: u32) -> anyhow::Result<PgPool> {
+    let url = match (&settings.url, &settings.secret_arn) {
+        (Some(url), _) => url.clone(),
+        (None, Some(arn)) => database_secret::read_once(arn, &settings.location).await?,
+        (None, None) => return Err(DatabaseSettings::missing_url().into()),
+    };
+    pool(&url, max_connections, settings.statement_cache_capacity).await
 }
 
-/// Builds a pool. Lambda functions pass a small `max_connections`; the harness a larger one.
-pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
-    connect_with(url, max_connections, DEFAULT_STATEMENT_CACHE).await
-}
-
-/// [`connect`] keeping `statement_cache` prepared statements per connection (0: none, for
-/// RDS Proxy, which pins a connection that prepares one, and PgBouncer in transaction mode).
-pub async fn connect_with(
-    url: &SecretString,
-    max_connections: u32,
-    statement_cache: usize,
-) -> anyhow::Result<PgPool> {
+async fn pool(url: &SecretString, max_connections: u32, statement_cache: usize) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url
         .expose_secret()
         .parse()

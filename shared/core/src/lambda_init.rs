@@ -67,11 +67,7 @@ mod tests {
 
     #[test]
     fn a_configuration_error_is_typed_and_reads_as_one_line() {
-        let config_error: anyhow::Error = crate::Config::from_pairs(&[])
-            .and_then(|config| config.require_database_url().cloned())
-            .map(|_| ())
-            .unwrap_err()
-            .into();
+        let config_error: anyhow::Error = crate::config::DatabaseSettings::missing_url().into();
         let error = InitError::of(&config_error);
         assert_eq!(error.error_type, "InvalidConfiguration");
         assert!(error.error_message.starts_with("invalid DATABASE_URL (not set): expected"), "{error:?}");

@@ -34,8 +34,8 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
 
     // A secret that does not exist: one line naming the ARN, nothing cached.
     let missing = arn.replace("message-dispatcher/database", "message-dispatcher/nothing-here");
-    let mut config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &missing)]).unwrap();
-    let err = db::connect_configured(&mut config, 1).await.unwrap_err();
+    let config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &missing)]).unwrap();
+    let err = db::connect(&config.database, 1).await.unwrap_err();
     let line = format!("{err:#}");
     assert_eq!(
         line,
@@ -44,16 +44,16 @@ async fn the_url_comes_from_the_secret_once_per_process_and_connects(pool: PgPoo
         )
     );
 
-    let mut config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn)]).unwrap();
-    let from_secret = db::connect_configured(&mut config, 1).await.unwrap();
-    let answer: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&from_secret).await.unwrap();
-    assert_eq!(answer, 1);
-    assert_eq!(config.database.url.as_ref().unwrap().expose_secret(), &url_of(&pool));
+    let config = Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn)]).unwrap();
+    let from_secret = db::connect(&config.database, 1).await.unwrap();
+    let database: String =
+        sqlx::query_scalar("SELECT current_database()").fetch_one(&from_secret).await.unwrap();
+    assert_eq!(database, url_of(&pool).rsplit_once('/').unwrap().1, "the secret's database");
+    assert!(config.database.url.is_none(), "connecting leaves the settings as they were");
 
     // Read once per process: with Secrets Manager gone, the next connection still has its URL.
     drop(moto);
-    let mut again = Config::from_pairs(&[("DATABASE_SECRET_ARN", &arn)]).unwrap();
-    db::connect_configured(&mut again, 1).await.unwrap();
+    db::connect(&config.database, 1).await.unwrap();
 
     // DATABASE_URL, when set, wins (local runs).
     let local =

@@ -6,6 +6,46 @@ use url::Url;
 use super::env::{check_scheme, Env};
 use super::ConfigError;
 
+/// How to reach the database: DATABASE_URL, DATABASE_SECRET_ARN or the DB_* parts, and how to
+/// use each connection. `db::connect` takes these and resolves the URL.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// From DATABASE_URL, else (without DATABASE_SECRET_ARN) built from
+    /// DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
+    pub url: Option<SecretString>,
+    /// DATABASE_SECRET_ARN: the Secrets Manager secret that holds the database URL, read at run
+    /// time (`database_secret`) when DATABASE_URL is unset.
+    pub secret_arn: Option<String>,
+    /// DB_HOST/DB_PORT/DB_NAME: where a secret that holds only credentials points.
+    pub location: DatabaseLocation,
+    /// DATABASE_STATEMENT_CACHE_CAPACITY: prepared statements kept per connection; 0 turns the
+    /// cache off (RDS Proxy would pin every connection; PgBouncer in transaction mode breaks).
+    pub statement_cache_capacity: usize,
+}
+
+/// sqlx's default number of prepared statements kept per connection, and DATABASE_STATEMENT_CACHE_CAPACITY's.
+pub const DEFAULT_STATEMENT_CACHE: usize = 100;
+
+impl DatabaseSettings {
+    /// The database at `url`, with every other setting at its default (tools and benchmarks).
+    pub fn at(url: SecretString) -> Self {
+        Self {
+            url: Some(url),
+            secret_arn: None,
+            location: DatabaseLocation { host: None, port: 5432, name: "postgres".into() },
+            statement_cache_capacity: DEFAULT_STATEMENT_CACHE,
+        }
+    }
+
+    /// The one-line error every function shows when neither a URL nor a secret is set.
+    pub fn missing_url() -> ConfigError {
+        ConfigError::missing(
+            "DATABASE_URL",
+            "a postgres:// URL (or DATABASE_SECRET_ARN, or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
+        )
+    }
+}
+
 /// Where the database is, when only its credentials come from elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseLocation {

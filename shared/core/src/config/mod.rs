@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use self::database::{database_secret_arn, database_url};
-pub use self::database::{redact_url, DatabaseLocation};
+pub use self::database::{redact_url, DatabaseLocation, DatabaseSettings};
 pub use self::env::Env;
 pub use self::error::ConfigError;
 use self::services::{redis_url, schedule_group, webhook_signer, webhook_url};
@@ -25,7 +25,7 @@ use crate::webhook::WebhookSigner;
 /// `local`'s harness options: the functions never read them.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database: DatabaseConfig,
+    pub database: DatabaseSettings,
     /// From REDIS_URL, else REDIS_HOST/REDIS_PORT. `None`: no cache, in-process rate limit.
     pub redis_url: Option<SecretString>,
     pub messages: MessageConfig,
@@ -33,21 +33,6 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     pub scheduler: SchedulerConfig,
     pub api: ApiConfig,
-}
-
-#[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    /// From DATABASE_URL, else (without DATABASE_SECRET_ARN) built from
-    /// DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_NAME.
-    pub url: Option<SecretString>,
-    /// DATABASE_SECRET_ARN: the Secrets Manager secret that holds the database URL, read at run
-    /// time (`database_secret`) when DATABASE_URL is unset.
-    pub secret_arn: Option<String>,
-    /// DB_HOST/DB_PORT/DB_NAME: where a secret that holds only credentials points.
-    pub location: DatabaseLocation,
-    /// DATABASE_STATEMENT_CACHE_CAPACITY: prepared statements kept per connection; 0 turns the
-    /// cache off (RDS Proxy would pin every connection; PgBouncer in transaction mode breaks).
-    pub statement_cache_capacity: usize,
 }
 
 /// What a message may be: the API checks it on create, the dispatcher again on claim.
@@ -136,7 +121,7 @@ impl Config {
             ));
         }
         Ok(Self {
-            database: DatabaseConfig {
+            database: DatabaseSettings {
                 url: database_url(&env)?,
                 secret_arn: database_secret_arn(&env)?,
                 location: DatabaseLocation {
@@ -144,7 +129,12 @@ impl Config {
                     port: env.int("DB_PORT", 5432, 1, 65_535)?,
                     name: env.text("DB_NAME").unwrap_or_else(|| "postgres".into()),
                 },
-                statement_cache_capacity: env.int("DATABASE_STATEMENT_CACHE_CAPACITY", 100, 0, 10_000)?,
+                statement_cache_capacity: env.int(
+                    "DATABASE_STATEMENT_CACHE_CAPACITY",
+                    database::DEFAULT_STATEMENT_CACHE,
+                    0,
+                    10_000,
+                )?,
             },
             redis_url: redis_url(&env)?,
             messages: MessageConfig {
@@ -185,16 +175,6 @@ impl Config {
         let map: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Self::from_lookup(|var| map.get(var).cloned())
-    }
-
-    /// The database URL, or the one-line error every function shows when it is missing.
-    pub fn require_database_url(&self) -> Result<&SecretString, ConfigError> {
-        self.database.url.as_ref().ok_or_else(|| {
-            ConfigError::missing(
-                "DATABASE_URL",
-                "a postgres:// URL (or DATABASE_SECRET_ARN, or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME)",
-            )
-        })
     }
 
     pub fn require_webhook_url(&self) -> Result<&Url, ConfigError> {

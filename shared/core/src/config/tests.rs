@@ -118,10 +118,10 @@ fn empty_values_count_as_unset() {
     assert!(config.webhook.url.is_none());
 }
 
-#[test]
-fn missing_database_url_says_how_to_set_it() {
+#[tokio::test]
+async fn missing_database_url_says_how_to_set_it() {
     let config = Config::from_pairs(&[]).unwrap();
-    let line = config.require_database_url().unwrap_err().to_string();
+    let line = crate::db::connect(&config.database, 1).await.unwrap_err().to_string();
     assert!(line.contains("DATABASE_URL") && line.contains("DB_HOST"), "{line}");
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use dispatcher_core::config::DatabaseSettings;
 use dispatcher_core::db::{connect, PING_WHEN_IDLE_FOR};
 use secrecy::SecretString;
 use sqlx::{Connection, PgConnection};
@@ -21,7 +22,7 @@ async fn terminate(url: &str, pid: i32) {
 #[tokio::test]
 async fn a_connection_closed_while_idle_is_replaced_before_use() {
     let url = std::env::var("DATABASE_URL").unwrap();
-    let pool = connect(&SecretString::from(url.clone()), 1).await.unwrap();
+    let pool = connect(&DatabaseSettings::at(SecretString::from(url.clone())), 1).await.unwrap();
     let first = backend_pid(&pool).await;
     terminate(&url, first).await;
 

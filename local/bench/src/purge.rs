@@ -4,18 +4,22 @@
 use std::time::Instant;
 
 use dispatcher_core::repository::retention::purge_expired;
+use serde::Serialize;
 
-use super::database::BenchDatabase;
-use super::dispatch;
+use crate::database::BenchDatabase;
+use crate::dispatch;
 
-pub struct PurgeFigures {
+#[derive(Debug, Default, Serialize)]
+pub struct RetentionFigures {
     pub purge_rows_per_sec: f64,
-    pub dispatch_msgs_per_sec_during: f64,
+    /// Dispatch at batch 1,000 while the purge runs beside it.
+    pub dispatch_msgs_per_sec_during_purge: f64,
 }
 
 /// Deletes `expired` sent messages 40 days old (retention 30 days) while `pending` messages are
 /// dispatched at batch 1,000.
-pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::Result<PurgeFigures> {
+pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::Result<RetentionFigures> {
+    eprintln!("retention: purging {expired} expired messages while {pending} are dispatched ...");
     db.reset().await?;
     db.insert_sent(expired, 40).await?;
     db.insert_pending(pending).await?;
@@ -31,8 +35,8 @@ pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::
     let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000, None));
     let (purged, took) = purge?;
     anyhow::ensure!(purged == expired as u64, "the purge deleted {purged} of {expired} expired messages");
-    Ok(PurgeFigures {
+    Ok(RetentionFigures {
         purge_rows_per_sec: purged as f64 / took.as_secs_f64(),
-        dispatch_msgs_per_sec_during: dispatched?,
+        dispatch_msgs_per_sec_during_purge: dispatched?,
     })
 }

@@ -2,14 +2,26 @@
 //! page's p99, each with a table of 1,000,000 and then 10,000,000 terminal messages. A table
 //! whose cost grows with what it has already sent slows down a little more every day.
 
-use super::database::BenchDatabase;
-use super::{api, claims, dispatch, Sizes};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::database::BenchDatabase;
+use crate::{api, claims, dispatch, Sizes};
+
+#[derive(Debug, Default, Serialize)]
+pub struct HistoryFigures {
+    /// By history size (`1m`, `10m`; `20k` and `100k` in a quick run).
+    pub history: BTreeMap<String, AtHistorySize>,
+    /// Claim p99 at the largest size over the smallest.
+    pub history_claim_p99_growth: f64,
+    /// Dispatch at the largest size over the smallest.
+    pub history_dispatch_ratio: f64,
+}
 
 /// What one history size measured.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct HistoryFigures {
-    /// Terminal (sent) messages in the table.
-    pub rows: i64,
+#[derive(Debug, Default, Serialize)]
+pub struct AtHistorySize {
     pub claim_p99_ms: f64,
     pub dispatch_msgs_per_sec: f64,
     pub api_create_rps: f64,
@@ -25,7 +37,24 @@ pub fn label(rows: i64) -> String {
     }
 }
 
-pub async fn measure(db: &BenchDatabase, history_rows: i64, sizes: &Sizes) -> anyhow::Result<HistoryFigures> {
+/// Each history size of `sizes`, smallest first.
+pub async fn measure(db: &BenchDatabase, sizes: &Sizes) -> anyhow::Result<HistoryFigures> {
+    let mut figures = HistoryFigures::default();
+    let mut measured = Vec::new();
+    for rows in sizes.history_rows {
+        eprintln!("history: {rows} sent messages: claim p99, dispatch, create rate, sent page p99 ...");
+        let at = at_size(db, rows, sizes).await?;
+        measured.push((at.claim_p99_ms, at.dispatch_msgs_per_sec));
+        figures.history.insert(label(rows), at);
+    }
+    if let (Some(smallest), Some(largest)) = (measured.first(), measured.last()) {
+        figures.history_claim_p99_growth = largest.0 / smallest.0;
+        figures.history_dispatch_ratio = largest.1 / smallest.1;
+    }
+    Ok(figures)
+}
+
+async fn at_size(db: &BenchDatabase, history_rows: i64, sizes: &Sizes) -> anyhow::Result<AtHistorySize> {
     db.fill(history_rows, sizes.pending_rows).await?;
     let (_, claim_p99_ms) = claims::latency(db, 100, sizes.claim_samples()).await?;
 
@@ -36,12 +65,11 @@ pub async fn measure(db: &BenchDatabase, history_rows: i64, sizes: &Sizes) -> an
     let dispatch_msgs_per_sec = dispatch::drain(db, sizes.drain, 1000, None).await?;
 
     let api = api::measure(db, sizes.api_duration, 64).await?;
-    Ok(HistoryFigures {
-        rows: history_rows,
+    Ok(AtHistorySize {
         claim_p99_ms,
         dispatch_msgs_per_sec,
-        api_create_rps: api.create_rps,
-        api_sent_page_p99_ms: api.sent_page_p99_ms,
+        api_create_rps: api.api_create_rps,
+        api_sent_page_p99_ms: api.api_sent_page_p99_ms,
     })
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end dispatch throughput (claim -> POST -> record) against a fast receiver on
 //! 127.0.0.1, and the database's ceiling: the same claim and record SQL with no HTTP.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
@@ -8,15 +9,64 @@ use dispatcher_core::dispatch::{Dispatcher, RunLimits};
 use dispatcher_core::repository::claims::{self, SentRecord};
 use dispatcher_core::webhook::WebhookSigner;
 use dispatcher_core::Config;
+use local::mock_receiver;
+use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::database::BenchDatabase;
-use crate::mock_receiver;
+use crate::database::BenchDatabase;
+use crate::{minimal_ceiling, Sizes};
 
 /// Concurrent runs, as concurrent Lambda invocations (or harness ticks) would make.
 pub const RUNNERS: usize = 4;
 const LEASE: Duration = Duration::from_secs(60);
+
+/// The batch sizes drained, smallest first; the ceilings and targets are at the largest.
+const BATCHES: [u32; 3] = [2, 100, 1000];
+
+#[derive(Debug, Default, Serialize)]
+pub struct DispatchFigures {
+    /// The best of the batch sizes.
+    pub dispatch_msgs_per_sec: f64,
+    /// `batch_N`: messages per second draining the backlog at N per run.
+    pub dispatch_msgs_per_sec_by_batch: BTreeMap<String, f64>,
+    /// Our claim and record SQL alone, no HTTP, at batch 1,000.
+    pub pg_claim_ceiling_rows_per_sec: f64,
+    /// The minimal claim + record (a primary key and the FIFO index, no triggers).
+    pub pg_minimal_ceiling_rows_per_sec: f64,
+    /// Dispatch at batch 1,000 over each ceiling.
+    pub dispatch_share_of_claim_ceiling: f64,
+    pub dispatch_share_of_minimal_ceiling: f64,
+}
+
+/// Drains the backlog at each batch size, then the two ceilings at the largest.
+pub async fn measure(
+    db: &BenchDatabase,
+    sizes: &Sizes,
+    signer: Option<&WebhookSigner>,
+) -> anyhow::Result<DispatchFigures> {
+    if let Some(signer) = signer {
+        eprintln!("dispatch: signing every request with {} secret(s)", signer.secret_count());
+    }
+    let mut figures = DispatchFigures::default();
+    let mut at_largest = 0.0;
+    for batch in BATCHES {
+        eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
+        db.only_pending(sizes.drain).await?;
+        at_largest = drain(db, sizes.drain, batch, signer).await?;
+        figures.dispatch_msgs_per_sec = figures.dispatch_msgs_per_sec.max(at_largest);
+        figures.dispatch_msgs_per_sec_by_batch.insert(format!("batch_{batch}"), at_largest);
+    }
+    let largest = BATCHES[BATCHES.len() - 1];
+    eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
+    figures.pg_claim_ceiling_rows_per_sec = ceiling(db, sizes.drain, largest).await?;
+    eprintln!("database minimum: a FIFO claim and one UPDATE on a table with two indexes ...");
+    figures.pg_minimal_ceiling_rows_per_sec =
+        minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS).await?;
+    figures.dispatch_share_of_claim_ceiling = at_largest / figures.pg_claim_ceiling_rows_per_sec;
+    figures.dispatch_share_of_minimal_ceiling = at_largest / figures.pg_minimal_ceiling_rows_per_sec;
+    Ok(figures)
+}
 
 async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
     mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())

@@ -3,23 +3,25 @@
 //! receiver that answers in 50 ms, all sharing one Redis rate limit set far above what they
 //! reach. More concurrent invocations is the path AWS takes when one is not enough.
 
+use std::collections::BTreeMap;
 use std::process::Child;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{ensure, Context};
+use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::database::BenchDatabase;
-use super::functions::{self, Binaries};
-use super::lambda_runtime_emulator::Emulator;
-use crate::mock_receiver;
+use crate::database::BenchDatabase;
+use crate::functions::{self, Binaries};
+use local::mock_receiver;
+use testkit::lambda_runtime_emulator::Emulator;
 
-/// The dispatch function's memory in template.yaml (Globals): what Lambda bills GB-seconds of.
-const TEMPLATE_MEMORY_MB: f64 = 128.0;
+/// The dispatch function's MemorySize in template.yaml: what Lambda bills GB-seconds of.
+const TEMPLATE_MEMORY_MB: f64 = 256.0;
 
 pub const RECEIVER_LATENCY: Duration = Duration::from_millis(50);
 /// Each process's concurrent sends, as the template's dispatch function sets them.
@@ -27,20 +29,23 @@ const WORKERS: u32 = 64;
 /// Claims per invocation: with 64 workers and 50 ms answers, about 0.4 s of sending.
 const BATCH_SIZE: u32 = 500;
 
-/// What one number of processes measured.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct ScaleoutFigures {
-    pub processes: usize,
+    /// By the number of dispatch processes at once.
+    pub dispatch_scaleout: BTreeMap<usize, WithProcesses>,
+    /// Eight processes' rate over one's (when eight ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatch_scaleout_speedup_8: Option<f64>,
+}
+
+/// What one number of processes measured.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct WithProcesses {
     pub msgs_per_sec: f64,
     /// Invocation time (what Lambda bills) per 1,000 messages sent, summed over the processes.
     pub invocation_seconds_per_1000_msgs: f64,
-}
-
-impl ScaleoutFigures {
     /// Lambda's billed unit per 1,000 messages at the template's memory size.
-    pub fn gb_seconds_per_1000_msgs(&self) -> f64 {
-        self.invocation_seconds_per_1000_msgs * TEMPLATE_MEMORY_MB / 1024.0
-    }
+    pub gb_seconds_per_1000_msgs: f64,
 }
 
 /// Each number of processes in `counts`, each run for `window`.
@@ -50,13 +55,20 @@ pub async fn measure(
     redis_url: &str,
     counts: &[usize],
     window: Duration,
-) -> anyhow::Result<Vec<ScaleoutFigures>> {
-    let mut figures = Vec::with_capacity(counts.len());
+) -> anyhow::Result<ScaleoutFigures> {
+    eprintln!(
+        "scale-out: dispatch processes against a receiver answering in {} ms ...",
+        RECEIVER_LATENCY.as_millis()
+    );
+    let mut figures = ScaleoutFigures::default();
     for &processes in counts {
         let measured = with_processes(db, binaries, redis_url, processes, window).await?;
         eprintln!("  {processes} dispatch process(es): {:.0} msg/s", measured.msgs_per_sec);
-        figures.push(measured);
+        figures.dispatch_scaleout.insert(processes, measured);
     }
+    let rate =
+        |processes| figures.dispatch_scaleout.get(&processes).map(|at: &WithProcesses| at.msgs_per_sec);
+    figures.dispatch_scaleout_speedup_8 = rate(8).zip(rate(1)).map(|(eight, one)| eight / one);
     Ok(figures)
 }
 
@@ -82,7 +94,7 @@ async fn with_processes(
     redis_url: &str,
     processes: usize,
     window: Duration,
-) -> anyhow::Result<ScaleoutFigures> {
+) -> anyhow::Result<WithProcesses> {
     // Enough that no process runs dry: each sends at most WORKERS per receiver latency, and an
     // invocation started just before the window closes still finds its batch.
     let per_process = f64::from(WORKERS) / RECEIVER_LATENCY.as_secs_f64();
@@ -142,10 +154,11 @@ async fn with_processes(
     let left = db.count_messages("status NOT IN ('sent', 'pending')").await?;
     ensure!(left == 0, "{left} messages were left claimed or failed");
     ensure!(sent > 0, "{processes} process(es) sent nothing");
-    Ok(ScaleoutFigures {
-        processes,
+    let invocation_seconds_per_1000_msgs = invoked.as_secs_f64() / sent as f64 * 1000.0;
+    Ok(WithProcesses {
         msgs_per_sec: sent as f64 / elapsed.as_secs_f64(),
-        invocation_seconds_per_1000_msgs: invoked.as_secs_f64() / sent as f64 * 1000.0,
+        invocation_seconds_per_1000_msgs,
+        gb_seconds_per_1000_msgs: invocation_seconds_per_1000_msgs * TEMPLATE_MEMORY_MB / 1024.0,
     })
 }
 
@@ -153,10 +166,16 @@ async fn with_processes(
 mod tests {
     use super::TEMPLATE_MEMORY_MB;
 
+    /// The MemorySize of the DispatchFunction resource (not the Globals' default).
     #[test]
-    fn the_billed_memory_is_the_templates() {
+    fn the_billed_memory_is_the_dispatch_functions_in_the_template() {
         let template = include_str!("../../../template.yaml");
-        let memory = format!("MemorySize: {}", TEMPLATE_MEMORY_MB as u32);
-        assert!(template.contains(&memory), "template.yaml no longer says {memory}");
+        let resource = template.split("\n  DispatchFunction:").nth(1).expect("a DispatchFunction resource");
+        let memory = resource
+            .lines()
+            .take_while(|line| !line.starts_with("  ") || line.starts_with("   "))
+            .find_map(|line| line.trim().strip_prefix("MemorySize:"))
+            .expect("the dispatch function sets its MemorySize");
+        assert_eq!(memory.trim().parse::<f64>().unwrap(), TEMPLATE_MEMORY_MB);
     }
 }

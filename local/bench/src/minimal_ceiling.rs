@@ -8,8 +8,7 @@ use std::time::Instant;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::database::BenchDatabase;
-use super::dispatch::RUNNERS;
+use crate::database::BenchDatabase;
 
 const TABLE_SETUP: &str = "
     DROP TABLE IF EXISTS bench_minimal_queue;
@@ -24,8 +23,8 @@ const TABLE_SETUP: &str = "
     );
     CREATE INDEX bench_minimal_queue_fifo ON bench_minimal_queue (created_at) WHERE status = 'pending';";
 
-/// Rows per second claimed and marked sent, `batch` at a time, by RUNNERS connections at once.
-pub async fn rows_per_sec(db: &BenchDatabase, total: i64, batch: i64) -> anyhow::Result<f64> {
+/// Rows per second claimed and marked sent, `batch` at a time, by `runners` connections at once.
+pub async fn rows_per_sec(db: &BenchDatabase, total: i64, batch: i64, runners: usize) -> anyhow::Result<f64> {
     db.reset().await?;
     sqlx::raw_sql(TABLE_SETUP).execute(&db.pool).await?;
     db.insert_pending_into("bench_minimal_queue", total).await?;
@@ -33,7 +32,7 @@ pub async fn rows_per_sec(db: &BenchDatabase, total: i64, batch: i64) -> anyhow:
     db.checkpoint().await;
 
     let started = Instant::now();
-    let runners: Vec<_> = (0..RUNNERS).map(|_| tokio::spawn(drain(db.pool.clone(), batch))).collect();
+    let runners: Vec<_> = (0..runners).map(|_| tokio::spawn(drain(db.pool.clone(), batch))).collect();
     let mut done = 0;
     for runner in runners {
         done += runner.await??;

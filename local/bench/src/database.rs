@@ -2,12 +2,13 @@
 //! the harness's private PostgreSQL), and dropped at the end.
 
 use anyhow::Context;
+use dispatcher_core::config::DatabaseSettings;
 use dispatcher_core::{db, Config};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::embedded_postgres::EmbeddedPostgres;
-use crate::serve::HarnessOptions;
+use local::embedded_postgres::EmbeddedPostgres;
+use local::HarnessOptions;
 
 const NAME: &str = "dispatcher_bench";
 
@@ -38,7 +39,7 @@ impl BenchDatabase {
         sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {NAME} WITH (FORCE)")).execute(&mut admin).await?;
         sqlx::raw_sql(&format!("CREATE DATABASE {NAME}")).execute(&mut admin).await?;
         let url: SecretString = format!("{base}/{NAME}").into();
-        let pool = db::connect(&url, 80).await?;
+        let pool = db::connect(&DatabaseSettings::at(url.clone()), 80).await?;
         db::MIGRATOR.run(&pool).await?;
         Ok(Self { url, admin_url, pool, embedded })
     }

@@ -1,22 +1,48 @@
 //! The three function binaries: release size, start-up time under a Lambda Runtime API, and the
 //! dispatch function's peak memory while it sends.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use local::mock_receiver;
 use secrecy::ExposeSecret;
+use serde::Serialize;
+use testkit::lambda_runtime_emulator::Emulator;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::database::BenchDatabase;
-use super::lambda_runtime_emulator::Emulator;
-use super::report::percentile;
-use crate::mock_receiver;
+use crate::database::BenchDatabase;
+use crate::percentile::percentile;
 
 pub const FUNCTIONS: [&str; 3] = ["api", "dispatch", "migrate"];
+
+#[derive(Debug, Default, Serialize)]
+pub struct FunctionFigures {
+    /// By function.
+    pub binary_bytes: BTreeMap<String, u64>,
+    /// Milliseconds from process start to ready to serve, by function.
+    pub init_ms: BTreeMap<String, f64>,
+    pub dispatch_peak_rss_mb: f64,
+}
+
+/// Sizes, start-up times and the dispatch function's peak memory sending `rss_messages`.
+pub async fn measure(
+    db: &BenchDatabase,
+    binaries: &Binaries,
+    rss_messages: i64,
+) -> anyhow::Result<FunctionFigures> {
+    eprintln!("functions: start-up time and peak memory ...");
+    db.reset().await?;
+    Ok(FunctionFigures {
+        binary_bytes: sizes(binaries)?,
+        init_ms: init_times(db, binaries).await?,
+        dispatch_peak_rss_mb: dispatch_peak_rss(db, binaries, rss_messages).await?,
+    })
+}
 
 pub struct Binaries {
     dir: PathBuf,
@@ -35,7 +61,7 @@ impl Binaries {
 
 /// `cargo build --release` of the three functions, in this workspace's target folder.
 pub fn build_release() -> anyhow::Result<Binaries> {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(&workspace).args(["build", "--release", "--quiet"]);
     for name in FUNCTIONS {
@@ -50,7 +76,7 @@ pub fn build_release() -> anyhow::Result<Binaries> {
     Ok(Binaries { dir: target.join("release") })
 }
 
-pub fn sizes(binaries: &Binaries) -> anyhow::Result<Vec<(String, u64)>> {
+fn sizes(binaries: &Binaries) -> anyhow::Result<BTreeMap<String, u64>> {
     FUNCTIONS
         .iter()
         .map(|name| {
@@ -75,7 +101,7 @@ fn spawn(
 
 /// As [`spawn`], with `extra` environment variables (REDIS_URL, ...), set last so that they
 /// override the defaults above them.
-pub(super) fn spawn_with(
+pub fn spawn_with(
     binaries: &Binaries,
     name: &str,
     emulator: &Emulator,
@@ -103,7 +129,7 @@ pub(super) fn spawn_with(
 
 /// When the function started under `emulator` at `started` first asked for work (it is ready);
 /// an error naming what it reported at `init/error` if it did not within 10 s.
-pub(super) async fn wait_ready(name: &str, emulator: &Emulator, started: Instant) -> anyhow::Result<Instant> {
+pub async fn wait_ready(name: &str, emulator: &Emulator, started: Instant) -> anyhow::Result<Instant> {
     let deadline = started + Duration::from_secs(10);
     loop {
         if let Some(at) = emulator.first_poll() {
@@ -118,8 +144,8 @@ pub(super) async fn wait_ready(name: &str, emulator: &Emulator, started: Instant
 }
 
 /// Median of 5 starts, process start to the first request for work.
-pub async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Result<Vec<(String, f64)>> {
-    let mut results = Vec::new();
+async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Result<BTreeMap<String, f64>> {
+    let mut results = BTreeMap::new();
     for name in ["api", "dispatch"] {
         let mut samples = Vec::new();
         for _ in 0..5 {
@@ -132,17 +158,13 @@ pub async fn init_times(db: &BenchDatabase, binaries: &Binaries) -> anyhow::Resu
             let ready = ready?;
             samples.push((ready - started).as_secs_f64() * 1000.0);
         }
-        results.push((name.to_string(), percentile(&mut samples, 50.0)));
+        results.insert(name.to_string(), percentile(&mut samples, 50.0));
     }
     Ok(results)
 }
 
 /// Peak resident memory (VmHWM) of the dispatch function while it sends `messages` messages.
-pub async fn dispatch_peak_rss(
-    db: &BenchDatabase,
-    binaries: &Binaries,
-    messages: i64,
-) -> anyhow::Result<f64> {
+async fn dispatch_peak_rss(db: &BenchDatabase, binaries: &Binaries, messages: i64) -> anyhow::Result<f64> {
     db.only_pending(messages).await?;
     let stop = CancellationToken::new();
     let webhook = mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())?;

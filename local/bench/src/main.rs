@@ -1,0 +1,199 @@
+//! `bench`: measures, in one run on one machine, the dispatcher next to the database's own
+//! ceilings, the claim and API latencies at a million rows, the cost as history grows, scale-out,
+//! and the functions' size, start-up time and memory. Prints a table and writes
+//! `bench-results.json` with the same figures (see `results`).
+
+mod api;
+mod claims;
+mod database;
+mod dispatch;
+mod functions;
+mod history;
+mod http_load;
+mod minimal_ceiling;
+mod percentile;
+mod purge;
+mod results;
+mod scaleout;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use dispatcher_core::telemetry::{self, LogFormat};
+use dispatcher_core::Config;
+use local::HarnessOptions;
+use secrecy::ExposeSecret;
+
+use crate::database::BenchDatabase;
+use crate::results::Results;
+
+/// The scale-out's shared rate limit lives here when REDIS_URL is unset (scripts/services
+/// starts it).
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Measure the dispatcher, the database's ceilings, the API, history, scale-out and the
+/// functions; print a table and write bench-results.json. Uses DATABASE_URL's server (or the
+/// harness's private PostgreSQL) through a scratch database it drops at the end.
+#[derive(Debug, Parser)]
+#[command(name = "bench", version, about)]
+struct Cli {
+    /// Small sizes, for a quick smoke run.
+    #[arg(long)]
+    quick: bool,
+    /// Measure only this part (default: all).
+    #[arg(long, value_enum)]
+    only: Option<Part>,
+    /// Take the function binaries from this folder instead of building release ones
+    /// (the smoke test passes its debug build).
+    #[arg(long, value_name = "DIR")]
+    binaries: Option<PathBuf>,
+}
+
+/// The benchmark's parts, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// Dispatch throughput at batch 2, 100 and 1,000, and the database's ceilings.
+    Dispatch,
+    /// Claim latency and the API under load, on a million-row table.
+    Latency,
+    /// The release functions: binary size, start-up time, peak memory.
+    Functions,
+    /// The retention purge of a million expired messages, with dispatch beside it.
+    Retention,
+    /// Claim p99, dispatch, create rate and sent page p99 with 1M and then 10M sent messages.
+    History,
+    /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
+    Scaleout,
+}
+
+impl Cli {
+    fn runs(&self, part: Part) -> bool {
+        self.only.is_none_or(|only| only == part)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // The benchmark's output is its figures: errors only (its bulk fills would otherwise log
+    // sqlx's slow-statement warnings), unless RUST_LOG asks for more.
+    telemetry::init_with_filter(LogFormat::detect(), "error");
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let options = HarnessOptions::from_env()?;
+    let sizes = Sizes::new(cli.quick);
+    let db = BenchDatabase::open(&config, &options).await?;
+    let mut results = Results::default();
+    let outcome = measure(&db, &sizes, &cli, &config, &mut results).await;
+    db.close().await;
+    outcome?;
+    results.print_table()?;
+    results.write_json("bench-results.json")?;
+    println!("wrote bench-results.json");
+    Ok(())
+}
+
+/// How much each part measures: the full sizes, or `--quick` ones for a smoke run.
+pub struct Sizes {
+    pub drain: i64,
+    pub sent_rows: i64,
+    pub pending_rows: i64,
+    pub api_duration: Duration,
+    pub rss_messages: i64,
+    /// Expired messages the retention purge deletes.
+    pub expired_rows: i64,
+    /// The two history sizes compared (1M and 10M sent messages).
+    pub history_rows: [i64; 2],
+    /// Dispatch processes at once, and how long each count runs.
+    pub scaleout_processes: &'static [usize],
+    pub scaleout_window: Duration,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                drain: 5_000,
+                sent_rows: 50_000,
+                pending_rows: 10_000,
+                api_duration: Duration::from_secs(2),
+                rss_messages: 2_000,
+                expired_rows: 20_000,
+                history_rows: [20_000, 100_000],
+                scaleout_processes: &[1, 2],
+                scaleout_window: Duration::from_secs(1),
+            }
+        } else {
+            Self {
+                drain: 50_000,
+                sent_rows: 1_000_000,
+                pending_rows: 100_000,
+                api_duration: Duration::from_secs(10),
+                rss_messages: 10_000,
+                expired_rows: 1_000_000,
+                history_rows: [1_000_000, 10_000_000],
+                scaleout_processes: &[1, 2, 4, 8],
+                scaleout_window: Duration::from_secs(5),
+            }
+        }
+    }
+
+    /// Claims of 100 timed on the pending rows: half of them, within 10..=300.
+    fn claim_samples(&self) -> usize {
+        (self.pending_rows / 100 / 2).clamp(10, 300) as usize
+    }
+}
+
+async fn measure(
+    db: &BenchDatabase,
+    sizes: &Sizes,
+    cli: &Cli,
+    config: &Config,
+    results: &mut Results,
+) -> anyhow::Result<()> {
+    let binaries = if cli.runs(Part::Functions) || cli.runs(Part::Scaleout) {
+        Some(match &cli.binaries {
+            Some(dir) => functions::Binaries::prebuilt(dir),
+            None => {
+                eprintln!("building the release functions ...");
+                functions::build_release()?
+            }
+        })
+    } else {
+        None
+    };
+    if cli.runs(Part::Dispatch) {
+        results.dispatch = Some(dispatch::measure(db, sizes, config.webhook.signer.as_ref()).await?);
+    }
+    if cli.runs(Part::Retention) {
+        results.retention = Some(purge::measure(db, sizes.expired_rows, sizes.drain).await?);
+    }
+    if cli.runs(Part::Latency) {
+        eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);
+        db.fill(sizes.sent_rows, sizes.pending_rows).await?;
+        results.latency = Some(claims::latency_and_api(db, sizes).await?);
+    }
+    if cli.runs(Part::History) {
+        results.history = Some(history::measure(db, sizes).await?);
+    }
+    if let (true, Some(binaries)) = (cli.runs(Part::Scaleout), &binaries) {
+        let redis = config.redis_url.as_ref().map_or(DEFAULT_REDIS_URL, |url| url.expose_secret());
+        results.scaleout = Some(
+            scaleout::measure(db, binaries, redis, sizes.scaleout_processes, sizes.scaleout_window).await?,
+        );
+    }
+    if let (true, Some(binaries)) = (cli.runs(Part::Functions), binaries) {
+        results.functions = Some(functions::measure(db, &binaries, sizes.rss_messages).await?);
+    }
+    Ok(())
+}
