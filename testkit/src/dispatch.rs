@@ -106,7 +106,7 @@ pub async fn drain(dispatcher: &Dispatcher) -> Vec<RunSummary> {
     let mut summaries = Vec::new();
     loop {
         let summary = dispatcher.run_once(limits()).await.unwrap();
-        if summary.counts.claimed == 0 {
+        if summary.claimed == 0 {
             return summaries;
         }
         summaries.push(summary);

@@ -9,7 +9,7 @@ pub const NAMESPACE: &str = "MessageDispatcher";
 
 /// What one run measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunMetrics {
+pub struct Metrics {
     pub summary: RunSummary,
     /// How long the next message to claim has been due (0: none due); `None` if it could not be read.
     pub oldest_pending_age_seconds: Option<f64>,
@@ -65,7 +65,7 @@ struct Metric {
     unit: &'static str,
 }
 
-impl RunMetrics {
+impl Metrics {
     /// The record as one JSON line, at `timestamp_ms` (milliseconds since the epoch).
     pub fn emf_line(&self, function_name: &str, timestamp_ms: i64) -> String {
         let mut metrics: Vec<Metric> = [
@@ -95,11 +95,11 @@ impl RunMetrics {
                 }],
             },
             function_name,
-            claimed: s.counts.claimed,
-            sent: s.counts.sent,
-            retried: s.counts.retried,
-            failed: s.counts.failed,
-            released: s.counts.released,
+            claimed: s.claimed,
+            sent: s.sent,
+            retried: s.retried,
+            failed: s.failed,
+            released: s.released,
             run_duration_ms: s.duration_ms,
             oldest_pending_age_seconds: self.oldest_pending_age_seconds,
             breaker_open: u8::from(s.breaker_open),
@@ -112,12 +112,16 @@ impl RunMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dispatcher_core::repository::RunCounts;
 
     fn summary() -> RunSummary {
         RunSummary {
             run_id: 7,
-            counts: RunCounts { claimed: 10, sent: 8, retried: 1, failed: 1, released: 0, purged: 0 },
+            claimed: 10,
+            sent: 8,
+            retried: 1,
+            failed: 1,
+            released: 0,
+            purged: 0,
             breaker_open: false,
             duration_ms: 412,
         }
@@ -125,7 +129,7 @@ mod tests {
 
     #[test]
     fn the_record_is_exactly_the_embedded_metric_format() {
-        let metrics = RunMetrics { summary: summary(), oldest_pending_age_seconds: Some(3.5) };
+        let metrics = Metrics { summary: summary(), oldest_pending_age_seconds: Some(3.5) };
         assert_eq!(
             metrics.emf_line("message-dispatcher-DispatchFunction-AbC", 1_764_000_000_000),
             concat!(
@@ -144,7 +148,7 @@ mod tests {
     fn an_unread_age_is_left_out_and_an_open_breaker_is_one() {
         let mut held_back = summary();
         held_back.breaker_open = true;
-        let line = RunMetrics { summary: held_back, oldest_pending_age_seconds: None }.emf_line("f", 1);
+        let line = Metrics { summary: held_back, oldest_pending_age_seconds: None }.emf_line("f", 1);
         let json: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(json["BreakerOpen"], 1);
         assert!(json.get("OldestPendingAgeSeconds").is_none());

@@ -112,7 +112,7 @@ impl DispatchFunction {
                 None
             }
         };
-        let metrics = emf::RunMetrics { summary, oldest_pending_age_seconds: age };
+        let metrics = emf::Metrics { summary, oldest_pending_age_seconds: age };
         (self.metrics)(&metrics.emf_line(&self.function_name, chrono::Utc::now().timestamp_millis()));
     }
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use dispatcher_core::dispatch::{Dispatcher, RunLimits};
-use dispatcher_core::repository::claims::{self, SentRecord};
+use dispatcher_core::repository::claims;
+use dispatcher_core::repository::outcomes::{self, Outcome, OutcomeRecord};
 use dispatcher_core::webhook::WebhookSigner;
 use dispatcher_core::Config;
 use local::mock_receiver;
@@ -99,7 +100,7 @@ pub async fn drain(
         runners.push(tokio::spawn(async move {
             loop {
                 let summary = dispatcher.run_once(RunLimits { batch_size: None, budget: LEASE }).await?;
-                if summary.counts.claimed == 0 {
+                if summary.claimed == 0 {
                     return Ok::<_, anyhow::Error>(());
                 }
             }
@@ -115,7 +116,8 @@ pub async fn drain(
     Ok(total as f64 / elapsed.as_secs_f64())
 }
 
-/// Rows per second through claim_batch + record_sent alone, with the same concurrency.
+/// Rows per second through the claim and the outcome statement alone (every message sent),
+/// with the same concurrency.
 pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
     db.only_pending(total).await?;
     let started = Instant::now();
@@ -128,17 +130,19 @@ pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Resu
                 if claimed.is_empty() {
                     return Ok::<_, anyhow::Error>(());
                 }
-                let records: Vec<SentRecord> = claimed
+                let records: Vec<OutcomeRecord> = claimed
                     .iter()
-                    .map(|row| SentRecord {
+                    .map(|row| OutcomeRecord {
                         id: row.id.into(),
                         version: row.version,
-                        webhook_message_id: "ceiling".into(),
-                        response: Some(r#"{"message":"Accepted","messageId":"ceiling"}"#.into()),
+                        outcome: Outcome::Sent {
+                            webhook_message_id: "ceiling".into(),
+                            response: Some(r#"{"message":"Accepted","messageId":"ceiling"}"#.into()),
+                        },
                     })
                     .collect();
                 for chunk in records.chunks(256) {
-                    claims::record_sent(&pool, chunk).await?;
+                    outcomes::record(&pool, chunk).await?;
                 }
             }
         }));

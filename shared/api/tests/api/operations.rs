@@ -8,7 +8,7 @@ use crate::support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use dispatcher_core::domain::Message;
-use dispatcher_core::repository::{claims, dispatch_runs, RunCounts};
+use dispatcher_core::repository::{claims, dispatch_runs, RunSummary};
 use sqlx::PgPool;
 use support::api::{app, assert_problem, fetch, get, post_empty, send};
 use support::{insert, status_of};
@@ -236,9 +236,9 @@ async fn throughput_counts_sent_and_failed_per_minute_zero_filled(pool: PgPool) 
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn recent_runs_come_newest_first(pool: PgPool) {
     for sent in 1..=3 {
-        let id = dispatch_runs::start(&pool).await.unwrap();
-        let counts = RunCounts { claimed: sent, sent, ..RunCounts::default() };
-        dispatch_runs::finish(&pool, id, counts, false, None).await.unwrap();
+        let run_id = dispatch_runs::start(&pool).await.unwrap();
+        let run = RunSummary { run_id, claimed: sent, sent, ..RunSummary::default() };
+        dispatch_runs::finish(&pool, &run, None).await.unwrap();
     }
     let reply = send(app(&pool, &[]), get("/api/v1/scheduler/runs?limit=2")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);

@@ -49,7 +49,7 @@ async fn eight_dispatch_loops_and_api_writers_over_20000_messages_lose_none_and_
         loops.push(tokio::spawn(async move {
             loop {
                 let summary = dispatcher.run_once(limits()).await.unwrap();
-                if summary.counts.claimed == 0 {
+                if summary.claimed == 0 {
                     if done.load(Ordering::SeqCst) {
                         return;
                     }

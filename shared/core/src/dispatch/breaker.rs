@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use super::outcomes::Attempt;
+use super::records::Attempt;
 use crate::domain::BreakerState;
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
 
@@ -25,7 +25,7 @@ impl BreakerSettings {
     }
 }
 
-/// What a chunk of outcomes (in arrival order) says about the receiver.
+/// What a chunk of attempts (in arrival order) says about the receiver.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Evidence {
     /// Some answer showed the receiver up (any answer but an endpoint failure).
@@ -39,10 +39,10 @@ pub(super) struct Evidence {
 impl Evidence {
     pub fn of(attempts: &[Attempt]) -> Self {
         let mut evidence = Self::default();
-        for outcome in attempts.iter().filter_map(|attempt| attempt.result.as_ref().ok()) {
-            if outcome.receiver_down() {
+        for verdict in attempts.iter().filter_map(|attempt| attempt.result.as_ref().ok()) {
+            if verdict.receiver_down() {
                 evidence.trailing_failures += 1;
-                evidence.last_error = outcome.reason().map(str::to_owned);
+                evidence.last_error = verdict.reason().map(str::to_owned);
             } else {
                 evidence.alive = true;
                 evidence.trailing_failures = 0;

@@ -2,29 +2,27 @@
 //! The dispatch Lambda, the local harness and the tests all drive [`Dispatcher::run_once`].
 
 mod breaker;
-mod outcomes;
+mod records;
 mod retention;
 mod run;
-mod run_report;
+mod tally;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::rate_limit::{self, RateLimiter};
 use crate::redis_connection::RedisConnection;
-use crate::repository::RunCounts;
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentCache;
 use crate::webhook::WebhookClient;
 use crate::Config;
 
+pub use crate::repository::RunSummary;
 pub use breaker::BreakerSettings;
-pub use outcomes::OutcomeRecords;
 
 /// What a run needs to know from the configuration.
 #[derive(Debug, Clone)]
@@ -67,18 +65,6 @@ pub struct RunLimits {
     pub batch_size: Option<u32>,
     /// Time the run may take (the Lambda deadline, or the harness's period).
     pub budget: Duration,
-}
-
-/// What a run did; also written to `dispatch_runs`. Its JSON (the dispatch function's answer,
-/// `local dispatch`'s output) is flat: the counts sit beside `run_id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RunSummary {
-    pub run_id: i64,
-    #[serde(flatten)]
-    pub counts: RunCounts,
-    /// The run held back sends because the receiver breaker was open.
-    pub breaker_open: bool,
-    pub duration_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

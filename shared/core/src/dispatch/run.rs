@@ -4,13 +4,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Evidence, RunBreaker};
-use super::outcomes::{Attempt, FailureContext, OutcomeRecords, Unsent};
-use super::run_report::RunReport;
+use super::records::{self, Attempt, FailureContext, Unsent};
+use super::tally::Tally;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use crate::deadline::room_for_one_send;
 use crate::domain::{BreakerState, Claim};
 use crate::repository::claims::{self, ClaimedBatch};
 use crate::repository::dispatch_runs;
+use crate::repository::outcomes::{self, OutcomeKind};
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
 
 /// Outcomes are written as they arrive, up to this many per statement.
@@ -45,23 +46,21 @@ impl Dispatcher {
         let started = Instant::now();
         let (run_id, breaker) = dispatch_runs::start_reading_breaker(&self.pool).await?;
         tracing::Span::current().record("run_id", run_id);
-        let mut report = RunReport::default();
-        let result = self.dispatch(limits, breaker, started, stop, &mut report).await;
+        let mut tally = Tally::default();
+        let result = self.dispatch(limits, breaker, started, stop, &mut tally).await;
         if result.is_ok() && !stop.is_some_and(CancellationToken::is_cancelled) {
             let run_ends = started + limits.budget.min(self.settings.lease);
-            report.counts.purged = self.purge_if_due(run_ends).await;
+            tally.run.purged = self.purge_if_due(run_ends).await;
         }
+        tally.run.run_id = run_id;
+        tally.run.duration_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
         let error = result.as_ref().err().map(ToString::to_string);
-        if let Err(err) =
-            dispatch_runs::finish(&self.pool, run_id, report.counts, report.breaker_open, error.as_deref())
-                .await
-        {
+        if let Err(err) = dispatch_runs::finish(&self.pool, &tally.run, error.as_deref()).await {
             tracing::warn!(error = %err, "could not record the run's counts");
         }
         result?;
-        let summary = RunSummary::new(run_id, &report, started.elapsed());
-        report.log(&summary, &self.settings);
-        Ok(summary)
+        tally.log(&self.settings);
+        Ok(tally.run)
     }
 
     /// Claims and sends as the receiver breaker allows: a full batch when it is closed; one
@@ -73,7 +72,7 @@ impl Dispatcher {
         mut breaker: ReceiverBreaker,
         started: Instant,
         stop: Option<&CancellationToken>,
-        report: &mut RunReport,
+        tally: &mut Tally,
     ) -> Result<(), DispatchError> {
         let settings = &self.settings;
         // A send must be able to finish (timeout) and be recorded before the budget ends,
@@ -89,8 +88,8 @@ impl Dispatcher {
         let stop_starting_at = started + (window - needed);
         let mut batch_size = limits.batch_size.unwrap_or(settings.batch_size);
         if breaker.state != BreakerState::Closed {
-            if !self.probe(stop_starting_at, stop, report).await? {
-                report.breaker_open = true;
+            if !self.probe(stop_starting_at, stop, tally).await? {
+                tally.run.breaker_open = true;
                 return Ok(());
             }
             batch_size -= 1;
@@ -100,8 +99,8 @@ impl Dispatcher {
             return Ok(());
         }
         let run_breaker = RunBreaker::new(&self.pool, &settings.breaker, &breaker);
-        self.claim_and_send(batch_size, stop_starting_at, stop, &run_breaker, report).await?;
-        report.breaker_open |= run_breaker.is_open();
+        self.claim_and_send(batch_size, stop_starting_at, stop, &run_breaker, tally).await?;
+        tally.run.breaker_open |= run_breaker.is_open();
         Ok(())
     }
 
@@ -111,13 +110,13 @@ impl Dispatcher {
         &self,
         stop_starting_at: Instant,
         stop: Option<&CancellationToken>,
-        report: &mut RunReport,
+        tally: &mut Tally,
     ) -> Result<bool, DispatchError> {
         let settings = &self.settings;
         if receiver_breaker::take_probe(&self.pool, settings.lease).await?.is_none() {
             return Ok(false); // still cooling down, or another run is probing
         }
-        let Some(claim) = self.claim(1, report).await?.pop() else {
+        let Some(claim) = self.claim(1, tally).await?.pop() else {
             receiver_breaker::give_back_probe(&self.pool).await?;
             return Ok(false);
         };
@@ -125,7 +124,7 @@ impl Dispatcher {
         let attempt = self.attempt(claim, stop_starting_at, stop, None).await;
         if attempt.result.is_err() {
             receiver_breaker::give_back_probe(&self.pool).await?;
-            self.record(vec![attempt], FailureContext::default(), report).await?;
+            self.record(vec![attempt], FailureContext::default(), tally).await?;
             return Ok(false);
         }
         let evidence = Evidence::of(std::slice::from_ref(&attempt));
@@ -135,18 +134,18 @@ impl Dispatcher {
         let push_back = chrono::Duration::from_std(settings.breaker.max_cooldown * 2).unwrap_or_default();
         let context =
             FailureContext { breaker_open: !closed, failures_before: 0, probe_push_back: Some(push_back) };
-        self.record(vec![attempt], context, report).await?;
+        self.record(vec![attempt], context, tally).await?;
         Ok(closed)
     }
 
     /// Claims up to `limit` messages; rows that break the rules are failed on the way.
-    async fn claim(&self, limit: u32, report: &mut RunReport) -> Result<Vec<Claim>, DispatchError> {
+    async fn claim(&self, limit: u32, tally: &mut Tally) -> Result<Vec<Claim>, DispatchError> {
         let settings = &self.settings;
         let ClaimedBatch { claims, rejected } =
             claims::claim_valid_batch(&self.pool, limit, settings.lease, settings.char_limit).await?;
-        report.counts.claimed += count(claims.len() + rejected);
-        report.counts.failed += count(rejected);
-        report.sendable += claims.len();
+        tally.run.claimed += count(claims.len() + rejected);
+        tally.run.failed += count(rejected);
+        tally.sendable += claims.len();
         Ok(claims)
     }
 
@@ -156,9 +155,9 @@ impl Dispatcher {
         stop_starting_at: Instant,
         stop: Option<&CancellationToken>,
         breaker: &RunBreaker<'_>,
-        report: &mut RunReport,
+        tally: &mut Tally,
     ) -> Result<(), DispatchError> {
-        let claims = self.claim(batch_size, report).await?;
+        let claims = self.claim(batch_size, tally).await?;
         if claims.is_empty() {
             return Ok(());
         }
@@ -183,7 +182,7 @@ impl Dispatcher {
                 let failures_before = breaker.known_failures();
                 let breaker_open = breaker.report(&Evidence::of(&chunk)).await?;
                 let context = FailureContext { breaker_open, failures_before, probe_push_back: None };
-                self.record(std::mem::take(&mut chunk), context, report).await?;
+                self.record(std::mem::take(&mut chunk), context, tally).await?;
             }
             Ok(())
         };
@@ -233,36 +232,32 @@ impl Dispatcher {
         Attempt { claim, result: Ok(outcome) }
     }
 
-    /// Writes a chunk of outcomes (one statement per kind), then caches the sent ones.
+    /// Writes a chunk's outcomes (one statement), then caches the sent ones.
     async fn record(
         &self,
         chunk: Vec<Attempt>,
         context: FailureContext,
-        report: &mut RunReport,
+        tally: &mut Tally,
     ) -> Result<(), DispatchError> {
-        report.note_unsent(&chunk);
-        let records = OutcomeRecords::from_attempts(
+        tally.note_unsent(&chunk);
+        let records = records::outcome_records(
             chunk,
             context,
             &self.settings.retry,
             chrono::Utc::now(),
             &mut rand::rng(),
         );
-        let counts = &mut report.counts;
-        if !records.sent.is_empty() {
-            let applied = claims::record_sent(&self.pool, &records.sent).await?;
-            counts.sent += count(applied.len());
-            self.cache.remember(&records.cache_entries(&applied)).await;
+        let applied = outcomes::record(&self.pool, &records).await?;
+        for outcome in &applied {
+            let count = match outcome.kind {
+                OutcomeKind::Sent => &mut tally.run.sent,
+                OutcomeKind::Retry => &mut tally.run.retried,
+                OutcomeKind::Failed => &mut tally.run.failed,
+                OutcomeKind::Released => &mut tally.run.released,
+            };
+            *count += 1;
         }
-        if !records.retry.is_empty() {
-            counts.retried += count(claims::record_retry(&self.pool, &records.retry).await?.len());
-        }
-        if !records.failed.is_empty() {
-            counts.failed += count(claims::record_failed(&self.pool, &records.failed).await?.len());
-        }
-        if !records.release.is_empty() {
-            counts.released += count(claims::release(&self.pool, &records.release).await?.len());
-        }
+        self.cache.remember(&records::cache_entries(&records, &applied)).await;
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! One row per dispatch run: counts and error, for the status endpoint and history.
+//! One row per dispatch run: what it did and its error, for the status endpoint and history.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -6,6 +6,7 @@ use sqlx::PgExecutor;
 
 use super::receiver_breaker::{BreakerRow, ReceiverBreaker};
 
+/// A run as stored, read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatchRun {
     pub id: i64,
@@ -23,9 +24,11 @@ pub struct DispatchRun {
     pub error: Option<String>,
 }
 
-/// The counts a run reports when it ends.
+/// What a run did: written to its row when it ends, answered by the dispatch function and
+/// printed by `local dispatch` (JSON, flat).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RunCounts {
+pub struct RunSummary {
+    pub run_id: i64,
     pub claimed: i32,
     pub sent: i32,
     pub retried: i32,
@@ -35,6 +38,9 @@ pub struct RunCounts {
     pub released: i32,
     /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
     pub purged: u64,
+    /// The run held back sends because the receiver breaker was open.
+    pub breaker_open: bool,
+    pub duration_ms: u64,
 }
 
 pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
@@ -65,9 +71,7 @@ pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Resul
 
 pub async fn finish(
     executor: impl PgExecutor<'_>,
-    id: i64,
-    counts: RunCounts,
-    breaker_open: bool,
+    run: &RunSummary,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -75,14 +79,14 @@ pub async fn finish(
          SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6,
              breaker_open = $7, purged = $8, error = $9
          WHERE id = $1",
-        id,
-        counts.claimed,
-        counts.sent,
-        counts.retried,
-        counts.failed,
-        counts.released,
-        breaker_open,
-        i32::try_from(counts.purged).unwrap_or(i32::MAX),
+        run.run_id,
+        run.claimed,
+        run.sent,
+        run.retried,
+        run.failed,
+        run.released,
+        run.breaker_open,
+        i32::try_from(run.purged).unwrap_or(i32::MAX),
         error,
     )
     .execute(executor)

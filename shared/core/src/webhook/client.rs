@@ -7,9 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use url::Url;
 
-use super::outcome::{classify, Outcome};
 use super::retry_after::parse_retry_after;
 use super::signing::WebhookSigner;
+use super::verdict::{classify, Verdict};
 use crate::domain::{Claim, ErrorCode};
 
 /// At most this much of a response is read; the rest is ignored.
@@ -80,12 +80,12 @@ impl WebhookClient {
         Ok(Self { http, url, auth_key, signer, timeout })
     }
 
-    /// POSTs one message and classifies the answer. Never fails: every problem is an [`Outcome`].
+    /// POSTs one message and classifies the answer. Never fails: every problem is an [`Verdict`].
     #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
-    pub async fn send(&self, claim: &Claim) -> Outcome {
+    pub async fn send(&self, claim: &Claim) -> Verdict {
         let request = match self.request(claim) {
             Ok(request) => request,
-            Err(outcome) => return outcome,
+            Err(verdict) => return verdict,
         };
         let response = match request.send().await {
             Ok(response) => response,
@@ -101,15 +101,15 @@ impl WebhookClient {
             Ok(body) => body,
             Err(err) => return self.transport_failure(err),
         };
-        let outcome = classify(status, retry_after, &body);
+        let verdict = classify(status, retry_after, &body);
         tracing::debug!(%status, "webhook answered");
-        outcome
+        verdict
     }
 
     /// The POST: the body serialized once, and those exact bytes signed and sent.
-    fn request(&self, claim: &Claim) -> Result<reqwest::RequestBuilder, Outcome> {
+    fn request(&self, claim: &Claim) -> Result<reqwest::RequestBuilder, Verdict> {
         let payload = Payload { to: claim.phone_number.as_str(), content: claim.content.as_str() };
-        let body = serde_json::to_vec(&payload).map_err(|err| Outcome::Permanent {
+        let body = serde_json::to_vec(&payload).map_err(|err| Verdict::Permanent {
             error_code: ErrorCode::InvalidPayload,
             reason: format!("cannot serialize the body: {err}"),
             body: None,
@@ -135,7 +135,7 @@ impl WebhookClient {
         Ok(request.body(body))
     }
 
-    fn transport_failure(&self, err: reqwest::Error) -> Outcome {
+    fn transport_failure(&self, err: reqwest::Error) -> Verdict {
         // Without the URL: it may carry a token in its query string.
         let err = err.without_url();
         let (error_code, reason) = if err.is_timeout() {
@@ -145,7 +145,7 @@ impl WebhookClient {
         } else {
             (ErrorCode::TransportError, error_chain(&err))
         };
-        Outcome::Retry { error_code, reason, retry_after: None, body: None, receiver_down: true }
+        Verdict::Retry { error_code, reason, retry_after: None, body: None, receiver_down: true }
     }
 }
 

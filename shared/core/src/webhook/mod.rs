@@ -1,11 +1,11 @@
 //! The webhook protocol: one POST per message, and what each answer means.
 
 mod client;
-mod outcome;
 mod retry_after;
 mod signing;
+mod verdict;
 
 pub use client::WebhookClient;
-pub use outcome::{classify, truncate_body, Outcome, RESPONSE_BODY_LIMIT};
 pub use retry_after::parse_retry_after;
 pub use signing::{SigningSecretError, VerifyError, WebhookSigner, TOLERANCE_SECONDS};
+pub use verdict::{classify, truncate_body, Verdict, RESPONSE_BODY_LIMIT};

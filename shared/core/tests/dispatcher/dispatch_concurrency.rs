@@ -26,8 +26,7 @@ async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: P
         let dispatcher = setup.build(&pool, &receiver.url);
         async move { drain(&dispatcher).await }
     });
-    let sent_by_runs: i32 =
-        testkit::concurrently(runners).await.iter().flatten().map(|s| s.counts.sent).sum();
+    let sent_by_runs: i32 = testkit::concurrently(runners).await.iter().flatten().map(|s| s.sent).sum();
 
     let received = receiver.received();
     let mut per_key: HashMap<String, usize> = HashMap::new();
@@ -83,11 +82,11 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
 
     receiver.set_reply(|_| Reply::accepted());
     let early = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!(early.counts.claimed, 0, "the lease still holds");
+    assert_eq!(early.claimed, 0, "the lease still holds");
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let next = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!((next.counts.claimed, next.counts.sent), (5, 5));
+    assert_eq!((next.claimed, next.sent), (5, 5));
     assert_eq!(status_count(&pool, "sent").await, 5);
 
     // The re-sends carry the same Idempotency-Key as the lost ones, so the receiver can drop them.
@@ -115,13 +114,13 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
         .run_once(RunLimits { batch_size: None, budget: Duration::from_millis(2200) })
         .await
         .unwrap();
-    assert_eq!(summary.counts.claimed, 10);
-    assert!(summary.counts.sent >= 1 && summary.counts.released >= 1, "{summary:?}");
-    assert_eq!(summary.counts.sent + summary.counts.released, 10);
+    assert_eq!(summary.claimed, 10);
+    assert!(summary.sent >= 1 && summary.released >= 1, "{summary:?}");
+    assert_eq!(summary.sent + summary.released, 10);
     assert!(summary.duration_ms < 2200, "{summary:?}");
 
     assert_eq!(status_count(&pool, "processing").await, 0, "nothing left claimed");
-    assert_eq!(status_count(&pool, "pending").await, i64::from(summary.counts.released));
+    assert_eq!(status_count(&pool, "pending").await, i64::from(summary.released));
     let handed_back_attempts = testkit::database::fetch_i64(&pool, "SELECT coalesce(sum(attempts), 0) FROM messages WHERE status = 'pending' AND next_attempt_at <= now()").await;
     assert_eq!(handed_back_attempts, 0, "released claims are due now and their attempt is not counted");
 
@@ -137,7 +136,7 @@ async fn a_batch_size_override_claims_that_many(pool: PgPool) {
     let receiver = Receiver::accepting().await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(RunLimits { batch_size: Some(25), ..limits() }).await.unwrap();
-    assert_eq!((summary.counts.claimed, summary.counts.sent), (25, 25));
+    assert_eq!((summary.claimed, summary.sent), (25, 25));
 }
 
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
@@ -164,11 +163,7 @@ async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: Pg
     });
     let summary = dispatcher.run_until(limits(), &stop).await.unwrap();
     // The two sends in flight when the shutdown began finished and were recorded.
-    assert_eq!(
-        (summary.counts.claimed, summary.counts.sent, summary.counts.released),
-        (10, 2, 8),
-        "{summary:?}"
-    );
+    assert_eq!((summary.claimed, summary.sent, summary.released), (10, 2, 8), "{summary:?}");
     assert_eq!(receiver.received().len(), 2);
     assert_eq!(status_count(&pool, "processing").await, 0, "nothing stays processing");
     assert_eq!(status_count(&pool, "pending").await, 8);
@@ -208,6 +203,6 @@ async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool)
 
     drop(lock);
     let summary = run.await.unwrap().unwrap();
-    assert_eq!((summary.counts.claimed, summary.counts.sent), (10, 10), "{summary:?}");
+    assert_eq!((summary.claimed, summary.sent), (10, 10), "{summary:?}");
     assert_eq!(status_count(&pool, "sent").await, 10);
 }

@@ -14,7 +14,7 @@ use testkit::receiver::{refused_url, Receiver, Reply};
 async fn dispatch_one(pool: &PgPool, setup: &Setup, url: &str) -> (Message, Option<String>) {
     let message = support::insert(pool, 1).await;
     let summary = setup.build(pool, url).run_once(limits()).await.unwrap();
-    assert_eq!(summary.counts.claimed, 1);
+    assert_eq!(summary.claimed, 1);
     let stored = messages::get(pool, message.id).await.unwrap().unwrap();
     let response: Option<String> = sqlx::query_scalar("SELECT webhook_response FROM messages WHERE id = $1")
         .bind(message.id.as_uuid())
@@ -152,11 +152,8 @@ async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_wit
             .await
             .unwrap();
         let summary = dispatcher.run_once(limits()).await.unwrap();
-        assert_eq!((summary.counts.claimed, summary.counts.sent), (2, 1), "attempt {attempt}");
-        assert_eq!(
-            (summary.counts.retried, summary.counts.failed),
-            if attempt < 3 { (1, 0) } else { (0, 1) }
-        );
+        assert_eq!((summary.claimed, summary.sent), (2, 1), "attempt {attempt}");
+        assert_eq!((summary.retried, summary.failed), if attempt < 3 { (1, 0) } else { (0, 1) });
     }
     let message = messages::get(&pool, message.id).await.unwrap().unwrap();
     assert_eq!(message.status, MessageStatus::Failed);
@@ -175,10 +172,7 @@ async fn each_run_is_written_to_dispatch_runs(pool: PgPool) {
     support::insert_each(&pool, 0..3).await;
     let dispatcher = Setup::default().build(&pool, &receiver.url);
     let summary = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!(
-        (summary.counts.claimed, summary.counts.sent, summary.counts.retried, summary.counts.failed),
-        (3, 3, 0, 0)
-    );
+    assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (3, 3, 0, 0));
     let runs = dispatcher_core::repository::dispatch_runs::recent(&pool, 5).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].id, summary.run_id);

@@ -60,7 +60,7 @@ async fn the_rate_limit_holds_across_two_concurrent_runs_sharing_redis(pool: PgP
     let a = setup.build(&pool, &receiver.url);
     let b = setup.build(&pool, &receiver.url);
     let (ra, rb) = tokio::join!(a.run_once(limits()), b.run_once(limits()));
-    assert_eq!(ra.unwrap().counts.sent + rb.unwrap().counts.sent, 30);
+    assert_eq!(ra.unwrap().sent + rb.unwrap().sent, 30);
     // 30 requests at 20/s need at least 29 intervals of 50 ms between the first and the last;
     // each run alone would take half that.
     let spread = spread(&receiver);
@@ -74,7 +74,7 @@ async fn assert_paced_by_the_process(pool: &PgPool, redis_url: Option<&str>) {
     let receiver = Receiver::accepting().await;
     let setup = Setup { redis_url: redis_url.map(Into::into), rate_per_second: 20, ..Setup::default() };
     let summaries = drain(&setup.build(pool, &receiver.url)).await;
-    assert_eq!(summaries.iter().map(|s| s.counts.sent).sum::<i32>(), 10);
+    assert_eq!(summaries.iter().map(|s| s.sent).sum::<i32>(), 10);
     assert_eq!(receiver.received().len(), 10);
     let sent =
         testkit::database::fetch_i64(pool, "SELECT count(*) FROM messages WHERE status = 'sent'").await;

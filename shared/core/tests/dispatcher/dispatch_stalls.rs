@@ -59,7 +59,7 @@ async fn a_run_that_hands_every_claim_back_warns_why_unless_it_is_stopping(pool:
         .unwrap();
     testkit::messages::insert_pending(&pool, 3).await;
     let summary = setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
-    assert_eq!((summary.counts.claimed, summary.counts.released, summary.counts.sent), (3, 3, 0));
+    assert_eq!((summary.claimed, summary.released, summary.sent), (3, 3, 0));
     let text = logs.text();
     assert!(text.contains("WARN"), "{text}");
     assert!(text.contains("dispatch run sent nothing: every claim was handed back because the webhook rate limit had no free slot"), "{text}");
@@ -69,7 +69,7 @@ async fn a_run_that_hands_every_claim_back_warns_why_unless_it_is_stopping(pool:
     let stop = tokio_util::sync::CancellationToken::new();
     stop.cancel();
     let summary = Setup::default().build(&pool, &receiver.url).run_until(limits(), &stop).await.unwrap();
-    assert_eq!((summary.counts.claimed, summary.counts.released), (3, 3));
+    assert_eq!((summary.claimed, summary.released), (3, 3));
     let text = logs.text();
     assert!(!text.contains("sent nothing"), "{text}");
     assert!(receiver.received().is_empty());

@@ -161,7 +161,7 @@ async fn four_concurrent_runs_share_one_breaker_and_no_more_than_one_probe_per_c
             let mut held_back = 0;
             while Instant::now() < until {
                 let summary = dispatcher.run_once(limits()).await.unwrap();
-                held_back += usize::from(summary.breaker_open && summary.counts.claimed == 0);
+                held_back += usize::from(summary.breaker_open && summary.claimed == 0);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             held_back

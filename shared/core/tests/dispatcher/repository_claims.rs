@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::support;
 use chrono::Utc;
 use dispatcher_core::domain::{ErrorCode, Message, MessageId};
-use dispatcher_core::repository::claims::{self, FailedRecord, RetryRecord, SentRecord};
+use dispatcher_core::repository::claims;
+use dispatcher_core::repository::outcomes::{self, Outcome, OutcomeKind, OutcomeRecord};
 use sqlx::PgPool;
 use support::{insert, set_created_at, status_of};
 
@@ -113,33 +114,28 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
     let before: (String, i64, i32) = row_state(&pool, message.id).await;
     let stale = first.version;
     let id = message.id;
-    let sent = SentRecord { id, version: stale, webhook_message_id: "late".into(), response: None };
-    let retry = RetryRecord {
-        id,
-        version: stale,
+    let sent = Outcome::Sent { webhook_message_id: "late".into(), response: None };
+    let retry = Outcome::Retry {
         next_attempt_at: Utc::now(),
         counted: true,
         error_code: ErrorCode::Http(500),
         last_error: "boom".into(),
         response: None,
     };
-    let failed = FailedRecord {
-        id,
-        version: stale,
-        error_code: ErrorCode::Http(400),
-        last_error: "no".into(),
-        response: None,
-    };
-    assert!(claims::record_sent(&pool, &[sent]).await.unwrap().is_empty());
-    assert!(claims::record_retry(&pool, &[retry]).await.unwrap().is_empty());
-    assert!(claims::record_failed(&pool, &[failed]).await.unwrap().is_empty());
-    assert!(claims::release(&pool, &[(id, stale)]).await.unwrap().is_empty());
+    let failed =
+        Outcome::Failed { error_code: ErrorCode::Http(400), last_error: "no".into(), response: None };
+    for outcome in [sent, retry, failed, Outcome::Released] {
+        let stale_record = OutcomeRecord { id, version: stale, outcome };
+        assert!(outcomes::record(&pool, &[stale_record]).await.unwrap().is_empty());
+    }
     assert_eq!(row_state(&pool, message.id).await, before);
 
     // The current claim still records.
-    let current = SentRecord { id, version: second.version, webhook_message_id: "ok".into(), response: None };
-    let applied = claims::record_sent(&pool, &[current]).await.unwrap();
-    assert_eq!(applied.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [id]);
+    let current = Outcome::Sent { webhook_message_id: "ok".into(), response: None };
+    let applied = outcomes::record(&pool, &[OutcomeRecord { id, version: second.version, outcome: current }])
+        .await
+        .unwrap();
+    assert_eq!(applied.iter().map(|a| (a.id, a.kind)).collect::<Vec<_>>(), [(id, OutcomeKind::Sent)]);
     assert_eq!(status_of(&pool, &message).await, "sent");
 }
 
@@ -148,17 +144,17 @@ async fn retry_sets_the_due_time_and_release_hands_the_attempt_back(pool: PgPool
     let (a, b) = two_pending(&pool).await;
     let claimed = claims::claim_batch(&pool, 2, LEASE).await.unwrap();
     let due = Utc::now() + chrono::Duration::seconds(30);
-    let retry = RetryRecord {
-        id: claimed[0].id.into(),
-        version: claimed[0].version,
+    let retry = Outcome::Retry {
         next_attempt_at: due,
         counted: true,
         error_code: ErrorCode::Http(503),
         last_error: "HTTP 503".into(),
         response: Some("busy".into()),
     };
-    claims::record_retry(&pool, &[retry]).await.unwrap();
-    claims::release(&pool, &[(claimed[1].id.into(), claimed[1].version)]).await.unwrap();
+    // One statement for both outcomes.
+    let mut records = support::records(&claimed[..1], retry);
+    records.extend(support::released_records(&claimed[1..]));
+    outcomes::record(&pool, &records).await.unwrap();
 
     let a = dispatcher_core::repository::messages::get(&pool, a.id).await.unwrap().unwrap();
     assert_eq!(a.status.as_str(), "pending");
@@ -223,25 +219,25 @@ async fn row_state(pool: &PgPool, id: MessageId) -> (String, i64, i32) {
         .unwrap()
 }
 
-/// Each record statement is planned for its own arrays, never kept as a prepared statement:
+/// The outcome statement is planned for its own arrays, never kept as a prepared statement:
 /// kept, PostgreSQL switches it to one generic plan after five calls, a nested loop that reads
-/// the whole UNNEST again for every row (BENCHMARKS.md). Each kind runs seven times here, on one
-/// connection, and none of them is left prepared on it.
+/// the whole UNNEST again for every row (BENCHMARKS.md). Each outcome runs seven times here, on
+/// one connection, and the statement is not left prepared on it.
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
-async fn record_statements_are_planned_for_each_call_not_kept_prepared(pool: PgPool) {
+async fn the_outcome_statement_is_planned_for_each_call_not_kept_prepared(pool: PgPool) {
     testkit::messages::insert_pending(&pool, 40).await;
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..7 {
         let claimed = claims::claim_batch(&mut *conn, 4, LEASE).await.unwrap();
         let later = Utc::now() + chrono::Duration::hours(1);
-        let sent = claims::record_sent(&mut *conn, &support::sent_records(&claimed[..1])).await.unwrap();
-        let retried =
-            claims::record_retry(&mut *conn, &support::retry_records(&claimed[1..2], later)).await.unwrap();
-        let failed =
-            claims::record_failed(&mut *conn, &support::failed_records(&claimed[2..3])).await.unwrap();
-        let released =
-            claims::release(&mut *conn, &[(claimed[3].id.into(), claimed[3].version)]).await.unwrap();
-        assert_eq!((sent.len(), retried.len(), failed.len(), released.len()), (1, 1, 1, 1));
+        let mut records = support::sent_records(&claimed[..1]);
+        records.extend(support::retry_records(&claimed[1..2], later));
+        records.extend(support::failed_records(&claimed[2..3]));
+        records.extend(support::released_records(&claimed[3..]));
+        let applied = outcomes::record(&mut *conn, &records).await.unwrap();
+        let kinds: Vec<OutcomeKind> = applied.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds.len(), 4);
+        assert!(OutcomeKind::ALL.iter().all(|kind| kinds.contains(kind)), "{kinds:?}");
     }
     let kept: Vec<String> =
         // Spelled in two halves, so that this statement does not find itself.

@@ -3,7 +3,8 @@
 use crate::support;
 use chrono::{Duration, Utc};
 use dispatcher_core::domain::{MessageId, MessageStatus};
-use dispatcher_core::repository::claims::{self, SentRecord};
+use dispatcher_core::repository::claims;
+use dispatcher_core::repository::outcomes::{self, Outcome};
 use dispatcher_core::repository::{messages, Inserted};
 use sqlx::PgPool;
 use support::{insert, new_message};
@@ -74,13 +75,8 @@ async fn list_sent_pages_newest_first_with_the_total(pool: PgPool) {
     insert(&pool, 99).await; // stays pending: not listed
     let claimed = claims::claim_batch(&pool, 5, std::time::Duration::from_secs(60)).await.unwrap();
     for (i, row) in claimed.iter().enumerate() {
-        let record = SentRecord {
-            id: row.id.into(),
-            version: row.version,
-            webhook_message_id: format!("wh-{i}"),
-            response: None,
-        };
-        claims::record_sent(&pool, &[record]).await.unwrap();
+        let sent = Outcome::Sent { webhook_message_id: format!("wh-{i}"), response: None };
+        outcomes::record(&pool, &support::records(std::slice::from_ref(row), sent)).await.unwrap();
         // Distinct sent_at values, oldest first.
         sqlx::query("UPDATE messages SET sent_at = now() - make_interval(secs => $2) WHERE id = $1")
             .bind(row.id)
@@ -112,14 +108,9 @@ async fn stats_count_every_status(pool: PgPool) {
     }
     let lease = std::time::Duration::from_secs(60);
     let claimed = claims::claim_batch(&pool, 3, lease).await.unwrap();
-    let sent = SentRecord {
-        id: claimed[0].id.into(),
-        version: claimed[0].version,
-        webhook_message_id: "x".into(),
-        response: None,
-    };
-    claims::record_sent(&pool, &[sent]).await.unwrap();
-    claims::record_failed(&pool, &support::failed_records(&claimed[1..2])).await.unwrap();
+    let mut records = support::sent_records(&claimed[..1]);
+    records.extend(support::failed_records(&claimed[1..2]));
+    outcomes::record(&pool, &records).await.unwrap();
 
     let stats = messages::stats(&pool).await.unwrap();
     assert_eq!(
@@ -176,10 +167,10 @@ async fn the_kept_counts_match_a_full_count_after_every_kind_of_change(pool: PgP
     let lease = std::time::Duration::from_secs(60);
     let claimed = claims::claim_batch(&pool, 20, lease).await.unwrap();
     assert_counts_match(&pool).await;
-    claims::record_sent(&pool, &support::sent_records(&claimed[..10])).await.unwrap();
-    claims::record_failed(&pool, &support::failed_records(&claimed[10..15])).await.unwrap();
-    let released: Vec<_> = claimed[15..].iter().map(|r| (MessageId::from(r.id), r.version)).collect();
-    claims::release(&pool, &released).await.unwrap();
+    let mut records = support::sent_records(&claimed[..10]);
+    records.extend(support::failed_records(&claimed[10..15]));
+    records.extend(support::released_records(&claimed[15..]));
+    outcomes::record(&pool, &records).await.unwrap();
     assert_counts_match(&pool).await;
     sqlx::query("DELETE FROM messages WHERE status = 'failed'").execute(&pool).await.unwrap();
     assert_counts_match(&pool).await;
@@ -194,7 +185,7 @@ async fn insert_claim_and_send(pool: PgPool, worker: usize) {
     for round in 0..10 {
         insert(&pool, worker * 100 + round).await;
         let claimed = claims::claim_batch(&pool, 7, std::time::Duration::from_secs(60)).await.unwrap();
-        claims::record_sent(&pool, &support::sent_records(&claimed)).await.unwrap();
+        outcomes::record(&pool, &support::sent_records(&claimed)).await.unwrap();
     }
 }
 

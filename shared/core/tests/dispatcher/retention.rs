@@ -115,24 +115,24 @@ async fn the_dispatch_path_purges_once_a_minute_and_says_so(pool: PgPool) {
     let setup = Setup::default().with_settings(|s| s.retention = Some(Duration::from_secs(30 * 86_400)));
     let dispatcher = setup.build(&pool, &receiver.url);
     let first = dispatcher.run_once(limits()).await.unwrap();
-    assert_eq!((first.counts.sent, first.counts.purged), (2, 30), "{first:?}");
+    assert_eq!((first.sent, first.purged), (2, 30), "{first:?}");
     let runs = dispatcher_core::repository::dispatch_runs::recent(&pool, 1).await.unwrap();
     assert_eq!(runs[0].purged, 30);
 
     // Within the minute, neither this process nor another purges again.
     messages_in(&pool, 200, 5, "failed", 40).await;
-    assert_eq!(dispatcher.run_once(limits()).await.unwrap().counts.purged, 0);
+    assert_eq!(dispatcher.run_once(limits()).await.unwrap().purged, 0);
     let other = setup.build(&pool, &receiver.url);
-    assert_eq!(other.run_once(limits()).await.unwrap().counts.purged, 0, "the turn is shared");
+    assert_eq!(other.run_once(limits()).await.unwrap().purged, 0, "the turn is shared");
     // A minute later (the turn's time moved back), the next run does; a process that asked
     // less than a minute ago does not even ask, so this is a third one.
     sqlx::query("UPDATE retention_state SET last_purge_at = now() - interval '61 seconds'")
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(other.run_once(limits()).await.unwrap().counts.purged, 0, "it asked within the minute");
+    assert_eq!(other.run_once(limits()).await.unwrap().purged, 0, "it asked within the minute");
     let third = setup.build(&pool, &receiver.url);
-    assert_eq!(third.run_once(limits()).await.unwrap().counts.purged, 5);
+    assert_eq!(third.run_once(limits()).await.unwrap().purged, 5);
     assert_counts_exact(&pool).await;
 }
 
@@ -141,7 +141,7 @@ async fn retention_off_keeps_everything(pool: PgPool) {
     messages_in(&pool, 0, 10, "sent", 4000).await;
     let receiver = Receiver::accepting().await;
     let summary = Setup::default().build(&pool, &receiver.url).run_once(limits()).await.unwrap();
-    assert_eq!(summary.counts.purged, 0);
+    assert_eq!(summary.purged, 0);
     assert_eq!(counted(&pool).await["sent"], 10);
 }
 
@@ -167,7 +167,7 @@ async fn concurrent_dispatch_runs_during_a_purge_lose_nothing(pool: PgPool) {
     };
     let (summaries, purged) = tokio::join!(futures::future::join_all(runs), purge);
     assert_eq!(purged, 5000);
-    let sent_by_runs: i32 = summaries.iter().flatten().map(|s| s.counts.sent).sum();
+    let sent_by_runs: i32 = summaries.iter().flatten().map(|s| s.sent).sum();
     assert_eq!(sent_by_runs, 600, "every pending message was sent once");
     let left = counted(&pool).await;
     assert_eq!((left.get("sent").copied(), left.get("pending")), (Some(600), None));

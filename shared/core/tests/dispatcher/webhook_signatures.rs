@@ -30,7 +30,7 @@ async fn every_request_of_a_signed_run_verifies_with_the_standardwebhooks_packag
         ids.push(support::insert(&pool, n).await.id.to_string());
     }
     let summary = signed_with(OLD_SECRET).build(&pool, &receiver.url).run_once(limits()).await.unwrap();
-    assert_eq!(summary.counts.sent, 5, "{summary:?}");
+    assert_eq!(summary.sent, 5, "{summary:?}");
 
     let verdicts = receiver.verdicts().await;
     assert_eq!(verdicts.len(), 5);

@@ -10,44 +10,46 @@ pub use testkit::table_lock;
 
 use chrono::{DateTime, Utc};
 use dispatcher_core::domain::ErrorCode;
-use dispatcher_core::repository::claims::{ClaimedRow, FailedRecord, RetryRecord, SentRecord};
+use dispatcher_core::repository::claims::ClaimedRow;
+use dispatcher_core::repository::outcomes::{Outcome, OutcomeRecord};
 
-/// Sent records for claimed rows, as a run would write them after 202s.
-pub fn sent_records(rows: &[ClaimedRow]) -> Vec<SentRecord> {
+/// `outcome` for each claimed row, under its claim's version.
+pub fn records(rows: &[ClaimedRow], outcome: Outcome) -> Vec<OutcomeRecord> {
     rows.iter()
-        .map(|r| SentRecord {
-            id: r.id.into(),
-            version: r.version,
-            webhook_message_id: "w".into(),
-            response: None,
-        })
+        .map(|r| OutcomeRecord { id: r.id.into(), version: r.version, outcome: outcome.clone() })
         .collect()
+}
+
+/// Each claimed row sent, as a run would record it after a 202.
+pub fn sent_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
+    records(rows, Outcome::Sent { webhook_message_id: "w".into(), response: None })
 }
 
 /// Each claimed row failed for good: HTTP 400, "bad request".
-pub fn failed_records(rows: &[ClaimedRow]) -> Vec<FailedRecord> {
-    rows.iter()
-        .map(|r| FailedRecord {
-            id: r.id.into(),
-            version: r.version,
+pub fn failed_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
+    records(
+        rows,
+        Outcome::Failed {
             error_code: ErrorCode::Http(400),
             last_error: "bad request".into(),
             response: None,
-        })
-        .collect()
+        },
+    )
 }
 
 /// Each claimed row to be retried at `due`: HTTP 503, the attempt counted.
-pub fn retry_records(rows: &[ClaimedRow], due: DateTime<Utc>) -> Vec<RetryRecord> {
-    rows.iter()
-        .map(|r| RetryRecord {
-            id: r.id.into(),
-            version: r.version,
-            next_attempt_at: due,
-            counted: true,
-            error_code: ErrorCode::Http(503),
-            last_error: "HTTP 503".into(),
-            response: None,
-        })
-        .collect()
+pub fn retry_records(rows: &[ClaimedRow], due: DateTime<Utc>) -> Vec<OutcomeRecord> {
+    let outcome = Outcome::Retry {
+        next_attempt_at: due,
+        counted: true,
+        error_code: ErrorCode::Http(503),
+        last_error: "HTTP 503".into(),
+        response: None,
+    };
+    records(rows, outcome)
+}
+
+/// Each claimed row handed back unsent.
+pub fn released_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
+    records(rows, Outcome::Released)
 }

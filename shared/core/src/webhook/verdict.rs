@@ -9,8 +9,9 @@ use crate::domain::ErrorCode;
 /// Stored response bodies are cut to this many bytes (on a character boundary).
 pub const RESPONSE_BODY_LIMIT: usize = 4096;
 
+/// What the answer to one webhook request (or its failure) means for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Verdict {
     /// 2xx with a non-empty `messageId`.
     Delivered { message_id: String, body: String },
     /// Timeout, connection error, 408, 429 or 5xx: try again later.
@@ -28,12 +29,12 @@ pub enum Outcome {
 }
 
 /// Classifies an HTTP answer. `body` is what was read of it (already bounded).
-pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Outcome {
+pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Verdict {
     let kept = || Some(truncate_body(body));
     if status.is_success() {
         return match usable_message_id(body) {
-            Some(message_id) => Outcome::Delivered { message_id, body: truncate_body(body) },
-            None => Outcome::Permanent {
+            Some(message_id) => Verdict::Delivered { message_id, body: truncate_body(body) },
+            None => Verdict::Permanent {
                 error_code: ErrorCode::InvalidResponse,
                 reason: format!("HTTP {status} without a usable messageId in the body"),
                 body: kept(),
@@ -48,13 +49,13 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -
     if temporary {
         // A 429 that says when to come back is the receiver pacing us, alive and well.
         let receiver_down = status != StatusCode::TOO_MANY_REQUESTS || retry_after.is_none();
-        Outcome::Retry { error_code, reason, retry_after, body: kept(), receiver_down }
+        Verdict::Retry { error_code, reason, retry_after, body: kept(), receiver_down }
     } else {
-        Outcome::Permanent { error_code, reason, body: kept() }
+        Verdict::Permanent { error_code, reason, body: kept() }
     }
 }
 
-impl Outcome {
+impl Verdict {
     /// Whether this answer says the endpoint is down, rather than anything about the message.
     pub fn receiver_down(&self) -> bool {
         matches!(self, Self::Retry { receiver_down: true, .. })
@@ -97,10 +98,10 @@ pub fn truncate_body(body: &str) -> String {
 mod tests {
     use super::*;
 
-    fn code(outcome: &Outcome) -> String {
-        match outcome {
-            Outcome::Delivered { .. } => "delivered".into(),
-            Outcome::Retry { error_code, .. } | Outcome::Permanent { error_code, .. } => {
+    fn code(verdict: &Verdict) -> String {
+        match verdict {
+            Verdict::Delivered { .. } => "delivered".into(),
+            Verdict::Retry { error_code, .. } | Verdict::Permanent { error_code, .. } => {
                 error_code.to_string()
             }
         }
@@ -109,16 +110,16 @@ mod tests {
     #[test]
     fn accepted_with_a_message_id_is_delivered() {
         let body = r#"{"message":"Accepted","messageId":"67f2f8a8-ea58-4ed0-a6f9-ff217df4d849"}"#;
-        let outcome = classify(StatusCode::ACCEPTED, None, body);
+        let verdict = classify(StatusCode::ACCEPTED, None, body);
         assert_eq!(
-            outcome,
-            Outcome::Delivered {
+            verdict,
+            Verdict::Delivered {
                 message_id: "67f2f8a8-ea58-4ed0-a6f9-ff217df4d849".into(),
                 body: body.into()
             }
         );
         assert!(
-            matches!(classify(StatusCode::OK, None, r#"{"messageId":42}"#), Outcome::Delivered { message_id, .. } if message_id == "42")
+            matches!(classify(StatusCode::OK, None, r#"{"messageId":42}"#), Verdict::Delivered { message_id, .. } if message_id == "42")
         );
     }
 
@@ -134,10 +135,10 @@ mod tests {
             r#"{"messageId":{}}"#,
             "[1]",
         ] {
-            let outcome = classify(StatusCode::ACCEPTED, None, body);
+            let verdict = classify(StatusCode::ACCEPTED, None, body);
             assert!(
-                matches!(&outcome, Outcome::Permanent { error_code, body: Some(kept), .. } if *error_code == ErrorCode::InvalidResponse && kept == body),
-                "{body:?}: {outcome:?}"
+                matches!(&verdict, Verdict::Permanent { error_code, body: Some(kept), .. } if *error_code == ErrorCode::InvalidResponse && kept == body),
+                "{body:?}: {verdict:?}"
             );
         }
     }
@@ -157,9 +158,9 @@ mod tests {
             (301, "http_301", false),
         ];
         for (status, expected, retry) in table {
-            let outcome = classify(StatusCode::from_u16(status).unwrap(), None, "x");
-            assert_eq!(code(&outcome), expected);
-            assert_eq!(matches!(outcome, Outcome::Retry { .. }), retry, "{status}");
+            let verdict = classify(StatusCode::from_u16(status).unwrap(), None, "x");
+            assert_eq!(code(&verdict), expected);
+            assert_eq!(matches!(verdict, Verdict::Retry { .. }), retry, "{status}");
         }
     }
 
@@ -184,7 +185,7 @@ mod tests {
     fn retry_after_is_carried_on_retries() {
         let wait = Some(Duration::from_secs(7));
         assert!(
-            matches!(classify(StatusCode::TOO_MANY_REQUESTS, wait, ""), Outcome::Retry { retry_after, .. } if retry_after == wait)
+            matches!(classify(StatusCode::TOO_MANY_REQUESTS, wait, ""), Verdict::Retry { retry_after, .. } if retry_after == wait)
         );
     }
 

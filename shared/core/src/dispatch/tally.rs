@@ -2,16 +2,14 @@
 //! including the warning when a run claimed work and handed all of it back unsent for a
 //! reason nobody would guess (a stall must never be silent).
 
-use super::outcomes::{Attempt, Unsent};
+use super::records::{Attempt, Unsent};
 use super::{DispatchSettings, RunSummary};
 use crate::deadline::RECORD_MARGIN;
-use crate::repository::RunCounts;
 
 #[derive(Debug, Default)]
-pub(super) struct RunReport {
-    pub counts: RunCounts,
-    /// The run held back sends because the receiver breaker was open.
-    pub breaker_open: bool,
+pub(super) struct Tally {
+    /// The summary so far: its counts grow as outcomes are recorded.
+    pub run: RunSummary,
     /// Claims that passed the rules (could have been sent).
     pub sendable: usize,
     /// Claims handed back unsent, by reason.
@@ -21,7 +19,7 @@ pub(super) struct RunReport {
     breaker: usize,
 }
 
-impl RunReport {
+impl Tally {
     pub fn note_unsent(&mut self, chunk: &[Attempt]) {
         for attempt in chunk {
             match attempt.result {
@@ -60,42 +58,33 @@ impl RunReport {
         })
     }
 
-    pub fn log(&self, summary: &RunSummary, settings: &DispatchSettings) {
+    /// Logs the finished run, and why it sent nothing when that needs saying.
+    pub fn log(&self, settings: &DispatchSettings) {
+        let summary = &self.run;
         if let Some(reason) = self.stall_reason(settings) {
             tracing::warn!(
-                claimed = summary.counts.claimed,
-                released = summary.counts.released,
+                claimed = summary.claimed,
+                released = summary.released,
                 "dispatch run sent nothing: every claim was handed back because {reason}"
             );
         }
-        if summary.breaker_open && summary.counts.sent == 0 {
+        if summary.breaker_open && summary.sent == 0 {
             tracing::info!(
-                released = summary.counts.released,
+                released = summary.released,
                 "dispatch run sent nothing: the receiver breaker is open"
             );
         }
-        if summary.counts.claimed > 0 {
+        if summary.claimed > 0 {
             tracing::info!(
-                claimed = summary.counts.claimed,
-                sent = summary.counts.sent,
-                retried = summary.counts.retried,
-                failed = summary.counts.failed,
-                released = summary.counts.released,
+                claimed = summary.claimed,
+                sent = summary.sent,
+                retried = summary.retried,
+                failed = summary.failed,
+                released = summary.released,
                 breaker_open = summary.breaker_open,
                 duration_ms = summary.duration_ms,
                 "dispatch run finished"
             );
-        }
-    }
-}
-
-impl RunSummary {
-    pub(super) fn new(run_id: i64, report: &RunReport, duration: std::time::Duration) -> Self {
-        Self {
-            run_id,
-            counts: report.counts,
-            breaker_open: report.breaker_open,
-            duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
         }
     }
 }

@@ -1,0 +1,285 @@
+//! Turning what each attempt got into the outcome to record: sent, retry later, failed, or
+//! handed back. An endpoint failure (the receiver down, not the message bad) never ends a
+//! message `failed` while the receiver looks down: its attempt is not counted.
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use crate::domain::Claim;
+use crate::repository::outcomes::{Applied, Outcome, OutcomeRecord};
+use crate::retry_policy::RetryPolicy;
+use crate::sent_cache::SentEntry;
+use crate::webhook::Verdict;
+
+/// Why a claim was handed back without being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unsent {
+    /// Too little of the run's window was left for one more send.
+    TimeShort,
+    /// The rate limit had no slot before the run had to stop starting sends.
+    NoRateSlot,
+    /// A graceful shutdown began.
+    Shutdown,
+    /// The receiver breaker is open.
+    BreakerOpen,
+}
+
+/// A claim and what happened to it: the webhook's verdict on its request, or why none was sent.
+pub(super) struct Attempt {
+    pub claim: Claim,
+    pub result: Result<Verdict, Unsent>,
+}
+
+/// What the receiver breaker says about a chunk's endpoint failures.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct FailureContext {
+    /// The breaker is open (or this was its failed probe): endpoint failures spend no attempt.
+    pub breaker_open: bool,
+    /// Endpoint failures in a row just before the chunk's first outcome.
+    pub failures_before: i32,
+    /// Uncounted endpoint failures are due again at once, not after a backoff (the breaker
+    /// holds them back meanwhile). A failed probe's own message is pushed back instead, by
+    /// this much, so that the next probe tries another message.
+    pub probe_push_back: Option<chrono::Duration>,
+}
+
+/// The outcome of each attempt, in the order they came.
+pub(super) fn outcome_records(
+    attempts: Vec<Attempt>,
+    context: FailureContext,
+    policy: &RetryPolicy,
+    now: DateTime<Utc>,
+    rng: &mut impl Rng,
+) -> Vec<OutcomeRecord> {
+    // Did the receiver answer anything in this chunk? Then a failure here is the message's.
+    let receiver_answered =
+        attempts.iter().any(|attempt| attempt.result.as_ref().is_ok_and(|verdict| !verdict.receiver_down()));
+    let mut chunk =
+        Chunk { context, policy, now, rng, receiver_answered, failures_in_a_row: context.failures_before };
+    attempts
+        .into_iter()
+        .map(|Attempt { claim, result }| {
+            let outcome = match result {
+                Err(_) => Outcome::Released,
+                Ok(verdict) => chunk.outcome(&claim, verdict),
+            };
+            OutcomeRecord { id: claim.id, version: claim.version, outcome }
+        })
+        .collect()
+}
+
+/// What the chunk knows as it goes through its attempts in order.
+struct Chunk<'a, R> {
+    context: FailureContext,
+    policy: &'a RetryPolicy,
+    now: DateTime<Utc>,
+    rng: &'a mut R,
+    receiver_answered: bool,
+    /// Endpoint failures in a row up to and including the current attempt.
+    failures_in_a_row: i32,
+}
+
+impl<R: Rng> Chunk<'_, R> {
+    /// What one answered attempt's verdict means for its message.
+    fn outcome(&mut self, claim: &Claim, verdict: Verdict) -> Outcome {
+        self.failures_in_a_row = if verdict.receiver_down() { self.failures_in_a_row + 1 } else { 0 };
+        let (error_code, reason, retry_after, response, receiver_down) = match verdict {
+            Verdict::Delivered { message_id, body } => {
+                return Outcome::Sent { webhook_message_id: message_id, response: Some(body) };
+            }
+            Verdict::Permanent { error_code, reason, body } => {
+                return Outcome::Failed { error_code, last_error: reason, response: body };
+            }
+            Verdict::Retry { error_code, reason, retry_after, body, receiver_down } => {
+                (error_code, reason, retry_after, body, receiver_down)
+            }
+        };
+        let retry = |next_attempt_at, counted, last_error| Outcome::Retry {
+            next_attempt_at,
+            counted,
+            error_code,
+            last_error,
+            response: response.clone(),
+        };
+        let last_attempt = claim.attempts >= claim.max_attempts;
+        let failures = self.failures_in_a_row;
+        if receiver_down && self.context.breaker_open {
+            let due = self.now + self.context.probe_push_back.unwrap_or_default();
+            retry(due, false, format!("{reason} (receiver breaker open: attempt not counted)"))
+        } else if receiver_down && last_attempt && !self.receiver_answered && failures >= 2 {
+            // Not this message's fault as far as anyone can tell: the requests just before it
+            // failed too, and nothing got an answer. Wait, uncounted, for the receiver (or for
+            // the breaker to open).
+            let note = format!("{reason} ({failures} endpoint failures in a row: attempt not counted)");
+            retry(self.backoff(claim, retry_after), false, note)
+        } else if last_attempt {
+            let last_error = format!("{reason} (gave up after {} attempts)", claim.attempts);
+            Outcome::Failed { error_code, last_error, response }
+        } else {
+            retry(self.backoff(claim, retry_after), true, reason)
+        }
+    }
+
+    /// When the claim's next attempt is due after this one failed.
+    fn backoff(&mut self, claim: &Claim, retry_after: Option<std::time::Duration>) -> DateTime<Utc> {
+        let delay = self.policy.delay(claim.attempts, retry_after, &mut *self.rng);
+        self.now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+    }
+}
+
+/// Cache entries for the sent messages whose outcome was applied, with their stored `sent_at`.
+pub(super) fn cache_entries(records: &[OutcomeRecord], applied: &[Applied]) -> Vec<SentEntry> {
+    let sent_at: std::collections::HashMap<_, _> =
+        applied.iter().filter_map(|a| Some((a.id, a.sent_at?))).collect();
+    records
+        .iter()
+        .filter_map(|record| match &record.outcome {
+            Outcome::Sent { webhook_message_id, .. } => Some(SentEntry {
+                id: record.id,
+                webhook_message_id: webhook_message_id.clone(),
+                sent_at: *sent_at.get(&record.id)?,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::domain::{Content, ErrorCode, MessageId, PhoneNumber};
+    use crate::repository::outcomes::OutcomeKind;
+
+    fn claim(attempts: i32) -> Claim {
+        Claim {
+            id: MessageId::new(),
+            phone_number: PhoneNumber::parse("+905551111111").unwrap(),
+            content: Content::parse("hi", 160).unwrap(),
+            attempts,
+            max_attempts: 3,
+            version: 1,
+        }
+    }
+
+    fn down() -> Verdict {
+        Verdict::Retry {
+            error_code: ErrorCode::Http(503),
+            reason: "HTTP 503".into(),
+            retry_after: None,
+            body: None,
+            receiver_down: true,
+        }
+    }
+
+    fn delivered() -> Verdict {
+        Verdict::Delivered { message_id: "w".into(), body: "{}".into() }
+    }
+
+    fn outcomes(verdicts: Vec<(i32, Verdict)>, context: FailureContext) -> Vec<Outcome> {
+        let attempts = verdicts
+            .into_iter()
+            .map(|(n, verdict)| Attempt { claim: claim(n), result: Ok(verdict) })
+            .collect();
+        let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
+        let records = outcome_records(
+            attempts,
+            context,
+            &policy,
+            Utc::now(),
+            &mut rand::rngs::StdRng::seed_from_u64(7),
+        );
+        records.into_iter().map(|record| record.outcome).collect()
+    }
+
+    fn kinds(outcomes: &[Outcome]) -> Vec<OutcomeKind> {
+        outcomes.iter().map(Outcome::kind).collect()
+    }
+
+    /// The retry's due time, whether it counts and its last error.
+    fn retry_of(outcome: &Outcome) -> (chrono::DateTime<Utc>, bool, &str) {
+        match outcome {
+            Outcome::Retry { next_attempt_at, counted, last_error, .. } => {
+                (*next_attempt_at, *counted, last_error)
+            }
+            other => panic!("not a retry: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_isolated_endpoint_failure_on_the_last_attempt_is_the_messages_own() {
+        let r = outcomes(vec![(3, down())], FailureContext::default());
+        let Outcome::Failed { last_error, .. } = &r[0] else { panic!("not failed: {r:?}") };
+        assert_eq!(last_error, "HTTP 503 (gave up after 3 attempts)");
+    }
+
+    #[test]
+    fn a_last_attempt_after_other_endpoint_failures_is_not_counted() {
+        let context = FailureContext { failures_before: 1, ..FailureContext::default() };
+        let outcomes = outcomes(vec![(3, down())], context);
+        let (due, counted, last_error) = retry_of(&outcomes[0]);
+        assert!(!counted);
+        assert!(due > Utc::now() + chrono::Duration::seconds(60), "after a backoff");
+        assert!(last_error.contains("attempt not counted"), "{last_error}");
+    }
+
+    #[test]
+    fn a_last_attempt_failure_is_the_messages_own_when_the_receiver_answered_others() {
+        let context = FailureContext { failures_before: 4, ..FailureContext::default() };
+        let r = outcomes(vec![(3, down()), (1, delivered())], context);
+        assert_eq!(kinds(&r), [OutcomeKind::Failed, OutcomeKind::Sent]);
+    }
+
+    #[test]
+    fn while_the_breaker_is_open_endpoint_failures_spend_no_attempt_and_are_due_at_once() {
+        let context = FailureContext { breaker_open: true, ..FailureContext::default() };
+        let before = Utc::now();
+        let r = outcomes(vec![(1, down()), (3, down())], context);
+        for outcome in &r {
+            let (due, counted, _) = retry_of(outcome);
+            assert!(!counted && due >= before && due <= Utc::now(), "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn a_failed_probes_message_is_pushed_back_past_the_next_probe() {
+        let push_back = chrono::Duration::seconds(120);
+        let context =
+            FailureContext { breaker_open: true, failures_before: 0, probe_push_back: Some(push_back) };
+        let (due, counted, _) = retry_of(&outcomes(vec![(1, down())], context)[0]);
+        assert!(due >= Utc::now() + chrono::Duration::seconds(119));
+        assert!(!counted);
+    }
+
+    #[test]
+    fn message_level_answers_are_the_same_whatever_the_breaker_says() {
+        let context = FailureContext { breaker_open: true, failures_before: 9, probe_push_back: None };
+        let rejected =
+            Verdict::Permanent { error_code: ErrorCode::Http(400), reason: "HTTP 400".into(), body: None };
+        let r = outcomes(vec![(1, rejected), (1, delivered())], context);
+        assert_eq!(kinds(&r), [OutcomeKind::Failed, OutcomeKind::Sent]);
+    }
+
+    #[test]
+    fn an_ordinary_retry_counts_its_attempt() {
+        let context = FailureContext { failures_before: 3, ..FailureContext::default() };
+        let outcomes = outcomes(vec![(1, down())], context);
+        let (_, counted, last_error) = retry_of(&outcomes[0]);
+        assert!(counted);
+        assert_eq!(last_error, "HTTP 503");
+    }
+
+    #[test]
+    fn an_attempt_never_sent_is_released() {
+        let attempt = Attempt { claim: claim(1), result: Err(Unsent::TimeShort) };
+        let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let records =
+            outcome_records(vec![attempt], FailureContext::default(), &policy, Utc::now(), &mut rng);
+        assert_eq!(records[0].outcome, Outcome::Released);
+    }
+}
