@@ -30,7 +30,8 @@ pub fn print(config: &Config, api: SocketAddr, mock_receiver: Option<&str>) {
          \x20 signing      {signing}\n\
          \x20 database     {database}\n\
          \x20 redis        {redis}\n\
-         \x20 scheduler    local (every {} s, {} per run); POST {base}/api/v1/scheduler/stop to pause\n\
+         \x20 scheduler    local: a run now, then every {} s ({} messages a run)\n\
+         \x20              POST {base}/api/v1/scheduler/start runs it at once; .../stop pauses it\n\
          Ctrl-C stops it (sends in flight finish, unsent claims are handed back).\n",
         config.scheduler.interval().as_secs(),
         config.dispatch.batch_size,

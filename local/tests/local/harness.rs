@@ -150,3 +150,45 @@ fn without_postgres_binaries_or_database_url_it_says_how_to_fix_it_in_one_line()
     }
     assert!(!stderr.contains("panicked"));
 }
+
+/// The README's first minutes with the default interval (two minutes): a message created after
+/// start-up waits for the next tick, and `POST /api/v1/scheduler/start` runs the dispatcher at
+/// once, as the README and the banner say.
+#[tokio::test]
+async fn with_the_default_interval_starting_the_scheduler_sends_at_once() {
+    let db = testkit::ScratchDatabase::create().await;
+    let mock_port = testkit::free_port().to_string();
+    let env = [("DATABASE_URL", db.url.as_str()), ("MOCK_RECEIVER_PORT", mock_port.as_str())];
+    let mut harness = crate::support::harness::Harness::start(&env).await;
+    let client = reqwest::Client::new();
+    // The start-up run has happened (or found nothing) before the message exists.
+    testkit::wait_until(Duration::from_secs(30), "the start-up run", || async {
+        db.count("SELECT count(*) FROM dispatch_runs WHERE finished_at IS NOT NULL").await >= 1
+    })
+    .await;
+    let created = testkit::json_answer(
+        client
+            .post(format!("{}/api/v1/messages", harness.base))
+            .json(&json!({"phone_number": "+905551111111", "content": "first minutes"})),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let waiting: Value =
+        reqwest::get(format!("{}/api/v1/messages/{id}", harness.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(waiting["status"], "pending", "waits for the next tick, two minutes away: {waiting}");
+
+    let started = client.post(format!("{}/api/v1/scheduler/start", harness.base)).send().await.unwrap();
+    assert_eq!(started.status(), 200);
+    testkit::wait_until(Duration::from_secs(10), "sent after start", || async {
+        let message: Value = reqwest::get(format!("{}/api/v1/messages/{id}", harness.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        message["status"] == "sent"
+    })
+    .await;
+    assert!(harness.terminate().success());
+}
