@@ -1,10 +1,10 @@
 //! `POST /api/v1/messages/{id}/retry` and `/cancel`: the state changes users ask for.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 
-use crate::params::{parse_id, MessageIdErrors};
-use crate::problem::{ApiError, Problem};
+use crate::params::{MessagePath, TransitionErrors};
+use crate::problem::ApiError;
 use crate::wire::MessageOut;
 use crate::AppState;
 use dispatcher_core::domain::MessageId;
@@ -14,34 +14,24 @@ use dispatcher_core::repository::transitions::{self, Transition};
 /// `last_error` and `error_code` are kept until it is sent.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
-    responses(
-        (status = 200, description = "requeued: now pending", body = MessageOut),
-        MessageIdErrors,
-        (status = 409, description = "the message is not failed; nothing changed", body = Problem, content_type = "application/problem+json"),
-    ))]
+    responses((status = 200, description = "requeued: now pending", body = MessageOut), TransitionErrors))]
 #[tracing::instrument(skip(state))]
 pub async fn retry(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    MessagePath(id): MessagePath,
 ) -> Result<Json<MessageOut>, ApiError> {
-    let id = parse_id(&id)?;
     answer(id, "retried", "failed", transitions::retry_failed(&state.pool, id).await?)
 }
 
 /// Withdraws a `pending` message: it becomes `cancelled` and is never sent.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "messages",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
-    responses(
-        (status = 200, description = "cancelled", body = MessageOut),
-        MessageIdErrors,
-        (status = 409, description = "the message is not pending (processing, sent, failed or already cancelled); nothing changed", body = Problem, content_type = "application/problem+json"),
-    ))]
+    responses((status = 200, description = "cancelled: never sent", body = MessageOut), TransitionErrors))]
 #[tracing::instrument(skip(state))]
 pub async fn cancel(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    MessagePath(id): MessagePath,
 ) -> Result<Json<MessageOut>, ApiError> {
-    let id = parse_id(&id)?;
     answer(id, "cancelled", "pending", transitions::cancel_pending(&state.pool, id).await?)
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::messages::CreateMessageRequest;
 use crate::json_body::{from_value, JsonArrayBody};
-use crate::params::valid_idempotency_key;
+use crate::params::{valid_idempotency_key, BodyErrors};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::wire::MessageOut;
 use crate::AppState;
@@ -39,8 +39,7 @@ pub struct BatchMessageRequest {
     responses(
         (status = 201, description = "all stored, in input order (an item with a known idempotency key is the earlier message)", body = Vec<MessageOut>),
         (status = 400, description = "not a JSON array, empty, over 1,000 items, or a bad item (nothing stored)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "body over 10 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     ))]
 #[tracing::instrument(skip_all, fields(count))]
 pub async fn create_batch(

@@ -4,9 +4,7 @@
 //! seed project (docs/design.md keeps its routes), for the clients written against it; a deep
 //! page there costs an OFFSET, so anything that pages far should use the keyset listing.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,8 +13,8 @@ use dispatcher_core::repository::listing::{self, ListCursor, MessageFilter, Mess
 use dispatcher_core::repository::SentPage;
 use serde::Serialize;
 
-use crate::params::{query_int, MAX_PAGE_SIZE};
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::params::{QueryErrors, QueryParams, MAX_PAGE_SIZE};
+use crate::problem::{ApiError, FieldError};
 use crate::wire::{MessageOut, MessageStatusOut};
 use crate::AppState;
 
@@ -66,11 +64,11 @@ impl From<SentPage> for SentPageOut {
     ),
     responses(
         (status = 200, description = "one page", body = MessageListOut),
-        (status = 400, description = "unknown status, bad phone number, limit out of range or a cursor this API did not return", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    query: QueryParams,
 ) -> Result<Json<MessageListOut>, ApiError> {
     let mut errors = Vec::new();
     let mut filter = MessageFilter::default();
@@ -89,7 +87,7 @@ pub async fn list(
             Err(err) => errors.push(FieldError::new("phone_number", err.to_string())),
         }
     }
-    let limit = query_int(&query, "limit", 20, 1, MAX_PAGE_SIZE, &mut errors);
+    let limit = query.int("limit", 20, 1, MAX_PAGE_SIZE, &mut errors);
     let cursor = match query.get("cursor").map(|raw| raw.parse::<ListCursor>()) {
         None => None,
         Some(Ok(cursor)) => Some(cursor),
@@ -113,15 +111,12 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "one page", body = SentPageOut),
-        (status = 400, description = "out-of-range paging", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
-pub async fn list_sent(
-    State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn list_sent(State(state): State<AppState>, query: QueryParams) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    let page = query_int(&query, "page", 1, 1, 1_000_000, &mut errors);
-    let page_size = query_int(&query, "page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
+    let page = query.int("page", 1, 1, 1_000_000, &mut errors);
+    let page_size = query.int("page_size", 20, 1, MAX_PAGE_SIZE, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

@@ -1,6 +1,6 @@
 //! The message routes: create, get by id, stats.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::json_body::JsonBody;
-use crate::params::{idempotency_key, parse_id, MessageIdErrors};
+use crate::params::{idempotency_key, BodyErrors, MessageIdErrors, MessagePath};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::wire::{MessageOut, StatsOut};
 use crate::AppState;
@@ -73,8 +73,7 @@ impl CreateMessageRequest {
         (status = 201, description = "created", body = MessageOut),
         (status = 200, description = "an earlier message with the same Idempotency-Key", body = MessageOut),
         (status = 400, description = "malformed JSON or a bad field", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors,
     ))]
 #[tracing::instrument(skip_all, fields(message_id))]
 pub async fn create(
@@ -104,9 +103,8 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    MessagePath(id): MessagePath,
 ) -> Result<Json<MessageOut>, ApiError> {
-    let id = parse_id(&id)?;
     messages::get(&state.pool, id)
         .await?
         .map(|message| Json(message.into()))

@@ -39,7 +39,7 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
     };
     let by_status: Vec<(String, f64)> = MessageStatus::ALL
         .into_iter()
-        .map(|status| (format!("{{status=\"{status}\"}}"), count_of(stats, status) as f64))
+        .map(|status| (format!("{{status=\"{status}\"}}"), stats.count(status) as f64))
         .collect();
     gauge("messages", "Messages by status.", &by_status);
     gauge(
@@ -61,16 +61,6 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
     text
 }
 
-fn count_of(stats: &Stats, status: MessageStatus) -> i64 {
-    match status {
-        MessageStatus::Pending => stats.pending,
-        MessageStatus::Processing => stats.processing,
-        MessageStatus::Sent => stats.sent,
-        MessageStatus::Failed => stats.failed,
-        MessageStatus::Cancelled => stats.cancelled,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -79,7 +69,12 @@ mod tests {
 
     #[test]
     fn the_text_is_the_prometheus_exposition_format() {
-        let stats = Stats { pending: 3, processing: 1, sent: 40, failed: 2, cancelled: 0, total: 46 };
+        let stats = Stats::from_counts([
+            (MessageStatus::Pending, 3),
+            (MessageStatus::Processing, 1),
+            (MessageStatus::Sent, 40),
+            (MessageStatus::Failed, 2),
+        ]);
         let gauges = Gauges {
             oldest_pending_age_seconds: 12.5,
             breaker_open: true,

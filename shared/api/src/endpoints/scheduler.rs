@@ -1,16 +1,14 @@
 //! Scheduler control routes: start, stop, status, recent runs.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use dispatcher_core::domain::BreakerState;
 use dispatcher_core::repository::{dispatch_runs, messages, receiver_breaker, DispatchRun, ReceiverBreaker};
 use serde::Serialize;
 
-use crate::params::only_query_int;
-use crate::problem::{ApiError, Problem};
+use crate::params::{QueryErrors, QueryParams};
+use crate::problem::ApiError;
 use crate::scheduler::{rate_interval, ScheduleInfo, ScheduleState, SchedulerError};
 use crate::wire::StatsOut;
 use crate::AppState;
@@ -55,31 +53,18 @@ pub struct DispatchRunOut {
 
 impl From<DispatchRun> for DispatchRunOut {
     fn from(run: DispatchRun) -> Self {
-        let DispatchRun {
-            id,
-            started_at,
-            finished_at,
-            claimed,
-            sent,
-            retried,
-            failed,
-            released,
-            breaker_open,
-            purged,
-            error,
-        } = run;
         Self {
-            id,
-            started_at,
-            finished_at,
-            claimed,
-            sent,
-            retried,
-            failed,
-            released,
-            breaker_open,
-            purged,
-            error,
+            id: run.id,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            claimed: run.claimed,
+            sent: run.sent,
+            retried: run.retried,
+            failed: run.failed,
+            released: run.released,
+            breaker_open: run.breaker_open,
+            purged: run.purged,
+            error: run.error,
         }
     }
 }
@@ -196,13 +181,10 @@ pub struct RunList {
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "how many (default 10)")),
     responses(
         (status = 200, description = "the runs, newest first", body = RunList),
-        (status = 400, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
-pub async fn runs(
-    State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<RunList>, ApiError> {
-    let limit = only_query_int(&query, "limit", 10, 1, 100)?;
+pub async fn runs(State(state): State<AppState>, query: QueryParams) -> Result<Json<RunList>, ApiError> {
+    let limit = query.only_int("limit", 10, 1, 100)?;
     let runs = dispatch_runs::recent(&state.pool, i64::from(limit)).await?;
     Ok(Json(RunList { items: runs.into_iter().map(DispatchRunOut::from).collect() }))
 }

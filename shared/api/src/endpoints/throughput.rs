@@ -1,15 +1,13 @@
 //! `GET /api/v1/metrics/throughput`: sent and failed messages per minute, for charts.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use dispatcher_core::repository::throughput::{self, MinuteCounts, Throughput};
 use serde::Serialize;
 
-use crate::params::only_query_int;
-use crate::problem::{ApiError, Problem};
+use crate::params::{QueryErrors, QueryParams};
+use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -49,12 +47,12 @@ pub const MAX_MINUTES: u32 = 1440;
     params(("minutes" = Option<u32>, Query, minimum = 1, maximum = 1440, description = "window (default 60)")),
     responses(
         (status = 200, description = "one point per minute, zero-filled", body = ThroughputOut),
-        (status = 400, description = "minutes out of range", body = Problem, content_type = "application/problem+json"),
+        QueryErrors,
     ))]
 pub async fn throughput(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
+    query: QueryParams,
 ) -> Result<Json<ThroughputOut>, ApiError> {
-    let minutes = only_query_int(&query, "minutes", 60, 1, MAX_MINUTES)?;
+    let minutes = query.only_int("minutes", 60, 1, MAX_MINUTES)?;
     Ok(Json(throughput::per_minute(&state.pool, minutes).await?.into()))
 }

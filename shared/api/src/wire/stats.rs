@@ -1,5 +1,6 @@
 //! Message counts by status: `GET /api/v1/messages/stats` and the scheduler status's `stats`.
 
+use dispatcher_core::domain::MessageStatus;
 use dispatcher_core::repository::Stats;
 use serde::Serialize;
 
@@ -16,7 +17,13 @@ pub struct StatsOut {
 
 impl From<Stats> for StatsOut {
     fn from(stats: Stats) -> Self {
-        let Stats { pending, processing, sent, failed, cancelled, total } = stats;
-        Self { pending, processing, sent, failed, cancelled, total }
+        Self {
+            pending: stats.count(MessageStatus::Pending),
+            processing: stats.count(MessageStatus::Processing),
+            sent: stats.count(MessageStatus::Sent),
+            failed: stats.count(MessageStatus::Failed),
+            cancelled: stats.count(MessageStatus::Cancelled),
+            total: stats.total(),
+        }
     }
 }

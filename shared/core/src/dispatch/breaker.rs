@@ -93,31 +93,24 @@ impl<'a> RunBreaker<'a> {
             evidence.alive,
             evidence.trailing_failures,
             evidence.last_error.as_deref(),
+            self.settings.threshold(),
+            self.settings.cooldown,
         )
         .await?;
-        let mut after = match counted {
-            Some(after) => after,
-            None => receiver_breaker::get(self.pool).await?, // another run opened it
-        };
-        if after.state == BreakerState::Closed && after.consecutive_failures >= self.settings.threshold() {
-            match receiver_breaker::open_if_reached(
-                self.pool,
-                self.settings.threshold(),
-                self.settings.cooldown,
-            )
-            .await?
-            {
-                Some(opened) => {
-                    tracing::warn!(
-                        consecutive_failures = opened.consecutive_failures,
-                        last_error = opened.last_error.as_deref().unwrap_or(""),
-                        cooldown_s = opened.cooldown_seconds,
-                        "receiver breaker opened: the receiver looks down; no sends until a probe succeeds"
-                    );
-                    after = opened;
-                }
-                None => after = receiver_breaker::get(self.pool).await?,
+        let (after, opened) = match counted {
+            Some(after) => {
+                let opened = after.state == BreakerState::Open;
+                (after, opened)
             }
+            None => (receiver_breaker::get(self.pool).await?, false), // another run opened it
+        };
+        if opened {
+            tracing::warn!(
+                consecutive_failures = after.consecutive_failures,
+                last_error = after.last_error.as_deref().unwrap_or(""),
+                cooldown_s = after.cooldown_seconds,
+                "receiver breaker opened: the receiver looks down; no sends until a probe succeeds"
+            );
         }
         self.known_failures.store(after.consecutive_failures, Ordering::Relaxed);
         if after.state != BreakerState::Closed {

@@ -2,8 +2,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Content, MessageId, MessageStatus, PhoneNumber};
 
-/// A stored message and where it is in its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stored message and where it is in its life; read straight from its row (see
+/// `repository::columns`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Message {
     pub id: MessageId,
     pub phone_number: PhoneNumber,

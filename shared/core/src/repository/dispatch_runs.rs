@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgExecutor;
 
-use super::receiver_breaker::{BreakerRow, ReceiverBreaker};
+use super::receiver_breaker::ReceiverBreaker;
+use crate::domain::BreakerState;
 
 /// A run as stored, read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +53,13 @@ pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
 pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Result<(i64, ReceiverBreaker)> {
     let row = sqlx::query!(
         r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
-           SELECT run.id AS "id!", b.state, b.since, b.consecutive_failures, b.last_error,
+           SELECT run.id AS "id!", b.state AS "state: BreakerState", b.since, b.consecutive_failures, b.last_error,
                   b.next_probe_at, b.cooldown_seconds
            FROM run CROSS JOIN receiver_breaker AS b"#
     )
     .fetch_one(executor)
     .await?;
-    let breaker = BreakerRow {
+    let breaker = ReceiverBreaker {
         state: row.state,
         since: row.since,
         consecutive_failures: row.consecutive_failures,
@@ -66,7 +67,7 @@ pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Resul
         next_probe_at: row.next_probe_at,
         cooldown_seconds: row.cooldown_seconds,
     };
-    Ok((row.id, breaker.try_into()?))
+    Ok((row.id, breaker))
 }
 
 pub async fn finish(

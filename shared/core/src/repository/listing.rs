@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::message_row::{into_messages, MessageRow};
 use crate::domain::{Message, MessageStatus, PhoneNumber};
 
 /// Where the next page starts: the last listed message's `created_at` and id. Its text form
@@ -94,8 +93,7 @@ pub async fn list(
         }
         (status, phone) => push_page(&mut query, status, phone.as_ref(), cursor, fetch),
     }
-    let rows: Vec<MessageRow> = query.build_query_as().fetch_all(pool).await?;
-    let mut items = into_messages(rows)?;
+    let mut items: Vec<Message> = query.build_query_as().fetch_all(pool).await?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(|last| ListCursor { created_at: last.created_at, id: last.id.as_uuid() }.to_string())

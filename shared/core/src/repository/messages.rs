@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::message_row::{into_messages, MessageRow};
-use crate::domain::{Message, MessageId, NewMessage};
+use crate::domain::{Message, MessageId, MessageStatus, NewMessage};
 
 /// The result of an insert: a new row, or the first row stored under the same idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,14 +30,25 @@ pub struct SentPage {
     pub total: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Messages by status, from the counts the schema's triggers keep (O(1) at any size).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    pub pending: i64,
-    pub processing: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub cancelled: i64,
-    pub total: i64,
+    by_status: HashMap<MessageStatus, i64>,
+}
+
+impl Stats {
+    pub fn from_counts(counts: impl IntoIterator<Item = (MessageStatus, i64)>) -> Self {
+        Self { by_status: counts.into_iter().collect() }
+    }
+
+    /// Messages in `status`; 0 for a status no message is in.
+    pub fn count(&self, status: MessageStatus) -> i64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> i64 {
+        self.by_status.values().sum()
+    }
 }
 
 /// Stores a message. With an idempotency key already in use, returns the first message instead.
@@ -47,12 +57,13 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
     let id = MessageId::new();
     tracing::Span::current().record("message_id", tracing::field::display(id));
     let created = sqlx::query_as!(
-        MessageRow,
+        Message,
         r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key)
            VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
-                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+           RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
+                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     next_attempt_at, webhook_message_id, last_error, error_code"#,
         id.as_uuid(),
         new.phone_number.as_str(),
         new.content.as_str(),
@@ -62,65 +73,40 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
     )
     .fetch_optional(pool)
     .await?;
-    if let Some(row) = created {
-        return Ok(Inserted::Created(row.try_into()?));
+    if let Some(message) = created {
+        return Ok(Inserted::Created(message));
     }
     // Only a key conflict returns no row; the first row with that key is committed by now.
     let key = new.idempotency_key.as_deref().unwrap_or_default();
-    let existing = find_by_idempotency_key(pool, key).await?;
+    let existing = find_by_idempotency_keys(pool, &[key]).await?.pop();
     existing.map(Inserted::Existing).ok_or(sqlx::Error::RowNotFound)
-}
-
-pub async fn find_by_idempotency_key(
-    executor: impl PgExecutor<'_>,
-    key: &str,
-) -> sqlx::Result<Option<Message>> {
-    let row = sqlx::query_as!(
-        MessageRow,
-        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
-           FROM messages WHERE idempotency_key = $1"#,
-        key,
-    )
-    .fetch_optional(executor)
-    .await?;
-    row.map(Message::try_from).transpose()
 }
 
 #[tracing::instrument(skip(executor))]
 pub async fn get(executor: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<Option<Message>> {
-    let row = sqlx::query_as!(
-        MessageRow,
-        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+    sqlx::query_as!(
+        Message,
+        r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
+                  status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                  next_attempt_at, webhook_message_id, last_error, error_code
            FROM messages WHERE id = $1"#,
         id.as_uuid(),
     )
     .fetch_optional(executor)
-    .await?;
-    row.map(Message::try_from).transpose()
+    .await
 }
 
-/// A row of the sent page: the total, and one message of the page (none on an empty page).
+/// A message of the sent page, with the total beside it.
 #[derive(sqlx::FromRow)]
-struct SentPageRow {
+struct SentRow {
+    #[sqlx(flatten)]
+    message: Message,
     total: i64,
-    id: Option<Uuid>,
-    phone_number: Option<String>,
-    content: Option<String>,
-    status: Option<String>,
-    attempts: Option<i32>,
-    max_attempts: Option<i32>,
-    created_at: Option<chrono::DateTime<chrono::Utc>>,
-    sent_at: Option<chrono::DateTime<chrono::Utc>>,
-    next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
-    webhook_message_id: Option<String>,
-    last_error: Option<String>,
-    error_code: Option<String>,
 }
 
-/// Sent messages, newest `sent_at` first. `page` starts at 1. One round trip: the page and
-/// the total (from the trigger-kept counts) come back together, even past the last page.
+/// Sent messages, newest `sent_at` first. `page` starts at 1. One round trip: the page and the
+/// total (from the trigger-kept counts) come back together; only a page past the end, which has
+/// no row to carry it, asks for the total again.
 ///
 /// LIMIT and OFFSET are integers written into the statement, not parameters: with parameters
 /// PostgreSQL cannot cost a cached generic plan (it assumes a tenth of the table), so it plans
@@ -131,85 +117,34 @@ struct SentPageRow {
 pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
     let sql = format!(
-        "WITH total AS (
-             SELECT coalesce(sum(n), 0)::int8 AS total FROM message_counts WHERE status = 'sent'
-         ), page AS (
-             SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                    sent_at, next_attempt_at, webhook_message_id, last_error, error_code
-             FROM messages WHERE status = 'sent'
-             ORDER BY sent_at DESC, id DESC
-             LIMIT {page_size} OFFSET {offset}
-         )
-         SELECT total.total, page.id, page.phone_number, page.content, page.status, page.attempts,
-                page.max_attempts, page.created_at, page.sent_at, page.next_attempt_at,
-                page.webhook_message_id, page.last_error, page.error_code
-         FROM total LEFT JOIN page ON true
-         ORDER BY page.sent_at DESC, page.id DESC"
+        "SELECT id, phone_number, content, status, attempts, max_attempts, created_at, sent_at,
+                next_attempt_at, webhook_message_id, last_error, error_code, ({SENT_TOTAL}) AS total
+         FROM messages WHERE status = 'sent'
+         ORDER BY sent_at DESC, id DESC
+         LIMIT {page_size} OFFSET {offset}"
     );
-    let rows: Vec<SentPageRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
-    let total = rows.first().map_or(0, |row| row.total);
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (
-            Some(id),
-            Some(phone_number),
-            Some(content),
-            Some(status),
-            Some(attempts),
-            Some(max_attempts),
-            Some(created_at),
-        ) = (
-            row.id,
-            row.phone_number,
-            row.content,
-            row.status,
-            row.attempts,
-            row.max_attempts,
-            row.created_at,
-        )
-        else {
-            continue; // the one row of an empty page: the total alone
-        };
-        items.push(Message::try_from(MessageRow {
-            id,
-            phone_number,
-            content,
-            status,
-            attempts,
-            max_attempts,
-            created_at,
-            sent_at: row.sent_at,
-            next_attempt_at: row.next_attempt_at,
-            webhook_message_id: row.webhook_message_id,
-            last_error: row.last_error,
-            error_code: row.error_code,
-        })?);
-    }
+    let rows: Vec<SentRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None => sqlx::query_scalar(SENT_TOTAL).fetch_one(pool).await?,
+    };
+    let items = rows.into_iter().map(|row| row.message).collect();
     Ok(SentPage { items, page, page_size, total })
 }
 
-/// Message counts by status, from the counts the schema's triggers keep (O(1) at any size).
+/// Sent messages in all, from the trigger-kept counts.
+const SENT_TOTAL: &str = "SELECT coalesce(sum(n), 0)::int8 FROM message_counts WHERE status = 'sent'";
+
+/// Message counts by status.
 #[tracing::instrument(skip_all)]
 pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
-    let row = sqlx::query!(
-        r#"SELECT coalesce(sum(n) FILTER (WHERE status = 'pending'), 0)::int8    AS "pending!",
-                  coalesce(sum(n) FILTER (WHERE status = 'processing'), 0)::int8 AS "processing!",
-                  coalesce(sum(n) FILTER (WHERE status = 'sent'), 0)::int8       AS "sent!",
-                  coalesce(sum(n) FILTER (WHERE status = 'failed'), 0)::int8     AS "failed!",
-                  coalesce(sum(n) FILTER (WHERE status = 'cancelled'), 0)::int8  AS "cancelled!",
-                  coalesce(sum(n), 0)::int8                                      AS "total!"
-           FROM message_counts"#
+    let rows = sqlx::query!(
+        r#"SELECT status AS "status: MessageStatus", coalesce(sum(n), 0)::int8 AS "n!"
+           FROM message_counts GROUP BY status"#
     )
-    .fetch_one(executor)
+    .fetch_all(executor)
     .await?;
-    Ok(Stats {
-        pending: row.pending,
-        processing: row.processing,
-        sent: row.sent,
-        failed: row.failed,
-        cancelled: row.cancelled,
-        total: row.total,
-    })
+    Ok(Stats::from_counts(rows.into_iter().map(|row| (row.status, row.n))))
 }
 
 /// Stores many messages in one statement. Rows whose idempotency key is already taken are
@@ -259,17 +194,17 @@ async fn find_by_idempotency_keys(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query_as!(
-        MessageRow,
-        r#"SELECT id, phone_number, content, status, attempts, max_attempts, created_at,
-                  sent_at, next_attempt_at, webhook_message_id, last_error, error_code
+    sqlx::query_as!(
+        Message,
+        r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
+                  status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                  next_attempt_at, webhook_message_id, last_error, error_code
            FROM messages WHERE idempotency_key = ANY($1)
            ORDER BY array_position($1, idempotency_key)"#,
         keys as &[&str],
     )
     .fetch_all(executor)
-    .await?;
-    into_messages(rows)
+    .await
 }
 
 /// One INSERT for the whole batch; `created_at` follows input order (FIFO as given).
@@ -283,8 +218,8 @@ async fn insert_with_ids(
     let max_attempts: Vec<i32> = batch.iter().map(|m| m.max_attempts).collect();
     let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.send_at).collect();
     let keys: Vec<Option<&str>> = batch.iter().map(|m| m.idempotency_key.as_deref()).collect();
-    let rows = sqlx::query_as!(
-        MessageRow,
+    let mut messages = sqlx::query_as!(
+        Message,
         r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key, created_at)
            SELECT id, phone_number, content, max_attempts, GREATEST(send_at, now()), idempotency_key,
                   clock_timestamp()
@@ -292,8 +227,9 @@ async fn insert_with_ids(
                 WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key, position)
            ORDER BY position
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
-                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+           RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
+                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     next_attempt_at, webhook_message_id, last_error, error_code"#,
         ids,
         &phones as &[&str],
         &contents as &[&str],
@@ -303,7 +239,6 @@ async fn insert_with_ids(
     )
     .fetch_all(executor)
     .await?;
-    let mut messages = into_messages(rows)?;
     // Ids are time-ordered (UUIDv7) and made in input order.
     messages.sort_by_key(|m| m.id);
     Ok(messages)

@@ -2,11 +2,11 @@
 //! Functions take an executor so they compose with transactions.
 
 pub mod claims;
+mod columns;
 pub mod dispatch_runs;
 pub mod gauges;
 mod insert_batching;
 pub mod listing;
-mod message_row;
 pub mod messages;
 pub mod outcomes;
 pub mod receiver_breaker;

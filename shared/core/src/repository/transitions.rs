@@ -3,9 +3,8 @@
 //! a claim: a claimed row is `processing` and no longer matches.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgPool;
 
-use super::message_row::{decode_status, MessageRow};
 use crate::domain::{Message, MessageId, MessageStatus};
 
 /// The result of a requested state change.
@@ -21,54 +20,50 @@ pub enum Transition {
 /// as the record of why it failed before.
 #[tracing::instrument(skip(pool))]
 pub async fn retry_failed(pool: &PgPool, id: MessageId) -> sqlx::Result<Transition> {
-    let row = sqlx::query_as!(
-        MessageRow,
-        r#"UPDATE messages
-           SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL,
-               updated_at = now(), version = version + 1
-           WHERE id = $1 AND status = 'failed'
-           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
-                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
-        id.as_uuid(),
-    )
-    .fetch_optional(pool)
-    .await?;
-    finish(pool, id, row).await
+    change(pool, id, MessageStatus::Failed, MessageStatus::Pending).await
 }
 
 /// `pending -> cancelled`: never claimed afterwards.
 #[tracing::instrument(skip(pool))]
 pub async fn cancel_pending(pool: &PgPool, id: MessageId) -> sqlx::Result<Transition> {
-    let row = sqlx::query_as!(
-        MessageRow,
+    change(pool, id, MessageStatus::Pending, MessageStatus::Cancelled).await
+}
+
+/// `from -> to` if the message is in `from`; a message put back to `pending` is due now with
+/// its attempts reset. With no row changed, says why: no such message, or its current status.
+async fn change(
+    pool: &PgPool,
+    id: MessageId,
+    from: MessageStatus,
+    to: MessageStatus,
+) -> sqlx::Result<Transition> {
+    let changed = sqlx::query_as!(
+        Message,
         r#"UPDATE messages
-           SET status = 'cancelled', updated_at = now(), version = version + 1
-           WHERE id = $1 AND status = 'pending'
-           RETURNING id, phone_number, content, status, attempts, max_attempts, created_at,
-                     sent_at, next_attempt_at, webhook_message_id, last_error, error_code"#,
+           SET status = $3,
+               attempts = CASE WHEN $3 = 'pending' THEN 0 ELSE attempts END,
+               next_attempt_at = CASE WHEN $3 = 'pending' THEN now() ELSE next_attempt_at END,
+               locked_until = NULL, updated_at = now(), version = version + 1
+           WHERE id = $1 AND status = $2
+           RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
+                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     next_attempt_at, webhook_message_id, last_error, error_code"#,
         id.as_uuid(),
+        from.as_str(),
+        to.as_str(),
     )
     .fetch_optional(pool)
     .await?;
-    finish(pool, id, row).await
-}
-
-/// With no row changed, says why: no such message, or its current status.
-async fn finish(
-    executor: impl PgExecutor<'_>,
-    id: MessageId,
-    changed: Option<MessageRow>,
-) -> sqlx::Result<Transition> {
-    if let Some(row) = changed {
-        return Ok(Transition::Done(row.try_into()?));
+    if let Some(message) = changed {
+        return Ok(Transition::Done(message));
     }
-    let status = sqlx::query_scalar!("SELECT status FROM messages WHERE id = $1", id.as_uuid())
-        .fetch_optional(executor)
-        .await?;
-    match status {
-        None => Ok(Transition::NotFound),
-        Some(status) => Ok(Transition::WrongStatus(decode_status(&status)?)),
-    }
+    let status = sqlx::query_scalar!(
+        r#"SELECT status AS "status: MessageStatus" FROM messages WHERE id = $1"#,
+        id.as_uuid()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(status.map_or(Transition::NotFound, Transition::WrongStatus))
 }
 
 /// Which `failed` messages a bulk retry requeues.
