@@ -44,6 +44,7 @@ impl Default for Setup {
                     max_cooldown: Duration::from_secs(600),
                 },
                 retention: None,
+                attempt_log: true,
             },
             rate_per_second: 1_000_000,
             redis_url: None,

@@ -3,6 +3,7 @@
 //! route cannot be served without being in the OpenAPI document, nor documented without being
 //! served.
 
+mod attempts;
 mod bulk_retry;
 mod dashboard;
 mod health;
@@ -34,6 +35,7 @@ pub fn guarded() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::stats))
         .routes(routes!(bulk_retry::retry_failed))
         .routes(routes!(messages::get))
+        .routes(routes!(attempts::list_attempts))
         .routes(routes!(message_actions::retry))
         .routes(routes!(message_actions::cancel))
         .routes(routes!(throughput::throughput))
@@ -94,6 +96,6 @@ mod tests {
                 served += 1;
             }
         }
-        assert_eq!(served, 19, "every operation was tried");
+        assert_eq!(served, 20, "every operation was tried");
     }
 }

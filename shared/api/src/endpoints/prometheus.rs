@@ -38,7 +38,8 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
         }
     };
     let by_status: Vec<(String, f64)> = MessageStatus::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|status| (format!("{{status=\"{status}\"}}"), stats.count(status) as f64))
         .collect();
     gauge("messages", "Messages by status.", &by_status);

@@ -80,7 +80,7 @@ mod tests {
     /// (`?status=`) with the same words the answers carry.
     #[test]
     fn every_status_is_spelled_on_the_wire_as_it_is_stored() {
-        for status in MessageStatus::ALL {
+        for &status in MessageStatus::ALL {
             let wire = serde_json::to_value(MessageStatusOut::from(status)).unwrap();
             assert_eq!(wire, status.as_str());
         }

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod attempts;
 mod batch;
 mod bulk_retry;
 mod health;

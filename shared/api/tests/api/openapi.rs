@@ -40,6 +40,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         "POST /api/v1/messages/batch",
         "GET /api/v1/messages",
         "GET /api/v1/messages/{id}",
+        "GET /api/v1/messages/{id}/attempts",
         "POST /api/v1/messages/{id}/retry",
         "POST /api/v1/messages/{id}/cancel",
         "POST /api/v1/messages/retry",
@@ -61,6 +62,12 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
     .collect();
     assert_eq!(listed, expected);
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let attempt = &doc["components"]["schemas"]["Attempt"]["properties"];
+    for field in
+        ["number", "started_at", "duration_ms", "status_code", "outcome", "error_code", "response_body"]
+    {
+        assert!(attempt[field].is_object(), "the Attempt schema documents {field}: {attempt}");
+    }
 
     let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi.json");
     std::fs::write(&file, &body).unwrap();

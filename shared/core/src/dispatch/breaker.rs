@@ -39,7 +39,8 @@ pub(super) struct Evidence {
 impl Evidence {
     pub fn of(attempts: &[Attempt]) -> Self {
         let mut evidence = Self::default();
-        for verdict in attempts.iter().filter_map(|attempt| attempt.result.as_ref().ok()) {
+        for verdict in attempts.iter().filter_map(|attempt| attempt.result.as_ref().ok().map(|e| &e.verdict))
+        {
             if verdict.receiver_down() {
                 evidence.trailing_failures += 1;
                 evidence.last_error = verdict.reason().map(str::to_owned);

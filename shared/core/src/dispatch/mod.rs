@@ -36,6 +36,9 @@ pub struct DispatchSettings {
     pub breaker: BreakerSettings,
     /// MESSAGE_RETENTION_DAYS as an age; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// Log each request in `message_attempts`. Always on but in the benchmark, which turns it
+    /// off to measure what the log costs.
+    pub attempt_log: bool,
 }
 
 impl DispatchSettings {
@@ -54,6 +57,7 @@ impl DispatchSettings {
             },
             retention: (config.dispatch.retention_days > 0)
                 .then(|| Duration::from_secs(u64::from(config.dispatch.retention_days) * 86_400)),
+            attempt_log: true,
         }
     }
 }
@@ -140,5 +144,11 @@ impl Dispatcher {
 
     pub fn settings(&self) -> &DispatchSettings {
         &self.settings
+    }
+
+    /// This dispatcher with other settings (its clients kept).
+    pub fn with_settings(mut self, settings: DispatchSettings) -> Self {
+        self.settings = settings;
+        self
     }
 }

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::domain::Claim;
-use crate::repository::outcomes::{Applied, Outcome, OutcomeRecord};
+use crate::repository::outcomes::{Applied, AttemptRecord, Outcome, OutcomeRecord};
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentEntry;
-use crate::webhook::Verdict;
+use crate::webhook::{Exchange, Verdict};
 
 /// Why a claim was handed back without being sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +24,10 @@ pub(super) enum Unsent {
     BreakerOpen,
 }
 
-/// A claim and what happened to it: the webhook's verdict on its request, or why none was sent.
+/// A claim and what happened to it: its webhook request, or why none was sent.
 pub(super) struct Attempt {
     pub claim: Claim,
-    pub result: Result<Verdict, Unsent>,
+    pub result: Result<Exchange, Unsent>,
 }
 
 /// What the receiver breaker says about a chunk's endpoint failures.
@@ -53,17 +53,20 @@ pub(super) fn outcome_records(
 ) -> Vec<OutcomeRecord> {
     // Did the receiver answer anything in this chunk? Then a failure here is the message's.
     let receiver_answered =
-        attempts.iter().any(|attempt| attempt.result.as_ref().is_ok_and(|verdict| !verdict.receiver_down()));
+        attempts.iter().any(|attempt| attempt.result.as_ref().is_ok_and(|e| !e.verdict.receiver_down()));
     let mut chunk =
         Chunk { context, policy, now, rng, receiver_answered, failures_in_a_row: context.failures_before };
     attempts
         .into_iter()
         .map(|Attempt { claim, result }| {
-            let outcome = match result {
-                Err(_) => Outcome::Released,
-                Ok(verdict) => chunk.outcome(&claim, verdict),
+            let (outcome, attempt) = match result {
+                Err(_) => (Outcome::Released, None),
+                Ok(exchange) => {
+                    let attempt = AttemptRecord::of(&exchange);
+                    (chunk.outcome(&claim, exchange.verdict), Some(attempt))
+                }
             };
-            OutcomeRecord { id: claim.id, version: claim.version, outcome }
+            OutcomeRecord { id: claim.id, version: claim.version, outcome, attempt }
         })
         .collect()
 }
@@ -176,6 +179,15 @@ mod tests {
         }
     }
 
+    fn exchange(verdict: Verdict) -> Exchange {
+        Exchange {
+            started_at: Utc::now(),
+            duration: Duration::from_millis(12),
+            status_code: Some(503),
+            verdict,
+        }
+    }
+
     fn delivered() -> Verdict {
         Verdict::Delivered { message_id: "w".into(), body: "{}".into() }
     }
@@ -183,7 +195,7 @@ mod tests {
     fn outcomes(verdicts: Vec<(i32, Verdict)>, context: FailureContext) -> Vec<Outcome> {
         let attempts = verdicts
             .into_iter()
-            .map(|(n, verdict)| Attempt { claim: claim(n), result: Ok(verdict) })
+            .map(|(n, verdict)| Attempt { claim: claim(n), result: Ok(exchange(verdict)) })
             .collect();
         let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
         let records = outcome_records(
@@ -273,13 +285,23 @@ mod tests {
         assert_eq!(last_error, "HTTP 503");
     }
 
+    /// A request sent is logged with its outcome; a claim handed back unsent has no attempt.
     #[test]
-    fn an_attempt_never_sent_is_released() {
-        let attempt = Attempt { claim: claim(1), result: Err(Unsent::TimeShort) };
+    fn a_sent_request_carries_its_attempt_and_a_released_claim_none() {
+        let sent = exchange(down());
+        let attempts = vec![
+            Attempt { claim: claim(1), result: Ok(sent.clone()) },
+            Attempt { claim: claim(1), result: Err(Unsent::TimeShort) },
+        ];
         let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let records =
-            outcome_records(vec![attempt], FailureContext::default(), &policy, Utc::now(), &mut rng);
-        assert_eq!(records[0].outcome, Outcome::Released);
+        let records = outcome_records(attempts, FailureContext::default(), &policy, Utc::now(), &mut rng);
+        let logged = records[0].attempt.as_ref().expect("the request is logged");
+        assert_eq!(
+            (logged.started_at, logged.duration_ms, logged.status_code),
+            (sent.started_at, 12, Some(503))
+        );
+        assert_eq!(records[1].outcome, Outcome::Released);
+        assert!(records[1].attempt.is_none());
     }
 }

@@ -228,8 +228,8 @@ impl Dispatcher {
         if !got_slot {
             return Attempt { claim, result: Err(Unsent::NoRateSlot) };
         }
-        let outcome = self.webhook.send(&claim).await;
-        Attempt { claim, result: Ok(outcome) }
+        let exchange = self.webhook.send(&claim).await;
+        Attempt { claim, result: Ok(exchange) }
     }
 
     /// Writes a chunk's outcomes (one statement), then caches the sent ones.
@@ -240,13 +240,16 @@ impl Dispatcher {
         tally: &mut Tally,
     ) -> Result<(), DispatchError> {
         tally.note_unsent(&chunk);
-        let records = records::outcome_records(
+        let mut records = records::outcome_records(
             chunk,
             context,
             &self.settings.retry,
             chrono::Utc::now(),
             &mut rand::rng(),
         );
+        if !self.settings.attempt_log {
+            records.iter_mut().for_each(|record| record.attempt = None);
+        }
         let applied = outcomes::record(&self.pool, &records).await?;
         for outcome in &applied {
             let count = match outcome.kind {

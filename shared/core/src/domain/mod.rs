@@ -1,5 +1,6 @@
 //! Domain types: parsed once at the edge, trusted everywhere after.
 
+mod attempt_outcome;
 mod breaker_state;
 mod claim;
 mod content;
@@ -11,6 +12,7 @@ mod phone_number;
 mod stored_text;
 mod validated_text;
 
+pub use attempt_outcome::{AttemptOutcome, UnknownAttemptOutcome};
 pub use breaker_state::{BreakerState, UnknownBreakerState};
 pub use claim::Claim;
 pub use content::{Content, ContentError, CONTENT_HARD_LIMIT};

@@ -1,15 +1,48 @@
-//! Enums stored as text (a status, a breaker state): the stored form is spelled once, in the
-//! enum's `as_str`; parsing and display follow from it and its `ALL`.
+//! Enums stored as text (a status, a breaker state, an attempt's outcome): each variant's stored
+//! form is spelled once, beside it; `as_str`, parsing and display follow from that.
 
-/// `FromStr` (the stored form back, else `$unknown` with the text) and `Display` (the stored
-/// form) for an enum with `ALL` and `as_str`.
-macro_rules! stored_as_text {
-    ($type:ty, $unknown:ident) => {
+/// An enum stored as text: the enum (each variant with its stored spelling), `ALL`, `as_str`,
+/// the error for text that is none of them, `FromStr` (the stored form back) and `Display` (the
+/// stored form).
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $type:ident, unknown $unknown:ident $what:literal {
+            $( $(#[$variant_meta:meta])* $variant:ident => $stored:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $type {
+            $( $(#[$variant_meta])* $variant, )+
+        }
+
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $unknown(pub String);
+
+        impl std::fmt::Display for $unknown {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "unknown {} {:?}", $what, self.0)
+            }
+        }
+
+        impl std::error::Error for $unknown {}
+
+        impl $type {
+            pub const ALL: &'static [$type] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $stored,)+
+                }
+            }
+        }
+
         impl std::str::FromStr for $type {
             type Err = $unknown;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL.into_iter().find(|value| value.as_str() == s).ok_or_else(|| $unknown(s.to_owned()))
+                Self::ALL.iter().copied().find(|value| value.as_str() == s).ok_or_else(|| $unknown(s.to_owned()))
             }
         }
 
@@ -21,11 +54,11 @@ macro_rules! stored_as_text {
     };
 }
 
-pub(crate) use stored_as_text;
+pub(crate) use stored_enum;
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::{BreakerState, MessageStatus};
+    use crate::domain::{AttemptOutcome, BreakerState, MessageStatus};
 
     /// Every value parses back from its stored form and `bad` is refused.
     fn assert_round_trips<T>(all: &[T], as_str: fn(T) -> &'static str, bad: &str)
@@ -41,11 +74,16 @@ mod tests {
 
     #[test]
     fn message_status_round_trips() {
-        assert_round_trips(&MessageStatus::ALL, MessageStatus::as_str, "PENDING");
+        assert_round_trips(MessageStatus::ALL, MessageStatus::as_str, "PENDING");
+    }
+
+    #[test]
+    fn attempt_outcome_round_trips() {
+        assert_round_trips(AttemptOutcome::ALL, AttemptOutcome::as_str, "released");
     }
 
     #[test]
     fn breaker_state_round_trips() {
-        assert_round_trips(&BreakerState::ALL, BreakerState::as_str, "half-open");
+        assert_round_trips(BreakerState::ALL, BreakerState::as_str, "half-open");
     }
 }

@@ -136,7 +136,8 @@ pub async fn claim_valid_batch(
                     last_error: rejection.detail,
                     response: None,
                 };
-                rejected.push(OutcomeRecord { id: id.into(), version, outcome });
+                // Never sent: no attempt to log.
+                rejected.push(OutcomeRecord { id: id.into(), version, outcome, attempt: None });
             }
         }
     }

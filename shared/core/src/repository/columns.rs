@@ -8,7 +8,9 @@ use sqlx::postgres::{PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Postgres, Type};
 use uuid::Uuid;
 
-use crate::domain::{BreakerState, Content, MessageId, MessageStatus, PhoneNumber, CONTENT_HARD_LIMIT};
+use crate::domain::{
+    AttemptOutcome, BreakerState, Content, MessageId, MessageStatus, PhoneNumber, CONTENT_HARD_LIMIT,
+};
 
 /// `Type` and `Decode` for a type stored as text and parsed by `$parse`.
 macro_rules! text_column {
@@ -36,6 +38,7 @@ text_column!(PhoneNumber, PhoneNumber::parse);
 text_column!(Content, |text| Content::parse(text, CONTENT_HARD_LIMIT));
 text_column!(MessageStatus, str::parse::<MessageStatus>);
 text_column!(BreakerState, str::parse::<BreakerState>);
+text_column!(AttemptOutcome, str::parse::<AttemptOutcome>);
 
 impl Type<Postgres> for MessageId {
     fn type_info() -> PgTypeInfo {

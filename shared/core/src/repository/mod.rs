@@ -1,6 +1,7 @@
 //! SQL over sqlx, checked at compile time against `migrations/` (data in `.sqlx/`).
 //! Functions take an executor so they compose with transactions.
 
+pub mod attempts;
 pub mod claims;
 mod columns;
 pub mod dispatch_runs;

@@ -2,13 +2,15 @@
 //! (River's `JobSetStateIfRunningMany`), so a chunk of mixed outcomes is one round trip and a
 //! new outcome is one more arm here. Each row changes only if it is still `processing` under the
 //! claim's `version`: a lost claim (another run took the message after the lease ran out) never
-//! overwrites a newer state.
+//! overwrites a newer state. The same statement logs the webhook request each applied outcome
+//! came from (`message_attempts`): an outcome never exists without its attempt.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::{ErrorCode, MessageId};
+use crate::webhook::Exchange;
 
 /// The statement is not kept as a prepared statement: each call is planned for its own arrays.
 /// Kept, PostgreSQL switches a statement to one generic plan after five calls, and for this
@@ -77,6 +79,29 @@ pub struct OutcomeRecord {
     pub id: MessageId,
     pub version: i64,
     pub outcome: Outcome,
+    /// The webhook request the outcome came from; `None` when none was sent (a claim handed
+    /// back, a row failed for breaking the rules).
+    pub attempt: Option<AttemptRecord>,
+}
+
+/// The webhook request behind an outcome, as the attempt log keeps it. Its outcome, error code
+/// and response body are the outcome's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i32,
+    /// `None`: no HTTP answer came.
+    pub status_code: Option<i16>,
+}
+
+impl AttemptRecord {
+    pub fn of(exchange: &Exchange) -> Self {
+        Self {
+            started_at: exchange.started_at,
+            duration_ms: i32::try_from(exchange.duration.as_millis()).unwrap_or(i32::MAX),
+            status_code: exchange.status_code.and_then(|code| i16::try_from(code).ok()),
+        }
+    }
 }
 
 /// A record that was applied: the message was still held by its claim.
@@ -100,6 +125,9 @@ struct Columns<'a> {
     error_codes: Vec<Option<String>>,
     last_errors: Vec<Option<&'a str>>,
     responses: Vec<Option<&'a str>>,
+    started: Vec<Option<DateTime<Utc>>>,
+    durations: Vec<Option<i32>>,
+    status_codes: Vec<Option<i16>>,
 }
 
 impl<'a> Columns<'a> {
@@ -138,41 +166,56 @@ impl<'a> Columns<'a> {
             columns.error_codes.push(failure.map(|(code, _)| code.to_string()));
             columns.last_errors.push(failure.map(|(_, error)| error.as_str()));
             columns.responses.push(response);
+            columns.started.push(record.attempt.map(|a| a.started_at));
+            columns.durations.push(record.attempt.map(|a| a.duration_ms));
+            columns.status_codes.push(record.attempt.and_then(|a| a.status_code));
         }
         columns
     }
 }
 
-/// Writes every record in one statement. Returns the records that were applied; the others'
-/// claims were lost (another run took the message, or it changed) and are logged.
+/// Writes every record in one statement, with the attempt of each applied one that sent a
+/// request (numbered after the message's earlier requests). Returns the records that were
+/// applied; the others' claims were lost (another run took the message, or it changed) and are
+/// logged, their attempts with them.
 pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) -> sqlx::Result<Vec<Applied>> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
     let columns = Columns::of(records);
     let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        r#"UPDATE messages AS m
-           SET status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed' ELSE 'pending' END,
-               sent_at = CASE WHEN r.outcome = 'sent' THEN now() ELSE m.sent_at END,
-               locked_until = NULL,
-               next_attempt_at = CASE r.outcome WHEN 'retry' THEN r.next_attempt_at
-                                                WHEN 'released' THEN now() END,
-               webhook_message_id = CASE WHEN r.outcome = 'sent' THEN r.webhook_message_id
-                                         ELSE m.webhook_message_id END,
-               webhook_response = CASE WHEN r.outcome = 'released' THEN m.webhook_response ELSE r.response END,
-               error_code = CASE r.outcome WHEN 'sent' THEN NULL WHEN 'released' THEN m.error_code
-                                           ELSE r.error_code END,
-               last_error = CASE r.outcome WHEN 'sent' THEN NULL WHEN 'released' THEN m.last_error
-                                           ELSE r.last_error END,
-               attempts = CASE WHEN r.counted THEN m.attempts ELSE greatest(m.attempts - 1, 0) END,
-               updated_at = now(), version = m.version + 1
-           FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::timestamptz[], $5::bool[], $6::text[],
-                       $7::text[], $8::text[], $9::text[])
-                AS r(id, version, outcome, next_attempt_at, counted, webhook_message_id, error_code,
-                     last_error, response)
-           -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
-           WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
-           RETURNING m.id, r.outcome, m.sent_at"#,
+        r#"WITH applied AS (
+               UPDATE messages AS m
+               SET status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed' ELSE 'pending' END,
+                   sent_at = CASE WHEN r.outcome = 'sent' THEN now() ELSE m.sent_at END,
+                   locked_until = NULL,
+                   next_attempt_at = CASE r.outcome WHEN 'retry' THEN r.next_attempt_at
+                                                    WHEN 'released' THEN now() END,
+                   webhook_message_id = CASE WHEN r.outcome = 'sent' THEN r.webhook_message_id
+                                             ELSE m.webhook_message_id END,
+                   webhook_response = CASE WHEN r.outcome = 'released' THEN m.webhook_response ELSE r.response END,
+                   error_code = CASE r.outcome WHEN 'sent' THEN NULL WHEN 'released' THEN m.error_code
+                                               ELSE r.error_code END,
+                   last_error = CASE r.outcome WHEN 'sent' THEN NULL WHEN 'released' THEN m.last_error
+                                               ELSE r.last_error END,
+                   attempts = CASE WHEN r.counted THEN m.attempts ELSE greatest(m.attempts - 1, 0) END,
+                   request_count = m.request_count + CASE WHEN r.started_at IS NULL THEN 0 ELSE 1 END,
+                   updated_at = now(), version = m.version + 1
+               FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::timestamptz[], $5::bool[], $6::text[],
+                           $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::int4[], $12::int2[])
+                    AS r(id, version, outcome, next_attempt_at, counted, webhook_message_id, error_code,
+                         last_error, response, started_at, duration_ms, status_code)
+               -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
+               WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
+               RETURNING m.id, r.outcome, m.sent_at, m.request_count, r.started_at, r.duration_ms,
+                         r.status_code, r.error_code, r.response
+           ), logged AS (
+               INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code,
+                                             outcome, error_code, response_body)
+               SELECT id, request_count, started_at, duration_ms, status_code, outcome, error_code, response
+               FROM applied WHERE started_at IS NOT NULL
+           )
+           SELECT id, outcome, sent_at FROM applied"#,
     )
     .bind(&columns.ids)
     .bind(&columns.versions)
@@ -183,6 +226,9 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
     .bind(&columns.error_codes)
     .bind(&columns.last_errors)
     .bind(&columns.responses)
+    .bind(&columns.started)
+    .bind(&columns.durations)
+    .bind(&columns.status_codes)
     .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;

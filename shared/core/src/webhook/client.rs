@@ -1,7 +1,8 @@
 //! The one HTTP client that talks to the receiver, built once per process.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -14,6 +15,17 @@ use crate::domain::{Claim, ErrorCode};
 
 /// At most this much of a response is read; the rest is ignored.
 const MAX_BODY_READ: usize = 64 * 1024;
+
+/// One webhook request as it went: when it started, how long it took, the HTTP status if an
+/// answer came, and what it means for the message. The attempt log keeps all of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    /// `None`: no HTTP answer came (timeout, refused, TLS).
+    pub status_code: Option<u16>,
+    pub verdict: Verdict,
+}
 
 #[derive(Clone)]
 pub struct WebhookClient {
@@ -80,30 +92,37 @@ impl WebhookClient {
         Ok(Self { http, url, auth_key, signer, timeout })
     }
 
-    /// POSTs one message and classifies the answer. Never fails: every problem is an [`Verdict`].
+    /// POSTs one message and classifies the answer. Never fails: every problem is a [`Verdict`].
     #[tracing::instrument(skip_all, fields(message_id = %claim.id))]
-    pub async fn send(&self, claim: &Claim) -> Verdict {
+    pub async fn send(&self, claim: &Claim) -> Exchange {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let (status_code, verdict) = self.exchange(claim).await;
+        Exchange { started_at, duration: started.elapsed(), status_code, verdict }
+    }
+
+    /// The HTTP status, if an answer came, and the verdict.
+    async fn exchange(&self, claim: &Claim) -> (Option<u16>, Verdict) {
         let request = match self.request(claim) {
             Ok(request) => request,
-            Err(verdict) => return verdict,
+            Err(verdict) => return (None, verdict),
         };
         let response = match request.send().await {
             Ok(response) => response,
-            Err(err) => return self.transport_failure(err),
+            Err(err) => return (None, self.transport_failure(err)),
         };
         let status = response.status();
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, chrono::Utc::now()));
+            .and_then(|value| parse_retry_after(value, Utc::now()));
+        // A body cut short still came with its status: the receiver answered.
         let body = match read_bounded(response).await {
             Ok(body) => body,
-            Err(err) => return self.transport_failure(err),
+            Err(err) => return (Some(status.as_u16()), self.transport_failure(err)),
         };
-        let verdict = classify(status, retry_after, &body);
         tracing::debug!(%status, "webhook answered");
-        verdict
+        (Some(status.as_u16()), classify(status, retry_after, &body))
     }
 
     /// The POST: the body serialized once, and those exact bytes signed and sent.

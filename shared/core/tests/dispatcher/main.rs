@@ -6,6 +6,7 @@
 
 mod support;
 
+mod attempt_log;
 mod db_pool;
 mod dispatch_concurrency;
 mod dispatch_outcomes;

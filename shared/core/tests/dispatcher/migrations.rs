@@ -174,3 +174,41 @@ async fn assert_lookup_is_exact(pool: &PgPool) {
     .await;
     assert_eq!(differences, 0, "message_phones differs from messages in {differences} rows");
 }
+
+/// The attempt log's migration, with data: messages written before it get no attempts; down
+/// drops the log and the request counter and keeps every message; up again logs anew.
+#[sqlx::test(migrations = false)]
+async fn the_attempt_log_migrates_down_and_up_with_data_and_invents_nothing(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 9).await.unwrap();
+    let older = support::insert(&pool, 1).await;
+    sqlx::query("UPDATE messages SET status = 'sent', attempts = 2, sent_at = now(), next_attempt_at = NULL, webhook_message_id = 'w'")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    migrator.run(&pool).await.unwrap();
+    let log = dispatcher_core::repository::attempts::of_message(&pool, older.id).await.unwrap();
+    assert_eq!(log, Some(vec![]), "a message sent before the log has no invented attempts");
+    let logged_with_it = support::insert(&pool, 2).await;
+    let claimed =
+        dispatcher_core::repository::claims::claim_batch(&pool, 1, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+    dispatcher_core::repository::outcomes::record(&pool, &support::sent_records(&claimed)).await.unwrap();
+    let attempts = dispatcher_core::repository::attempts::of_message(&pool, logged_with_it.id).await.unwrap();
+    assert_eq!(attempts.map(|log| log.len()), Some(1));
+
+    migrator.undo(&pool, 9).await.unwrap();
+    assert_eq!(support::count(&pool).await, 2, "reverting keeps every message");
+    let log_tables = testkit::database::fetch_i64(
+        &pool,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'message_attempts'",
+    )
+    .await;
+    assert_eq!(log_tables, 0);
+    migrator.run(&pool).await.unwrap();
+    sqlx::query("DELETE FROM messages").execute(&pool).await.unwrap();
+    assert_eq!(testkit::database::fetch_i64(&pool, "SELECT count(*) FROM message_attempts").await, 0);
+}

@@ -125,16 +125,19 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
     let failed =
         Outcome::Failed { error_code: ErrorCode::Http(400), last_error: "no".into(), response: None };
     for outcome in [sent, retry, failed, Outcome::Released] {
-        let stale_record = OutcomeRecord { id, version: stale, outcome };
+        let stale_record = OutcomeRecord { id, version: stale, outcome, attempt: None };
         assert!(outcomes::record(&pool, &[stale_record]).await.unwrap().is_empty());
     }
     assert_eq!(row_state(&pool, message.id).await, before);
 
     // The current claim still records.
     let current = Outcome::Sent { webhook_message_id: "ok".into(), response: None };
-    let applied = outcomes::record(&pool, &[OutcomeRecord { id, version: second.version, outcome: current }])
-        .await
-        .unwrap();
+    let applied = outcomes::record(
+        &pool,
+        &[OutcomeRecord { id, version: second.version, outcome: current, attempt: None }],
+    )
+    .await
+    .unwrap();
     assert_eq!(applied.iter().map(|a| (a.id, a.kind)).collect::<Vec<_>>(), [(id, OutcomeKind::Sent)]);
     assert_eq!(status_of(&pool, &message).await, "sent");
 }

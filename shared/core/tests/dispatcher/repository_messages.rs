@@ -157,7 +157,7 @@ async fn assert_counts_match(pool: &PgPool) {
         .await
         .unwrap();
     let of = |status: &str| counted.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
-    for status in MessageStatus::ALL {
+    for &status in MessageStatus::ALL {
         assert_eq!(kept.count(status), of(status.as_str()), "{status}");
     }
     assert_eq!(kept.total(), counted.iter().map(|(_, n)| n).sum::<i64>());

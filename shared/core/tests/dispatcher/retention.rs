@@ -49,7 +49,7 @@ async fn assert_counts_exact(pool: &PgPool) {
     let truth = counted(pool).await;
     let stats = messages::stats(pool).await.unwrap();
     let of = |status: &str| truth.get(status).copied().unwrap_or(0);
-    for status in MessageStatus::ALL {
+    for &status in MessageStatus::ALL {
         assert_eq!(stats.count(status), of(status.as_str()), "the kept count of {status} matches count(*)");
     }
     assert_eq!(stats.total(), truth.values().sum::<i64>());

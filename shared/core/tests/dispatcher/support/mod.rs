@@ -11,12 +11,18 @@ pub use testkit::table_lock;
 use chrono::{DateTime, Utc};
 use dispatcher_core::domain::ErrorCode;
 use dispatcher_core::repository::claims::ClaimedRow;
-use dispatcher_core::repository::outcomes::{Outcome, OutcomeRecord};
+use dispatcher_core::repository::outcomes::{AttemptRecord, Outcome, OutcomeRecord};
 
-/// `outcome` for each claimed row, under its claim's version.
+/// `outcome` for each claimed row, under its claim's version, after a request that took 5 ms
+/// (none for a released claim, which sent nothing).
 pub fn records(rows: &[ClaimedRow], outcome: Outcome) -> Vec<OutcomeRecord> {
+    let attempt = (outcome != Outcome::Released).then(|| AttemptRecord {
+        started_at: Utc::now(),
+        duration_ms: 5,
+        status_code: Some(202),
+    });
     rows.iter()
-        .map(|r| OutcomeRecord { id: r.id.into(), version: r.version, outcome: outcome.clone() })
+        .map(|r| OutcomeRecord { id: r.id.into(), version: r.version, outcome: outcome.clone(), attempt })
         .collect()
 }
 
