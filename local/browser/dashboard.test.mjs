@@ -2,7 +2,16 @@
 // browser is downloaded). Run by a Rust integration test against a live harness:
 //
 //   DASHBOARD_URL=http://127.0.0.1:PORT API_TOKEN=... EXPECTED_STATS='{"pending":3,...}' \
-//   FAILED_MESSAGE_ID=<uuid> SCREENSHOT_DIR=/tmp/shots node local/browser/dashboard.test.mjs
+//   FAILED_MESSAGE_ID=<uuid> EXPECTED_ATTEMPTS='[{"number":1,"status_code":503,...},...]' \
+//   SCREENSHOT_DIR=/tmp/shots node local/browser/dashboard.test.mjs
+//
+// It logs in through the page's token form, checks the tiles, stops the scheduler, opens the
+// failed message FAILED_MESSAGE_ID's detail from its row (its state and its attempt log, which
+// must be EXPECTED_ATTEMPTS: oldest first, each {"number","status_code" (null: no answer),
+// "outcome","error_code","response_body" (optional)}), opens another failed message's detail
+// in its place, closes it with Escape and the close button, retries the message from its
+// button, checks the receiver panel, retries the rest with "Retry all" and looks at phone width.
+// Screenshots: dashboard.png, dashboard-detail.png and dashboard-phone.png in SCREENSHOT_DIR.
 //
 // CHROMIUM (default /usr/bin/chromium) picks the browser. Exits 0 after printing
 // "dashboard browser test passed", else prints one "dashboard browser test failed: ..." line
@@ -12,7 +21,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const OVERALL_TIMEOUT_MS = 60_000;
+const OVERALL_TIMEOUT_MS = 90_000;
 const WAIT_MS = 10_000;
 const STATUSES = ['pending', 'processing', 'sent', 'failed', 'cancelled', 'total'];
 const LAUNCH_ARGS = [
@@ -37,24 +46,41 @@ function required(name) {
   return value;
 }
 
+function requiredJson(name) {
+  try {
+    return JSON.parse(required(name));
+  } catch (error) {
+    if (error instanceof Failure) throw error;
+    fail(`${name} is not JSON: ${error.message}`);
+  }
+}
+
 function readConfig() {
   const base = required('DASHBOARD_URL').replace(/\/+$/, '');
   const token = required('API_TOKEN');
-  let expected;
-  try {
-    expected = JSON.parse(required('EXPECTED_STATS'));
-  } catch (error) {
-    if (error instanceof Failure) throw error;
-    fail(`EXPECTED_STATS is not JSON: ${error.message}`);
-  }
+  const expected = requiredJson('EXPECTED_STATS');
   for (const status of STATUSES) {
     if (!Number.isInteger(expected?.[status])) fail(`EXPECTED_STATS.${status} is not an integer`);
   }
-  if (expected.failed < 1) fail('EXPECTED_STATS.failed must be at least 1 (one failed message is retried)');
+  if (expected.failed < 2) fail('EXPECTED_STATS.failed must be at least 2 (one failed message is retried alone)');
+  const attempts = requiredJson('EXPECTED_ATTEMPTS');
+  if (!Array.isArray(attempts) || attempts.length < 1) fail('EXPECTED_ATTEMPTS is not a non-empty JSON array');
+  const textOrNull = (value) => value === null || typeof value === 'string';
+  attempts.forEach((attempt, i) => {
+    const ok =
+      Number.isInteger(attempt?.number) &&
+      (attempt.status_code === null || Number.isInteger(attempt.status_code)) &&
+      ['sent', 'retry', 'failed'].includes(attempt.outcome) &&
+      textOrNull(attempt.error_code) &&
+      (attempt.response_body === undefined || textOrNull(attempt.response_body));
+    const shape = '{"number","status_code","outcome","error_code"[,"response_body"]}';
+    if (!ok) fail(`EXPECTED_ATTEMPTS[${i}] is not ${shape}: ${JSON.stringify(attempt)}`);
+  });
   return {
     base,
     token,
     expected,
+    attempts,
     failedId: required('FAILED_MESSAGE_ID'),
     screenshotDir: required('SCREENSHOT_DIR'),
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -187,7 +213,104 @@ async function run(config, state) {
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(config.screenshotDir, 'dashboard.png'), fullPage: true });
 
-  // 7. Retry the failed message: its row goes, the tiles move one from failed to pending.
+  // 7. Clicking the failed message's row opens its detail: its state, and its attempt log as
+  // seeded, oldest first. A refresh leaves it open; another row's click replaces it; Escape and
+  // the close button close it, the focus back on the row that opened it (the keyboard opens it
+  // too). Everything is read before the retries below take the messages out of the list.
+  const seeded = await apiGet(config, `/api/v1/messages/${encodeURIComponent(config.failedId)}`);
+  if (seeded.status !== 'failed' || !seeded.error_code) {
+    fail(`the API has the message ${seeded.status} with error code ${seeded.error_code}, not failed with one`);
+  }
+  const detail = byTestId('message-detail');
+  // The detail as the page shows it, cell by cell.
+  const readDetail = () =>
+    page.evaluate(() => {
+      const dialog = document.querySelector('[data-testid="message-detail"]');
+      const read = (root, id) => root?.querySelector(`[data-testid="${id}"]`)?.textContent.trim() ?? null;
+      const cells = ['number', 'status-code', 'outcome', 'error-code', 'response'];
+      return {
+        visible: Boolean(dialog?.checkVisibility()),
+        id: read(dialog, 'detail-id'),
+        status: read(dialog, 'detail-status'),
+        attempts: read(dialog, 'detail-attempts'),
+        errorCode: read(dialog, 'detail-error-code'),
+        table: Boolean(dialog?.querySelector('[data-testid="attempts-table"]')),
+        empty: read(dialog, 'attempts-empty'),
+        rows: [...(dialog?.querySelectorAll('[data-testid="attempt-row"]') ?? [])].map((row) =>
+          cells.map((cell) => read(row, `attempt-${cell}`)),
+        ),
+      };
+    });
+  // `attempts` as the table must show them: "no answer" for no HTTP status, "—" for none.
+  const asRows = (attempts) =>
+    attempts.map((a) => [
+      String(a.number),
+      a.status_code === null ? 'no answer' : String(a.status_code),
+      a.outcome,
+      a.error_code ?? '—',
+    ]);
+  const detailShows = (message, attempts) => async () => {
+    const seen = await readDetail();
+    const bodies = attempts.every((a, i) => {
+      if (a.response_body === undefined) return true;
+      const cell = seen.rows[i]?.[4] ?? '';
+      return a.response_body === null ? cell === '—' : cell.includes(a.response_body);
+    });
+    const ok =
+      seen.visible &&
+      seen.id === message.id &&
+      seen.status === message.status &&
+      seen.attempts === `${message.attempts} of ${message.max_attempts}` &&
+      seen.errorCode === (message.error_code ?? null) &&
+      seen.table &&
+      JSON.stringify(seen.rows.map((row) => row.slice(0, 4))) === JSON.stringify(asRows(attempts)) &&
+      bodies &&
+      (attempts.length > 0 || seen.empty === 'no attempts yet');
+    return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
+  };
+  // Closed, the focus back on the row (its data-testid="open-<id>") that opened it.
+  const closedBackOn = (id) => async () => {
+    const visible = await detail.isVisible();
+    const focus = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+    return { ok: !visible && focus === `open-${id}`, seen: `detail ${visible ? 'shown' : 'hidden'}, focus on ${focus}` };
+  };
+  const opener = byTestId(`open-${config.failedId}`);
+  await opener.click({ position: { x: 8, y: 8 } });
+  await expectSoon(
+    `after clicking its row, message-detail did not show the message ${config.failedId} failed with ` +
+      `${seeded.error_code} and the attempts ${JSON.stringify(asRows(config.attempts))}`,
+    detailShows(seeded, config.attempts),
+  );
+  if (await byTestId('notice').isVisible()) await byTestId('notice').click();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(config.screenshotDir, 'dashboard-detail.png') });
+  const stamp = await byTestId('updated').textContent();
+  await expectSoon('the page did not refresh with the detail open', async () => {
+    const seen = await byTestId('updated').textContent();
+    return { ok: seen !== stamp && seen.startsWith('Updated'), seen: `"${seen}"` };
+  });
+  await expectSoon('the detail did not stay as it was through a refresh', detailShows(seeded, config.attempts), 2_000);
+
+  const other = await page
+    .locator(`[data-testid="failed-list"] [data-message-id]:not([data-message-id="${config.failedId}"])`)
+    .first()
+    .getAttribute('data-message-id');
+  const otherMessage = await apiGet(config, `/api/v1/messages/${encodeURIComponent(other)}`);
+  const otherAttempts = (await apiGet(config, `/api/v1/messages/${encodeURIComponent(other)}/attempts`)).items;
+  await byTestId(`open-${other}`).click({ position: { x: 8, y: 8 } });
+  await expectSoon(
+    `clicking another row (${other}) did not show its detail in place of the first`,
+    detailShows(otherMessage, otherAttempts),
+  );
+  await page.keyboard.press('Escape');
+  await expectSoon('Escape did not close the detail, the focus back on its row', closedBackOn(other));
+  await opener.focus();
+  await page.keyboard.press('Enter');
+  await expectSoon('Enter on the focused row did not open its detail', detailShows(seeded, config.attempts));
+  await byTestId('detail-close').click();
+  await expectSoon('detail-close did not close the detail, the focus back on its row', closedBackOn(config.failedId));
+
+  // 8. Retry the failed message: its row goes, the tiles move one from failed to pending.
   await byTestId(`retry-${config.failedId}`).click();
   const afterRetry = { ...config.expected, failed: config.expected.failed - 1, pending: config.expected.pending + 1 };
   await expectSoon(`after Retry, the row did not disappear or the tiles did not show ${JSON.stringify(afterRetry)}`, async () => {
@@ -196,12 +319,13 @@ async function run(config, state) {
     const ok = rows === 0 && tiles.ok;
     return { ok, seen: `${rows} row(s), tiles ${tiles.seen}${ok || !tiles.ok ? '' : await pageSays()}` };
   });
+  if (await detail.isVisible()) fail('clicking the Retry button opened the message detail');
   const message = await apiGet(config, `/api/v1/messages/${encodeURIComponent(config.failedId)}`);
   if (message.status !== 'pending' || message.attempts !== 0) {
     fail(`after Retry the API has the message ${message.status} with ${message.attempts} attempts, not pending with 0`);
   }
 
-  // 8. The receiver panel shows the outage the server reports (open, with its last error).
+  // 9. The receiver panel shows the outage the server reports (open, with its last error).
   const receiver = (await apiGet(config, '/api/v1/scheduler/status')).receiver;
   await expectSoon(`receiver-state did not show "${receiver.state}"`, async () => {
     const seen = await text('receiver-state');
@@ -210,7 +334,7 @@ async function run(config, state) {
     return { ok, seen: `"${seen}", last error "${error}"` };
   });
 
-  // 9. Retry all: every failed message is requeued in one call; the list empties.
+  // 10. Retry all: every failed message is requeued in one call; the list empties.
   await byTestId('retry-all').click();
   const afterAll = { ...afterRetry, failed: 0, pending: afterRetry.pending + afterRetry.failed };
   await expectSoon(`after Retry all, the tiles did not show ${JSON.stringify(afterAll)}`, async () => {
@@ -221,7 +345,7 @@ async function run(config, state) {
     return { ok, seen: `${listed} row(s), button ${hidden ? 'hidden' : 'shown'}, tiles ${tiles.seen}` };
   });
 
-  // 10. Phone width: no horizontal scrolling of the page.
+  // 11. Phone width: no horizontal scrolling of the page.
   if (await byTestId('notice').isVisible()) await byTestId('notice').click();
   await page.setViewportSize({ width: 390, height: 844 });
   await expectSoon('at 390 px wide the page scrolls horizontally', async () => {

@@ -1,8 +1,10 @@
 //! The dashboard in a real browser: Debian's Chromium driven by playwright-core
 //! (`local/browser/dashboard.test.mjs`) against the harness as a process, with a bearer token
 //! set. The page must ask for the token, show the right counts, stop the scheduler (and the
-//! API must agree), show the receiver breaker, requeue a failed message from its retry button
-//! and the rest with "Retry all".
+//! API must agree), open a failed message's detail from its row (its state and the attempt
+//! log seeded here, row by row; another row replaces it, Escape and its close button close it),
+//! show the receiver breaker, requeue a failed message from its retry button (which does not
+//! open the detail) and the rest with "Retry all".
 //!
 //! Needs `/usr/bin/chromium` and `local/browser/node_modules` (`scripts/browser-tools`
 //! installs both; `scripts/test` runs it). Screenshots go to a temporary folder, or to
@@ -18,9 +20,55 @@ use testkit::ScratchDatabase;
 
 const TOKEN: &str = "dashboard-browser-test-token";
 
-/// A believable hour: a steady flow of sent messages, a few failures with their error codes,
-/// some cancelled, some scheduled for tomorrow (so nothing changes while the browser looks),
-/// and the dispatch runs that did the work.
+/// One seeded row of `message_attempts`.
+struct Attempt {
+    number: i32,
+    /// When it started, counted from the message's `created_at`.
+    after_seconds: i32,
+    duration_ms: i32,
+    /// `None`: no HTTP answer came.
+    status_code: Option<i16>,
+    outcome: &'static str,
+    error_code: &'static str,
+    response_body: Option<&'static str>,
+}
+
+/// The `invalid_response` message's attempt log: busy, then no answer, then a 2xx without a
+/// `messageId`, which failed it. All before its `updated_at` (a minute after it was created).
+const ATTEMPTS: [Attempt; 3] = [
+    Attempt {
+        number: 1,
+        after_seconds: 2,
+        duration_ms: 143,
+        status_code: Some(503),
+        outcome: "retry",
+        error_code: "http_503",
+        response_body: Some(r#"{"error":"busy"}"#),
+    },
+    Attempt {
+        number: 2,
+        after_seconds: 21,
+        duration_ms: 10_000,
+        status_code: None,
+        outcome: "retry",
+        error_code: "timeout",
+        response_body: None,
+    },
+    Attempt {
+        number: 3,
+        after_seconds: 52,
+        duration_ms: 87,
+        status_code: Some(200),
+        outcome: "failed",
+        error_code: "invalid_response",
+        response_body: Some(r#"{"status":"ok"}"#),
+    },
+];
+
+/// A believable hour: a steady flow of sent messages, a few failures with their error codes
+/// (the `invalid_response` one, whose id is returned, with its three attempts logged), some
+/// cancelled, some scheduled for tomorrow (so nothing changes while the browser looks), and
+/// the dispatch runs that did the work.
 async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
     let statements = [
         "INSERT INTO messages (phone_number, content, status, attempts, sent_at, next_attempt_at,
@@ -61,10 +109,53 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
     for sql in statements {
         sqlx::raw_sql(sql).execute(&db.pool).await.unwrap();
     }
-    sqlx::query_scalar("SELECT id::text FROM messages WHERE error_code = 'invalid_response'")
-        .fetch_one(&db.pool)
+    let id: String =
+        sqlx::query_scalar("SELECT id::text FROM messages WHERE error_code = 'invalid_response'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    // Three requests, each one spent attempt.
+    sqlx::query("UPDATE messages SET attempts = 3, request_count = 3 WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&db.pool)
         .await
-        .unwrap()
+        .unwrap();
+    for attempt in &ATTEMPTS {
+        sqlx::query(
+            "INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code, outcome,
+                                           error_code, response_body)
+             SELECT id, $2, created_at + $3 * interval '1 second', $4, $5, $6, $7, $8
+             FROM messages WHERE id = $1::uuid",
+        )
+        .bind(&id)
+        .bind(attempt.number)
+        .bind(attempt.after_seconds)
+        .bind(attempt.duration_ms)
+        .bind(attempt.status_code)
+        .bind(attempt.outcome)
+        .bind(attempt.error_code)
+        .bind(attempt.response_body)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+/// What the detail's attempts table must list, oldest first, for EXPECTED_ATTEMPTS.
+fn expected_attempts() -> serde_json::Value {
+    ATTEMPTS
+        .iter()
+        .map(|attempt| {
+            json!({
+                "number": attempt.number,
+                "status_code": attempt.status_code,
+                "outcome": attempt.outcome,
+                "error_code": attempt.error_code,
+                "response_body": attempt.response_body,
+            })
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,6 +197,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("API_TOKEN", TOKEN)
         .env("EXPECTED_STATS", stats.to_string())
         .env("FAILED_MESSAGE_ID", &failed_id)
+        .env("EXPECTED_ATTEMPTS", expected_attempts().to_string())
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", &chromium)
         .output()
@@ -125,7 +217,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&db.pool).await.unwrap();
     assert_eq!(scheduler, "stopped");
     assert_eq!(db.status_count("failed").await, 0, "one failed message requeued, then the rest");
-    for shot in ["dashboard.png", "dashboard-phone.png"] {
+    for shot in ["dashboard.png", "dashboard-detail.png", "dashboard-phone.png"] {
         let size = std::fs::metadata(screenshots.join(shot)).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{shot} written ({size} bytes)");
     }
