@@ -84,15 +84,23 @@ impl BenchDatabase {
         Ok(())
     }
 
-    /// `n` messages sent (their last change) `days_ago`, each created a day before it was sent.
+    /// `n` messages sent (their last change) `days_ago`, each created a day before it was sent,
+    /// each with the one attempt that sent it in the attempt log, as a dispatch run leaves them.
     pub async fn insert_sent(&self, n: i64, days_ago: i32) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO messages (phone_number, content, status, created_at, updated_at, sent_at, next_attempt_at,
-                                   attempts, webhook_message_id, webhook_response)
-             SELECT '+90555' || lpad(i::text, 7, '0'), 'sent message ' || i, 'sent',
-                    sent_at - interval '1 day', sent_at, sent_at, NULL, 1, md5(i::text), '{\"message\":\"Accepted\"}'
-             FROM (SELECT i, now() - make_interval(days => $2) + i * interval '1 ms' AS sent_at
-                   FROM generate_series(1, $1) AS i) AS s",
+            "WITH sent AS (
+                 INSERT INTO messages (phone_number, content, status, created_at, updated_at, sent_at,
+                                       next_attempt_at, attempts, request_count, webhook_message_id,
+                                       webhook_response)
+                 SELECT '+90555' || lpad(i::text, 7, '0'), 'sent message ' || i, 'sent', sent_at - interval '1 day',
+                        sent_at, sent_at, NULL, 1, 1, md5(i::text), '{\"message\":\"Accepted\"}'
+                 FROM (SELECT i, now() - make_interval(days => $2) + i * interval '1 ms' AS sent_at
+                       FROM generate_series(1, $1) AS i) AS s
+                 RETURNING id, sent_at, webhook_response
+             )
+             INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code, outcome,
+                                           response_body)
+             SELECT id, 1, sent_at - interval '40 ms', 40, 202, 'sent', webhook_response FROM sent",
         )
         .bind(n)
         .bind(days_ago)

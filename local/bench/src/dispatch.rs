@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
+use chrono::Utc;
 use dispatcher_core::dispatch::{Dispatcher, RunLimits};
 use dispatcher_core::repository::claims;
-use dispatcher_core::repository::outcomes::{self, Outcome, OutcomeRecord};
+use dispatcher_core::repository::outcomes::{self, AttemptRecord, Outcome, OutcomeRecord};
 use dispatcher_core::webhook::WebhookSigner;
 use dispatcher_core::Config;
 use local::mock_receiver;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::database::BenchDatabase;
+use crate::percentile::percentile;
 use crate::{minimal_ceiling, Sizes};
 
 /// Concurrent runs, as concurrent Lambda invocations (or harness ticks) would make.
@@ -35,6 +37,10 @@ pub struct DispatchFigures {
     pub pg_claim_ceiling_rows_per_sec: f64,
     /// The minimal claim + record (a primary key and the FIFO index, no triggers).
     pub pg_minimal_ceiling_rows_per_sec: f64,
+    /// Dispatch at batch 1,000 with the attempt log turned off (only here), and the rate with
+    /// it over that: what logging every request costs (medians of alternating drains).
+    pub dispatch_msgs_per_sec_without_attempt_log: f64,
+    pub attempt_write_cost_ratio: f64,
     /// Dispatch at batch 1,000 over each ceiling.
     pub dispatch_share_of_claim_ceiling: f64,
     pub dispatch_share_of_minimal_ceiling: f64,
@@ -54,11 +60,14 @@ pub async fn measure(
     for batch in BATCHES {
         eprintln!("dispatch: draining {} messages at batch {batch} ...", sizes.drain);
         db.only_pending(sizes.drain).await?;
-        at_largest = drain(db, sizes.drain, batch, signer).await?;
+        at_largest = drain(db, sizes.drain, Drain { signer, ..Drain::at(batch) }).await?;
         figures.dispatch_msgs_per_sec = figures.dispatch_msgs_per_sec.max(at_largest);
         figures.dispatch_msgs_per_sec_by_batch.insert(format!("batch_{batch}"), at_largest);
     }
     let largest = BATCHES[BATCHES.len() - 1];
+    let (with, without) = attempt_log_rates(db, sizes.drain, largest).await?;
+    figures.dispatch_msgs_per_sec_without_attempt_log = without;
+    figures.attempt_write_cost_ratio = with / without;
     eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
     figures.pg_claim_ceiling_rows_per_sec = ceiling(db, sizes.drain, largest).await?;
     eprintln!("database minimum: a FIFO claim and one UPDATE on a table with two indexes ...");
@@ -69,30 +78,59 @@ pub async fn measure(
     Ok(figures)
 }
 
+/// Dispatch rates at `batch` with and without the attempt log: the median of three drains
+/// each, taken alternately so that the machine's drift falls on both alike.
+async fn attempt_log_rates(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<(f64, f64)> {
+    eprintln!("dispatch: the attempt log's cost, alternating drains at batch {batch} ...");
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        for (attempt_log, rates) in [(true, &mut with), (false, &mut without)] {
+            db.only_pending(total).await?;
+            rates.push(drain(db, total, Drain { attempt_log, ..Drain::at(batch) }).await?);
+        }
+    }
+    Ok((percentile(&mut with, 50.0), percentile(&mut without, 50.0)))
+}
+
 async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
     mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())
 }
 
-/// Messages per second to send the `total` pending messages the table holds, at `batch` per
-/// run; `signer`: the harness's WEBHOOK_SIGNING_SECRET, so that signing can be measured.
-pub async fn drain(
-    db: &BenchDatabase,
-    total: i64,
-    batch: u32,
-    signer: Option<&WebhookSigner>,
-) -> anyhow::Result<f64> {
+/// How a drain sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Drain<'a> {
+    /// Messages claimed per run.
+    pub batch: u32,
+    /// The harness's WEBHOOK_SIGNING_SECRET, so that signing can be measured.
+    pub signer: Option<&'a WebhookSigner>,
+    /// Whether each request is logged in `message_attempts` (off only to measure its cost).
+    pub attempt_log: bool,
+}
+
+impl Drain<'_> {
+    /// At `batch` per run, unsigned, with the attempt log, as deployed.
+    pub fn at(batch: u32) -> Self {
+        Self { batch, signer: None, attempt_log: true }
+    }
+}
+
+/// Messages per second to send the `total` pending messages the table holds.
+pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Result<f64> {
     let stop = CancellationToken::new();
     let url = fast_receiver(&stop).await?;
-    let workers = batch.clamp(1, 64).to_string();
-    let batch_text = batch.to_string();
+    let workers = how.batch.clamp(1, 64).to_string();
+    let batch_text = how.batch.to_string();
     let mut config = Config::from_pairs(&[
         ("WEBHOOK_URL", url.as_str()),
         ("MESSAGE_BATCH_SIZE", batch_text.as_str()),
         ("MESSAGE_WORKER_COUNT", workers.as_str()),
         ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000"),
     ])?;
-    config.webhook.signer = signer.cloned();
+    config.webhook.signer = how.signer.cloned();
     let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
+    let mut settings = dispatcher.settings().clone();
+    settings.attempt_log = how.attempt_log;
+    let dispatcher = dispatcher.with_settings(settings);
     let started = Instant::now();
     let mut runners = Vec::new();
     for _ in 0..RUNNERS {
@@ -139,6 +177,11 @@ pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Resu
                             webhook_message_id: "ceiling".into(),
                             response: Some(r#"{"message":"Accepted","messageId":"ceiling"}"#.into()),
                         },
+                        attempt: Some(AttemptRecord {
+                            started_at: Utc::now(),
+                            duration_ms: 1,
+                            status_code: Some(202),
+                        }),
                     })
                     .collect();
                 for chunk in records.chunks(256) {

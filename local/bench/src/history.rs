@@ -62,7 +62,7 @@ async fn at_size(db: &BenchDatabase, history_rows: i64, sizes: &Sizes) -> anyhow
     sqlx::query("DELETE FROM messages WHERE status <> 'sent'").execute(&db.pool).await?;
     db.insert_pending(sizes.drain).await?;
     db.checkpoint().await;
-    let dispatch_msgs_per_sec = dispatch::drain(db, sizes.drain, 1000, None).await?;
+    let dispatch_msgs_per_sec = dispatch::drain(db, sizes.drain, dispatch::Drain::at(1000)).await?;
 
     let api = api::measure(db, sizes.api_duration, 64).await?;
     Ok(AtHistorySize {

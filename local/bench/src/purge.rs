@@ -32,7 +32,7 @@ pub async fn measure(db: &BenchDatabase, expired: i64, pending: i64) -> anyhow::
         let purged = purge_expired(&db.pool, cutoff, None, |_| ()).await?;
         Ok::<_, anyhow::Error>((purged, started.elapsed()))
     };
-    let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, 1000, None));
+    let (purge, dispatched) = tokio::join!(purge, dispatch::drain(db, pending, dispatch::Drain::at(1000)));
     let (purged, took) = purge?;
     anyhow::ensure!(purged == expired as u64, "the purge deleted {purged} of {expired} expired messages");
     Ok(RetentionFigures {

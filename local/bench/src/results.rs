@@ -40,6 +40,7 @@ const TARGETS: &[(&str, Bound)] = &[
     ("dispatch_msgs_per_sec_by_batch.batch_1000", Bound::AtLeast(5000.0)),
     ("dispatch_share_of_claim_ceiling", Bound::AtLeast(0.5)),
     ("dispatch_share_of_minimal_ceiling", Bound::AtLeast(0.4)),
+    ("attempt_write_cost_ratio", Bound::AtLeast(0.9)),
     ("claim_p99_ms", Bound::AtMost(10.0)),
     ("api_create_rps", Bound::AtLeast(3000.0)),
     ("api_sent_page_p99_ms", Bound::AtMost(20.0)),
