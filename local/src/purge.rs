@@ -1,11 +1,11 @@
 //! `local purge`: the retention purge on demand (MESSAGE_RETENTION_DAYS, or `--days`), chunk
-//! by chunk until nothing expired is left, with progress. The dispatch path does the same a
+//! by chunk until nothing past the retention is left, with progress. The dispatch path does the same a
 //! bounded amount a minute; this is for a first clean-up of years of history.
 
 use std::time::Instant;
 
 use anyhow::bail;
-use dispatcher_core::repository::retention::purge_expired;
+use dispatcher_core::repository::retention::purge_past;
 use dispatcher_core::{db, Config};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,7 +19,7 @@ pub async fn run(config: &Config, days: Option<u32>) -> anyhow::Result<()> {
     let progress = ProgressBar::new_spinner();
     progress.set_style(ProgressStyle::with_template("{spinner} {msg}")?);
     let started = Instant::now();
-    let purged = purge_expired(&pool, cutoff, None, |purged| {
+    let purged = purge_past(&pool, cutoff, None, |purged| {
         let rate = purged as f64 / started.elapsed().as_secs_f64().max(0.001);
         progress.set_message(format!("{purged} messages purged ({rate:.0}/s)"));
         progress.tick();

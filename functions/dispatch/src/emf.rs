@@ -31,6 +31,8 @@ struct Record<'a> {
     failed: i32,
     #[serde(rename = "Released")]
     released: i32,
+    #[serde(rename = "Expired")]
+    expired: i32,
     #[serde(rename = "RunDurationMs")]
     run_duration_ms: u64,
     #[serde(rename = "OldestPendingAgeSeconds", skip_serializing_if = "Option::is_none")]
@@ -74,6 +76,7 @@ impl Metrics {
             ("Retried", "Count"),
             ("Failed", "Count"),
             ("Released", "Count"),
+            ("Expired", "Count"),
             ("RunDurationMs", "Milliseconds"),
             ("OldestPendingAgeSeconds", "Seconds"),
             ("BreakerOpen", "None"),
@@ -100,6 +103,7 @@ impl Metrics {
             retried: s.retried,
             failed: s.failed,
             released: s.released,
+            expired: s.expired,
             run_duration_ms: s.duration_ms,
             oldest_pending_age_seconds: self.oldest_pending_age_seconds,
             breaker_open: u8::from(s.breaker_open),
@@ -122,6 +126,7 @@ mod tests {
             failed: 1,
             released: 0,
             purged: 0,
+            expired: 0,
             breaker_open: false,
             duration_ms: 412,
         }
@@ -136,10 +141,12 @@ mod tests {
                 r#"{"_aws":{"Timestamp":1764000000000,"CloudWatchMetrics":[{"Namespace":"MessageDispatcher","#,
                 r#""Dimensions":[["FunctionName"]],"Metrics":[{"Name":"Claimed","Unit":"Count"},"#,
                 r#"{"Name":"Sent","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"Failed","Unit":"Count"},"#,
-                r#"{"Name":"Released","Unit":"Count"},{"Name":"RunDurationMs","Unit":"Milliseconds"},"#,
+                r#"{"Name":"Released","Unit":"Count"},{"Name":"Expired","Unit":"Count"},"#,
+                r#"{"Name":"RunDurationMs","Unit":"Milliseconds"},"#,
                 r#"{"Name":"OldestPendingAgeSeconds","Unit":"Seconds"},{"Name":"BreakerOpen","Unit":"None"}]}]},"#,
                 r#""FunctionName":"message-dispatcher-DispatchFunction-AbC","Claimed":10,"Sent":8,"Retried":1,"#,
-                r#""Failed":1,"Released":0,"RunDurationMs":412,"OldestPendingAgeSeconds":3.5,"BreakerOpen":0}"#
+                r#""Failed":1,"Released":0,"Expired":0,"RunDurationMs":412,"OldestPendingAgeSeconds":3.5,"#,
+                r#""BreakerOpen":0}"#
             )
         );
     }
@@ -153,6 +160,6 @@ mod tests {
         assert_eq!(json["BreakerOpen"], 1);
         assert!(json.get("OldestPendingAgeSeconds").is_none());
         let names = json["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
-        assert_eq!(names.len(), 7);
+        assert_eq!(names.len(), 8, "every metric but the unread age: {names:?}");
     }
 }

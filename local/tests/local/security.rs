@@ -13,6 +13,8 @@ use testkit::{wait_until, ScratchDatabase};
 
 const WEBHOOK_KEY: &str = "whk-3f9c1e7a-secret";
 const API_TOKEN: &str = "api-7d2b9e41-secret";
+/// `provider:API_TOKEN` in base64: the token as a receipts callback's Basic password, as it travels.
+const API_TOKEN_AS_BASIC: &str = "cHJvdmlkZXI6YXBpLTdkMmI5ZTQxLXNlY3JldA==";
 const DB_PASSWORD: &str = "dbpw-5a8e2c90-secret";
 /// The base64 of a signing secret (its `whsec_` prefix is not the secret).
 const SIGNING_KEY: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -82,6 +84,18 @@ async fn the_webhook_key_database_password_and_api_token_appear_in_no_log_and_no
     }
     wait_until(Duration::from_secs(20), "the message sent", || async { db.status_count("sent").await == 1 })
         .await;
+    // Delivery receipts with the token as the Basic password (right, then wrong), as providers send them.
+    for (password, expected) in [(API_TOKEN.to_owned(), 202), (format!("{API_TOKEN}x"), 401)] {
+        let reply = client
+            .post(format!("{base}/api/v1/receipts"))
+            .basic_auth("provider", Some(password))
+            .json(&serde_json::json!({"messageId": "unknown-id", "status": "delivered"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), expected);
+        bodies.push(reply.text().await.unwrap());
+    }
 
     // A database outage: errors with their cause chains are logged and answered.
     db.cut_connections().await;
@@ -99,6 +113,7 @@ async fn the_webhook_key_database_password_and_api_token_appear_in_no_log_and_no
         ("webhook key", WEBHOOK_KEY),
         ("signing secret", SIGNING_KEY),
         ("API token", API_TOKEN),
+        ("API token as Basic credentials", API_TOKEN_AS_BASIC),
         ("database password", DB_PASSWORD),
     ] {
         assert!(!logs.contains(secret), "the {name} is in the logs");

@@ -13,6 +13,9 @@ pub struct JsonBody<T>(pub T);
 /// A JSON array body, each element kept as a value so its problems can be reported per item.
 pub struct JsonArrayBody(pub Vec<serde_json::Value>);
 
+/// A JSON object or array body, kept as a value (one item or many).
+pub struct JsonObjectOrArrayBody(pub serde_json::Value);
+
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     S: Send + Sync,
@@ -21,7 +24,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = read_json(request, state, b'{', "a JSON object").await?;
+        let bytes = read_json(request, state, b"{", "a JSON object").await?;
         parse(&bytes).map(JsonBody)
     }
 }
@@ -30,17 +33,26 @@ impl<S: Send + Sync> FromRequest<S> for JsonArrayBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = read_json(request, state, b'[', "a JSON array").await?;
+        let bytes = read_json(request, state, b"[", "a JSON array").await?;
         parse(&bytes).map(JsonArrayBody)
     }
 }
 
+impl<S: Send + Sync> FromRequest<S> for JsonObjectOrArrayBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_json(request, state, b"{[", "a JSON object or array").await?;
+        parse(&bytes).map(JsonObjectOrArrayBody)
+    }
+}
+
 /// The body's bytes, once the content type says JSON and the body, if it is valid JSON at
-/// all, starts with `opening` (`shape` names it in the error).
+/// all, starts with one of `openings` (`shape` names them in the error).
 async fn read_json<S: Send + Sync>(
     request: Request,
     state: &S,
-    opening: u8,
+    openings: &[u8],
     shape: &str,
 ) -> Result<Bytes, ApiError> {
     let is_json = request
@@ -65,7 +77,8 @@ async fn read_json<S: Send + Sync>(
         }
     })?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|b| *b != opening) && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+    if first.is_some_and(|b| !openings.contains(b))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
     {
         return Err(ApiError::BadRequest(format!("the body must be {shape}")));
     }

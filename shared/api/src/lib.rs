@@ -36,8 +36,11 @@ pub fn router(state: AppState) -> Router {
     let auth_required = state.config.api.auth_token.is_some();
     let guarded =
         endpoints::guarded().route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer));
+    let receipts = endpoints::receipts()
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_bearer_or_basic));
     let (routes, document) =
-        openapi::documented(guarded, state.config.messages.char_limit, auth_required).split_for_parts();
+        openapi::documented(guarded, receipts, state.config.messages.char_limit, auth_required)
+            .split_for_parts();
     let routes = routes.fallback(not_found).layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)).with_state(state);
     request_id::layer(routes.merge(swagger::routes(document)))
 }

@@ -36,6 +36,9 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // The receipts route only: the token as the password (any user name).
+        let basic = HttpBuilder::new().scheme(HttpAuthScheme::Basic).build();
+        components.add_security_scheme("basic", SecurityScheme::Http(basic));
     }
 }
 
@@ -45,24 +48,29 @@ pub struct ApiDoc;
 
 impl OpenApi for ApiDoc {
     fn openapi() -> utoipa::openapi::OpenApi {
-        documented(endpoints::guarded(), CONTENT_HARD_LIMIT, true).into_openapi()
+        documented(endpoints::guarded(), endpoints::receipts(), CONTENT_HARD_LIMIT, true).into_openapi()
     }
 }
 
-/// Every documented route, `guarded` being [`endpoints::guarded`] behind the bearer layer, with the
-/// document true to this deployment: content up to the configured MESSAGE_CHAR_LIMIT, and the
-/// token required only when API_AUTH_TOKEN is set.
+/// Every documented route, `guarded` being [`endpoints::guarded`] behind the bearer layer and
+/// `receipts` [`endpoints::receipts`] behind the bearer-or-Basic one, with the document true to
+/// this deployment: content up to the configured MESSAGE_CHAR_LIMIT, and the token required
+/// only when API_AUTH_TOKEN is set.
 pub fn documented(
     mut guarded: OpenApiRouter<AppState>,
+    mut receipts: OpenApiRouter<AppState>,
     char_limit: usize,
     auth_required: bool,
 ) -> OpenApiRouter<AppState> {
-    for item in guarded.get_openapi_mut().paths.paths.values_mut() {
-        for operation in operations(item) {
-            mark_guarded(operation, auth_required);
+    for (router, schemes) in [(&mut guarded, &["bearer"][..]), (&mut receipts, &["bearer", "basic"][..])] {
+        for item in router.get_openapi_mut().paths.paths.values_mut() {
+            for operation in operations(item) {
+                mark_guarded(operation, auth_required, schemes);
+            }
         }
     }
-    let mut api = OpenApiRouter::with_openapi(Base::openapi()).merge(guarded).merge(endpoints::open());
+    let mut api =
+        OpenApiRouter::with_openapi(Base::openapi()).merge(guarded).merge(receipts).merge(endpoints::open());
     // The batch item's schema refers to this one, so it carries the limit too.
     let schema = CreateMessageRequest::schema_with_char_limit(char_limit);
     let components = api.get_openapi_mut().components.get_or_insert_with(Default::default);
@@ -70,16 +78,18 @@ pub fn documented(
     api
 }
 
-/// A guarded operation answers 401 without the token, and, when one is set, requires it.
-fn mark_guarded(operation: &mut Operation, auth_required: bool) {
+/// A guarded operation answers 401 without the token, and, when one is set, requires it by one
+/// of `schemes`.
+fn mark_guarded(operation: &mut Operation, auth_required: bool, schemes: &[&str]) {
     let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
     let unauthorized = ResponseBuilder::new()
-        .description("missing or wrong bearer token")
+        .description("missing or wrong token")
         .content("application/problem+json", problem)
         .build();
     operation.responses.responses.insert("401".into(), unauthorized.into());
     if auth_required {
-        operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        let any_of = schemes.iter().map(|scheme| SecurityRequirement::new(*scheme, Vec::<String>::new()));
+        operation.security = Some(any_of.collect());
     }
 }
 
@@ -110,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_document_carries_the_configured_char_limit() {
-        let served = documented(endpoints::guarded(), 5, false).into_openapi();
+        let served = documented(endpoints::guarded(), endpoints::receipts(), 5, false).into_openapi();
         assert_eq!(content_max_length(&served), 5);
         assert_eq!(content_max_length(&ApiDoc::openapi()), CONTENT_HARD_LIMIT);
     }
@@ -118,15 +128,23 @@ mod tests {
     #[test]
     fn every_guarded_operation_documents_the_401_and_the_token_only_when_one_is_set() {
         for auth_required in [true, false] {
-            let document = documented(endpoints::guarded(), 160, auth_required).into_openapi();
+            let document =
+                documented(endpoints::guarded(), endpoints::receipts(), 160, auth_required).into_openapi();
             let document = serde_json::to_value(document).unwrap();
             for (path, item) in document["paths"].as_object().unwrap() {
                 for (method, operation) in item.as_object().unwrap() {
                     let guarded = path.starts_with("/api/v1/") || path == "/metrics";
                     let unauthorized = &operation["responses"]["401"]["description"];
                     assert_eq!(unauthorized.is_string(), guarded, "{method} {path}");
-                    let security = operation["security"] == serde_json::json!([{"bearer": []}]);
-                    assert_eq!(security, guarded && auth_required, "{method} {path}");
+                    let expected = match path.as_str() {
+                        "/api/v1/receipts" => serde_json::json!([{"bearer": []}, {"basic": []}]),
+                        _ => serde_json::json!([{"bearer": []}]),
+                    };
+                    assert_eq!(
+                        operation["security"] == expected,
+                        guarded && auth_required,
+                        "{method} {path}"
+                    );
                 }
             }
         }

@@ -111,6 +111,23 @@ impl QueryParams {
         }
     }
 
+    /// A parameter that must be one of `all` (by its text form); a problem naming them is
+    /// pushed to `errors` otherwise.
+    pub fn choice<T: Copy + std::fmt::Display>(
+        &self,
+        name: &str,
+        all: &[T],
+        errors: &mut Vec<FieldError>,
+    ) -> Option<T> {
+        let raw = self.get(name)?;
+        let found = all.iter().copied().find(|value| value.to_string() == raw);
+        if found.is_none() {
+            let known: Vec<String> = all.iter().map(ToString::to_string).collect();
+            errors.push(FieldError::new(name, format!("{raw:?} is not one of {}", known.join(", "))));
+        }
+        found
+    }
+
     /// The one integer parameter of a route, within `min..=max`: a 400 naming it otherwise.
     pub fn only_int(&self, name: &str, default: u32, min: u32, max: u32) -> Result<u32, ApiError> {
         let mut errors = Vec::new();

@@ -39,6 +39,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// The receipts route, which also takes the token as the HTTP Basic password.
+    #[error("a valid bearer token, or the token as the HTTP Basic password, is required")]
+    UnauthorizedBasic,
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -78,12 +81,28 @@ impl ApiError {
         Self::Validation { detail, errors }
     }
 
+    /// A 400 for problems in the items of an array body: the detail says how many items are
+    /// bad and names the first few problems; nothing of the request is stored.
+    pub fn item_validation(errors: Vec<FieldError>) -> Self {
+        let mut bad: Vec<usize> = errors.iter().filter_map(|error| error.index).collect();
+        bad.dedup();
+        let shown: Vec<String> = errors
+            .iter()
+            .take(3)
+            .map(|e| format!("item {}: {}: {}", e.index.unwrap_or_default(), e.field, e.message))
+            .collect();
+        let more = if errors.len() > shown.len() { "; ..." } else { "" };
+        let count = if bad.len() == 1 { "1 item is".to_owned() } else { format!("{} items are", bad.len()) };
+        let detail = format!("{count} invalid; nothing was stored: {}{more}", shown.join("; "));
+        Self::Validation { detail, errors }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::UnauthorizedBasic => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -97,7 +116,7 @@ impl ApiError {
             Self::BadRequest(_) => "/problems/bad-request",
             Self::NotFound(_) => "/problems/not-found",
             Self::Conflict(_) => "/problems/conflict",
-            Self::Unauthorized => "/problems/unauthorized",
+            Self::Unauthorized | Self::UnauthorizedBasic => "/problems/unauthorized",
             Self::PayloadTooLarge(_) => "/problems/payload-too-large",
             Self::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             Self::Internal(_) => "/problems/internal",
@@ -131,10 +150,17 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
-        if status == StatusCode::UNAUTHORIZED {
+        // Providers that put the credentials in the callback URL send them only once challenged
+        // for Basic (Twilio does).
+        let challenge = match self {
+            Self::Unauthorized => Some("Bearer"),
+            Self::UnauthorizedBasic => Some("Basic realm=\"message-dispatcher\", Bearer"),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
         }
         response
     }

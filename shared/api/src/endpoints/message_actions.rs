@@ -44,7 +44,7 @@ fn answer(
     match transition {
         Transition::Done(message) => {
             tracing::info!(message_id = %id, action, "message state changed on request");
-            Ok(Json(message.into()))
+            Ok(Json((*message).into()))
         }
         Transition::WrongStatus(status) => Err(ApiError::Conflict(format!(
             "message {id} is {status}; only a {from} message can be {action}"

@@ -56,7 +56,8 @@ pub async fn create_batch(
             items.len()
         )));
     }
-    let batch = validate(items, state.config.messages.char_limit, state.config.messages.max_attempts)?;
+    let messages = &state.config.messages;
+    let batch = validate(items, messages.char_limit, messages.max_attempts, chrono::Utc::now())?;
     let stored = messages::insert_all(&state.pool, &batch).await?;
     Ok((
         StatusCode::CREATED,
@@ -64,11 +65,12 @@ pub async fn create_batch(
     ))
 }
 
-/// Every item's problems at once, or the batch ready to store.
+/// Every item's problems at once, or the batch ready to store, checked at `now`.
 fn validate(
     items: Vec<serde_json::Value>,
     char_limit: usize,
     max_attempts: i32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
     let mut batch = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
@@ -89,7 +91,7 @@ fn validate(
                 continue;
             }
         };
-        match request.validate(char_limit, max_attempts) {
+        match request.validate(char_limit, max_attempts, now) {
             Ok(mut new) => {
                 new.idempotency_key = key;
                 batch.push(new);
@@ -100,7 +102,7 @@ fn validate(
     if errors.is_empty() {
         Ok(batch)
     } else {
-        Err(batch_validation_error(errors))
+        Err(ApiError::item_validation(errors))
     }
 }
 
@@ -114,19 +116,4 @@ fn take_key(item: &mut Value) -> Result<Option<String>, FieldError> {
             })
         }
     }
-}
-
-/// The detail names how many items are bad and the first few problems.
-fn batch_validation_error(errors: Vec<FieldError>) -> ApiError {
-    let mut bad: Vec<usize> = errors.iter().filter_map(|error| error.index).collect();
-    bad.dedup();
-    let shown: Vec<String> = errors
-        .iter()
-        .take(3)
-        .map(|e| format!("item {}: {}: {}", e.index.unwrap_or_default(), e.field, e.message))
-        .collect();
-    let more = if errors.len() > shown.len() { "; ..." } else { "" };
-    let count = if bad.len() == 1 { "1 item is".to_owned() } else { format!("{} items are", bad.len()) };
-    let detail = format!("{count} invalid; nothing was stored: {}{more}", shown.join("; "));
-    ApiError::Validation { detail, errors }
 }

@@ -8,14 +8,14 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use dispatcher_core::domain::{MessageStatus, PhoneNumber};
+use dispatcher_core::domain::{DeliveryStatus, MessageStatus, PhoneNumber};
 use dispatcher_core::repository::listing::{self, ListCursor, MessageFilter, MessageList};
 use dispatcher_core::repository::SentPage;
 use serde::Serialize;
 
 use crate::params::{QueryErrors, QueryParams, MAX_PAGE_SIZE};
 use crate::problem::{ApiError, FieldError};
-use crate::wire::{MessageOut, MessageStatusOut};
+use crate::wire::{DeliveryStatusOut, MessageOut, MessageStatusOut};
 use crate::AppState;
 
 /// One page of the keyset listing.
@@ -58,6 +58,7 @@ impl From<SentPage> for SentPageOut {
 #[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
     params(
         ("status" = Option<MessageStatusOut>, Query, description = "only messages in this status"),
+        ("delivery_status" = Option<DeliveryStatusOut>, Query, description = "only messages whose latest delivery receipt says this"),
         ("phone_number" = Option<String>, Query, pattern = r"^\+[0-9]{8,15}$", description = "only messages to this E.164 number"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "page size (default 20)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
@@ -71,16 +72,11 @@ pub async fn list(
     query: QueryParams,
 ) -> Result<Json<MessageListOut>, ApiError> {
     let mut errors = Vec::new();
-    let mut filter = MessageFilter::default();
-    if let Some(raw) = query.get("status") {
-        match raw.parse::<MessageStatus>() {
-            Ok(status) => filter.status = Some(status),
-            Err(_) => {
-                let known: Vec<&str> = MessageStatus::ALL.iter().map(|s| s.as_str()).collect();
-                errors.push(FieldError::new("status", format!("{raw:?} is not one of {}", known.join(", "))));
-            }
-        }
-    }
+    let mut filter = MessageFilter {
+        status: query.choice("status", MessageStatus::ALL, &mut errors),
+        delivery: query.choice("delivery_status", DeliveryStatus::ALL, &mut errors),
+        ..MessageFilter::default()
+    };
     if let Some(raw) = query.get("phone_number") {
         match PhoneNumber::parse(raw) {
             Ok(phone) => filter.phone_number = Some(phone),

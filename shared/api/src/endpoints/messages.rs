@@ -1,10 +1,15 @@
 //! The message routes: create, get by id, stats.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use dispatcher_core::domain::{Content, NewMessage, PhoneNumber};
+use dispatcher_core::repository::{messages, Inserted};
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::json_body::JsonBody;
@@ -12,8 +17,6 @@ use crate::params::{idempotency_key, BodyErrors, MessageIdErrors, MessagePath};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::wire::{MessageOut, StatsOut};
 use crate::AppState;
-use dispatcher_core::domain::{Content, NewMessage, PhoneNumber};
-use dispatcher_core::repository::{messages, Inserted};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
@@ -27,29 +30,45 @@ pub struct CreateMessageRequest {
     /// Not sent before this time (RFC 3339); a past time means now.
     #[serde(default)]
     pub send_at: Option<DateTime<Utc>>,
+    /// Never sent at or after this time (RFC 3339): a message still unsent then ends `expired`.
+    /// After now and after `send_at`.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Any other field: refused, each named (a misspelt `sendAt` must not send a campaign now).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, Value>,
 }
 
 impl CreateMessageRequest {
-    /// Checks every field and reports all problems at once.
-    pub fn validate(self, char_limit: usize, max_attempts: i32) -> Result<NewMessage, Vec<FieldError>> {
-        let phone = PhoneNumber::parse(&self.phone_number);
-        let content = Content::parse(&self.content, char_limit);
+    /// Checks every field against the rules at `now` and reports all problems at once.
+    pub fn validate(
+        self,
+        char_limit: usize,
+        max_attempts: i32,
+        now: DateTime<Utc>,
+    ) -> Result<NewMessage, Vec<FieldError>> {
+        let mut errors: Vec<FieldError> =
+            self.unknown.keys().map(|field| FieldError::new(field.clone(), "unknown field")).collect();
+        let phone = PhoneNumber::parse(&self.phone_number)
+            .map_err(|err| errors.push(FieldError::new("phone_number", err.to_string())));
+        let content = Content::parse(&self.content, char_limit)
+            .map_err(|err| errors.push(FieldError::new("content", err.to_string())));
+        if let Some(expires_at) = self.expires_at {
+            if expires_at <= now {
+                errors.push(FieldError::new("expires_at", "must be in the future"));
+            } else if self.send_at.is_some_and(|send_at| expires_at <= send_at) {
+                errors.push(FieldError::new("expires_at", "must be after send_at"));
+            }
+        }
         match (phone, content) {
-            (Ok(phone), Ok(content)) => {
+            (Ok(phone), Ok(content)) if errors.is_empty() => {
                 let mut new = NewMessage::new(phone, content, max_attempts);
                 new.send_at = self.send_at;
+                new.expires_at = self.expires_at;
                 Ok(new)
             }
-            (phone, content) => {
-                let mut errors = Vec::new();
-                if let Err(err) = phone {
-                    errors.push(FieldError::new("phone_number", err.to_string()));
-                }
-                if let Err(err) = content {
-                    errors.push(FieldError::new("content", err.to_string()));
-                }
-                Err(errors)
-            }
+            _ => Err(errors),
         }
     }
 
@@ -83,7 +102,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
     let key = idempotency_key(&headers)?;
     let mut new = body
-        .validate(state.config.messages.char_limit, state.config.messages.max_attempts)
+        .validate(state.config.messages.char_limit, state.config.messages.max_attempts, Utc::now())
         .map_err(ApiError::validation)?;
     new.idempotency_key = key;
     let (status, message) = match state.creates.insert(new).await? {

@@ -12,6 +12,7 @@ mod message_batch;
 mod message_list;
 mod messages;
 mod prometheus;
+mod receipts;
 mod scheduler;
 mod throughput;
 
@@ -44,6 +45,12 @@ pub fn guarded() -> OpenApiRouter<AppState> {
         .routes(routes!(scheduler::status))
         .routes(routes!(scheduler::runs))
         .routes(routes!(prometheus::metrics))
+}
+
+/// `/api/v1/receipts`: guarded like the rest, but its token may also come as the HTTP Basic
+/// password (providers put credentials in the callback URL).
+pub fn receipts() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(receipts::record))
 }
 
 /// Health checks and the dashboard page: open to anyone.
@@ -96,6 +103,6 @@ mod tests {
                 served += 1;
             }
         }
-        assert_eq!(served, 20, "every operation was tried");
+        assert_eq!(served, 21, "every operation was tried");
     }
 }

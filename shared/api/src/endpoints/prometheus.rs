@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::problem::ApiError;
 use crate::AppState;
-use dispatcher_core::domain::MessageStatus;
+use dispatcher_core::domain::{DeliveryStatus, MessageStatus};
 use dispatcher_core::repository::gauges::{self, Gauges};
 use dispatcher_core::repository::{messages, Stats};
 
@@ -43,6 +43,12 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
         .map(|status| (format!("{{status=\"{status}\"}}"), stats.count(status) as f64))
         .collect();
     gauge("messages", "Messages by status.", &by_status);
+    let by_delivery: Vec<(String, f64)> = DeliveryStatus::ALL
+        .iter()
+        .copied()
+        .map(|status| (format!("{{status=\"{status}\"}}"), stats.deliveries(status) as f64))
+        .collect();
+    gauge("deliveries", "Sent messages by their latest delivery receipt.", &by_delivery);
     gauge(
         "oldest_pending_age_seconds",
         "How long the oldest due pending message (the next to claim) has been due; 0 when none is.",
@@ -75,7 +81,9 @@ mod tests {
             (MessageStatus::Processing, 1),
             (MessageStatus::Sent, 40),
             (MessageStatus::Failed, 2),
-        ]);
+            (MessageStatus::Expired, 5),
+        ])
+        .with_deliveries([(DeliveryStatus::Delivered, 31), (DeliveryStatus::Undelivered, 4)]);
         let gauges = Gauges {
             oldest_pending_age_seconds: 12.5,
             breaker_open: true,
@@ -90,6 +98,11 @@ message_dispatcher_messages{status=\"processing\"} 1
 message_dispatcher_messages{status=\"sent\"} 40
 message_dispatcher_messages{status=\"failed\"} 2
 message_dispatcher_messages{status=\"cancelled\"} 0
+message_dispatcher_messages{status=\"expired\"} 5
+# HELP message_dispatcher_deliveries Sent messages by their latest delivery receipt.
+# TYPE message_dispatcher_deliveries gauge
+message_dispatcher_deliveries{status=\"delivered\"} 31
+message_dispatcher_deliveries{status=\"undelivered\"} 4
 # HELP message_dispatcher_oldest_pending_age_seconds How long the oldest due pending message (the next to claim) has been due; 0 when none is.
 # TYPE message_dispatcher_oldest_pending_age_seconds gauge
 message_dispatcher_oldest_pending_age_seconds 12.5

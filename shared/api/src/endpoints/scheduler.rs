@@ -44,9 +44,11 @@ pub struct DispatchRunOut {
     pub failed: i32,
     /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened).
     pub released: i32,
+    /// Messages that ended `expired` in the run: not sent by their `expires_at`.
+    pub expired: i32,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
-    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    /// Messages past MESSAGE_RETENTION_DAYS the run deleted.
     pub purged: i64,
     pub error: Option<String>,
 }
@@ -62,6 +64,7 @@ impl From<DispatchRun> for DispatchRunOut {
             retried: run.retried,
             failed: run.failed,
             released: run.released,
+            expired: run.expired,
             breaker_open: run.breaker_open,
             purged: run.purged,
             error: run.error,

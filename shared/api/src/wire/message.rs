@@ -1,7 +1,7 @@
 //! `Message`, as every message route answers it.
 
 use chrono::{DateTime, Utc};
-use dispatcher_core::domain::{Message, MessageStatus};
+use dispatcher_core::domain::{Delivery, DeliveryStatus, Message, MessageStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -26,10 +26,50 @@ pub struct MessageOut {
     pub webhook_message_id: Option<String>,
     pub last_error: Option<String>,
     pub error_code: Option<String>,
+    /// Never sent at or after this time (RFC 3339); `null`: no limit.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The provider's latest delivery receipt; `null` until one arrives.
+    pub delivery: Option<DeliveryOut>,
+}
+
+/// What the provider last said of a sent message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Delivery)]
+pub struct DeliveryOut {
+    pub status: DeliveryStatusOut,
+    /// When it happened, as the receipt says (else when the receipt arrived).
+    pub at: DateTime<Utc>,
+    /// The provider's reason for an undelivered message.
+    pub error_code: Option<String>,
+}
+
+/// `delivered`: on the phone; `undelivered`: the carrier gave up on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DeliveryStatus)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatusOut {
+    Delivered,
+    Undelivered,
+}
+
+impl From<DeliveryStatus> for DeliveryStatusOut {
+    fn from(status: DeliveryStatus) -> Self {
+        match status {
+            DeliveryStatus::Delivered => Self::Delivered,
+            DeliveryStatus::Undelivered => Self::Undelivered,
+        }
+    }
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(delivery: Delivery) -> Self {
+        Self { status: delivery.status.into(), at: delivery.at, error_code: delivery.error_code }
+    }
 }
 
 impl From<Message> for MessageOut {
     fn from(message: Message) -> Self {
+        let delivery = message.delivery().map(DeliveryOut::from);
         Self {
             id: message.id.as_uuid(),
             phone_number: message.phone_number.to_string(),
@@ -43,6 +83,8 @@ impl From<Message> for MessageOut {
             webhook_message_id: message.webhook_message_id,
             last_error: message.last_error,
             error_code: message.error_code,
+            expires_at: message.expires_at,
+            delivery,
         }
     }
 }
@@ -58,6 +100,8 @@ pub enum MessageStatusOut {
     Failed,
     /// Withdrawn before it was sent; terminal, never claimed.
     Cancelled,
+    /// Not sent by its `expires_at`; terminal, never sent after it.
+    Expired,
 }
 
 impl From<MessageStatus> for MessageStatusOut {
@@ -68,6 +112,7 @@ impl From<MessageStatus> for MessageStatusOut {
             MessageStatus::Sent => Self::Sent,
             MessageStatus::Failed => Self::Failed,
             MessageStatus::Cancelled => Self::Cancelled,
+            MessageStatus::Expired => Self::Expired,
         }
     }
 }

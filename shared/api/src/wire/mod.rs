@@ -4,5 +4,5 @@
 mod message;
 mod stats;
 
-pub use message::{MessageOut, MessageStatusOut};
+pub use message::{DeliveryOut, DeliveryStatusOut, MessageOut, MessageStatusOut};
 pub use stats::StatsOut;

@@ -79,10 +79,10 @@ async fn one_bad_item_among_good_ones_stores_nothing_and_every_bad_item_is_named
     batch[9] = json!({"phone_number": "+905551111111", "content": "x", "send_at": "tomorrow"});
     let reply = post_batch(&pool, &json!(batch)).await;
     assert_problem(&reply, 400, "4 items are invalid; nothing was stored");
-    let errors = reply.body["errors"].as_array().unwrap();
-    let located: Vec<(u64, &str)> =
-        errors.iter().map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap())).collect();
-    assert_eq!(located, [(3, "phone_number"), (7, "content"), (8, "content"), (9, "send_at")]);
+    assert_eq!(
+        support::api::item_errors(&reply),
+        [(3, "phone_number"), (7, "content"), (8, "content"), (9, "send_at")]
+    );
     assert_eq!(count(&pool).await, 0, "all or nothing");
 }
 

@@ -19,11 +19,11 @@ async fn create_returns_201_and_the_message(pool: PgPool) {
     assert_eq!(m["content"], "Merhaba 🚀");
     assert_eq!(m["status"], "pending");
     assert_eq!((m["attempts"].as_i64(), m["max_attempts"].as_i64()), (Some(0), Some(3)));
-    for field in ["sent_at", "webhook_message_id", "last_error", "error_code"] {
+    for field in ["sent_at", "webhook_message_id", "last_error", "error_code", "expires_at", "delivery"] {
         assert!(m[field].is_null(), "{field} is null");
     }
     let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 12, "{keys:?}");
+    assert_eq!(keys.len(), 14, "{keys:?}");
     assert!(m["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
     assert!(m["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(support::count(&pool).await, 1);
@@ -198,7 +198,10 @@ async fn stats_count_by_status(pool: PgPool) {
     let reply = send(app(&pool, &[]), get("/api/v1/messages/stats")).await;
     assert_eq!(
         reply.body,
-        json!({"pending": 4, "processing": 0, "sent": 0, "failed": 0, "cancelled": 0, "total": 4})
+        json!({
+            "pending": 4, "processing": 0, "sent": 0, "failed": 0, "cancelled": 0, "expired": 0, "total": 4,
+            "deliveries": {"delivered": 0, "undelivered": 0}
+        })
     );
 }
 

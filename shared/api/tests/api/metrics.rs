@@ -40,7 +40,7 @@ async fn the_gauges_come_from_the_database(pool: PgPool) {
     .unwrap();
     let scheduled = support::insert(&pool, 9).await; // not due: not counted in the age
     support::update_one(&pool, &scheduled, "next_attempt_at = now() + interval '1 day'").await;
-    let run = dispatcher_core::repository::dispatch_runs::start(&pool).await.unwrap();
+    let run = dispatcher_core::repository::dispatch_runs::start(&pool).await.unwrap().run_id;
     let started: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT started_at FROM dispatch_runs WHERE id = $1")
             .bind(run)

@@ -42,6 +42,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         "GET /api/v1/messages/{id}",
         "GET /api/v1/messages/{id}/attempts",
         "POST /api/v1/messages/{id}/retry",
+        "POST /api/v1/receipts",
         "POST /api/v1/messages/{id}/cancel",
         "POST /api/v1/messages/retry",
         "GET /api/v1/messages/sent",
@@ -68,6 +69,15 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
     {
         assert!(attempt[field].is_object(), "the Attempt schema documents {field}: {attempt}");
     }
+    let message = &doc["components"]["schemas"]["Message"]["properties"];
+    assert!(message["expires_at"].is_object() && message["delivery"].is_object(), "{message}");
+    let receipt = &doc["components"]["schemas"]["Receipt"]["properties"];
+    for field in ["messageId", "status", "timestamp", "error_code"] {
+        assert!(receipt[field].is_object(), "the Receipt schema documents {field}: {receipt}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["basic"]["scheme"], "basic");
+    let receipts_security = &doc["paths"]["/api/v1/receipts"]["post"]["security"];
+    assert_eq!(receipts_security, &serde_json::json!([{"bearer": []}, {"basic": []}]));
 
     let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi.json");
     std::fs::write(&file, &body).unwrap();

@@ -236,15 +236,19 @@ async fn throughput_counts_sent_and_failed_per_minute_zero_filled(pool: PgPool) 
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn recent_runs_come_newest_first(pool: PgPool) {
     for sent in 1..=3 {
-        let run_id = dispatch_runs::start(&pool).await.unwrap();
-        let run = RunSummary { run_id, claimed: sent, sent, ..RunSummary::default() };
+        let run_id = dispatch_runs::start(&pool).await.unwrap().run_id;
+        let run = RunSummary { run_id, claimed: sent, sent, expired: 10 * sent, ..RunSummary::default() };
         dispatch_runs::finish(&pool, &run, None).await.unwrap();
     }
     let reply = send(app(&pool, &[]), get("/api/v1/scheduler/runs?limit=2")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let sent: Vec<i64> =
-        reply.body["items"].as_array().unwrap().iter().map(|r| r["sent"].as_i64().unwrap()).collect();
-    assert_eq!(sent, [3, 2]);
+    let counts: Vec<(i64, i64)> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["sent"].as_i64().unwrap(), r["expired"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counts, [(3, 30), (2, 20)], "newest first, each with what it sent and expired");
     let reply = send(app(&pool, &[]), get("/api/v1/scheduler/runs?limit=1000")).await;
     assert_problem(&reply, 400, "limit");
 }

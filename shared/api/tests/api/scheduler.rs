@@ -39,7 +39,7 @@ async fn status_reports_state_backend_settings_last_run_and_stats(pool: PgPool) 
     assert!(body["last_run"].is_null());
     assert_eq!(body["stats"]["pending"], 2);
 
-    let run = dispatcher_core::repository::dispatch_runs::start(&pool).await.unwrap();
+    let run = dispatcher_core::repository::dispatch_runs::start(&pool).await.unwrap().run_id;
     let (_, body) = call(app(&pool, &scheduler), "GET", "/api/v1/scheduler/status").await;
     assert_eq!(body["last_run"]["id"], run);
 }

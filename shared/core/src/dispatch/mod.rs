@@ -2,6 +2,8 @@
 //! The dispatch Lambda, the local harness and the tests all drive [`Dispatcher::run_once`].
 
 mod breaker;
+mod expiry;
+mod receipts;
 mod records;
 mod retention;
 mod run;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use crate::domain::Claim;
+use crate::domain::{Claim, ErrorCode};
 use crate::repository::outcomes::{Applied, AttemptRecord, Outcome, OutcomeRecord};
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentEntry;
@@ -22,6 +22,8 @@ pub(super) enum Unsent {
     Shutdown,
     /// The receiver breaker is open.
     BreakerOpen,
+    /// The message's `expires_at` had passed when its send was due to start.
+    Expired,
 }
 
 /// A claim and what happened to it: its webhook request, or why none was sent.
@@ -60,6 +62,7 @@ pub(super) fn outcome_records(
         .into_iter()
         .map(|Attempt { claim, result }| {
             let (outcome, attempt) = match result {
+                Err(Unsent::Expired) => (expired_unsent(), None),
                 Err(_) => (Outcome::Released, None),
                 Ok(exchange) => {
                     let attempt = AttemptRecord::of(&exchange);
@@ -69,6 +72,16 @@ pub(super) fn outcome_records(
             OutcomeRecord { id: claim.id, version: claim.version, outcome, attempt }
         })
         .collect()
+}
+
+/// A claim whose `expires_at` passed before its send could start: no request, no attempt spent.
+fn expired_unsent() -> Outcome {
+    Outcome::Expired {
+        counted: false,
+        error_code: ErrorCode::Expired,
+        last_error: "not sent by its expires_at".into(),
+        response: None,
+    }
 }
 
 /// What the chunk knows as it goes through its attempts in order.
@@ -97,12 +110,21 @@ impl<R: Rng> Chunk<'_, R> {
                 (error_code, reason, retry_after, body, receiver_down)
             }
         };
-        let retry = |next_attempt_at, counted, last_error| Outcome::Retry {
-            next_attempt_at,
-            counted,
-            error_code,
-            last_error,
-            response: response.clone(),
+        // A retry that would come at or after the message's expires_at is never made.
+        let retry = |next_attempt_at, counted, last_error: String| match claim.expires_at {
+            Some(expires_at) if next_attempt_at >= expires_at => Outcome::Expired {
+                counted,
+                error_code,
+                last_error: format!("{last_error} (expires before its next attempt)"),
+                response: response.clone(),
+            },
+            _ => Outcome::Retry {
+                next_attempt_at,
+                counted,
+                error_code,
+                last_error,
+                response: response.clone(),
+            },
         };
         let last_attempt = claim.attempts >= claim.max_attempts;
         let failures = self.failures_in_a_row;
@@ -166,6 +188,7 @@ mod tests {
             attempts,
             max_attempts: 3,
             version: 1,
+            expires_at: None,
         }
     }
 

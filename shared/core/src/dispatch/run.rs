@@ -44,12 +44,15 @@ impl Dispatcher {
         stop: Option<&CancellationToken>,
     ) -> Result<RunSummary, DispatchError> {
         let started = Instant::now();
-        let (run_id, breaker) = dispatch_runs::start_reading_breaker(&self.pool).await?;
+        let start = dispatch_runs::start(&self.pool).await?;
+        let (run_id, breaker) = (start.run_id, start.breaker);
         tracing::Span::current().record("run_id", run_id);
         let mut tally = Tally::default();
         let result = self.dispatch(limits, breaker, started, stop, &mut tally).await;
         if result.is_ok() && !stop.is_some_and(CancellationToken::is_cancelled) {
             let run_ends = started + limits.budget.min(self.settings.lease);
+            tally.run.expired += self.expire_due(run_ends).await;
+            self.apply_waiting_receipts().await;
             tally.run.purged = self.purge_if_due(run_ends).await;
         }
         tally.run.run_id = run_id;
@@ -228,6 +231,10 @@ impl Dispatcher {
         if !got_slot {
             return Attempt { claim, result: Err(Unsent::NoRateSlot) };
         }
+        // Checked right before the request: a claim taken in time may have waited past it.
+        if claim.expired_at(chrono::Utc::now()) {
+            return Attempt { claim, result: Err(Unsent::Expired) };
+        }
         let exchange = self.webhook.send(&claim).await;
         Attempt { claim, result: Ok(exchange) }
     }
@@ -257,6 +264,7 @@ impl Dispatcher {
                 OutcomeKind::Retry => &mut tally.run.retried,
                 OutcomeKind::Failed => &mut tally.run.failed,
                 OutcomeKind::Released => &mut tally.run.released,
+                OutcomeKind::Expired => &mut tally.run.expired,
             };
             *count += 1;
         }

@@ -17,6 +17,8 @@ pub(super) struct Tally {
     no_rate_slot: usize,
     shutdown: usize,
     breaker: usize,
+    /// Claims not sent because their `expires_at` had passed (they end `expired`).
+    expired: usize,
 }
 
 impl Tally {
@@ -28,6 +30,7 @@ impl Tally {
                 Err(Unsent::NoRateSlot) => self.no_rate_slot += 1,
                 Err(Unsent::Shutdown) => self.shutdown += 1,
                 Err(Unsent::BreakerOpen) => self.breaker += 1,
+                Err(Unsent::Expired) => self.expired += 1,
             }
         }
     }
@@ -38,7 +41,8 @@ impl Tally {
 
     /// Why every claim went back unsent, when nothing an operator expects explains it.
     pub fn stall_reason(&self, settings: &DispatchSettings) -> Option<String> {
-        let all_unsent = self.sendable > 0 && self.unsent() == self.sendable;
+        let all_unsent =
+            self.sendable > 0 && self.unsent() + self.expired == self.sendable && self.unsent() > 0;
         if !all_unsent || self.shutdown > 0 || self.breaker > 0 {
             return None;
         }

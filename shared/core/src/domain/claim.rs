@@ -1,3 +1,5 @@
+use chrono::{DateTime, Utc};
+
 use super::{Content, MessageId, PhoneNumber};
 
 /// A claimed message that passed the domain rules: ready to send. The repository makes one from
@@ -12,4 +14,13 @@ pub struct Claim {
     pub max_attempts: i32,
     /// The version this claim holds; every record of its outcome is conditional on it.
     pub version: i64,
+    /// Not sent at or after this time.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Claim {
+    /// Whether the message may no longer be sent at `now`.
+    pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|expires_at| expires_at <= now)
+    }
 }

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InvalidPhoneNumber,
     /// A row written by another tool with content over the limit, empty, or with a NUL.
     InvalidContent,
+    /// Not sent by its `expires_at`.
+    Expired,
 }
 
 impl fmt::Display for ErrorCode {
@@ -38,6 +40,7 @@ impl fmt::Display for ErrorCode {
             Self::AttemptsExhausted => "attempts_exhausted",
             Self::InvalidPhoneNumber => "invalid_phone_number",
             Self::InvalidContent => "invalid_content",
+            Self::Expired => "expired",
         };
         f.write_str(code)
     }

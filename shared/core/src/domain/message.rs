@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::{Content, MessageId, MessageStatus, PhoneNumber};
+use super::{Content, DeliveryStatus, MessageId, MessageStatus, PhoneNumber};
 
 /// A stored message and where it is in its life; read straight from its row (see
 /// `repository::columns`).
@@ -18,6 +18,32 @@ pub struct Message {
     pub webhook_message_id: Option<String>,
     pub last_error: Option<String>,
     pub error_code: Option<String>,
+    /// Not sent at or after this time.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The provider's latest receipt (see [`Message::delivery`]).
+    pub delivery_status: Option<DeliveryStatus>,
+    pub delivery_at: Option<DateTime<Utc>>,
+    pub delivery_error_code: Option<String>,
+}
+
+/// What the provider last said of a sent message: delivered to the phone, or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub status: DeliveryStatus,
+    /// When the provider says it happened (its receipt's timestamp, else when it arrived).
+    pub at: DateTime<Utc>,
+    pub error_code: Option<String>,
+}
+
+impl Message {
+    /// The latest receipt's word; `None` until one arrives.
+    pub fn delivery(&self) -> Option<Delivery> {
+        Some(Delivery {
+            status: self.delivery_status?,
+            at: self.delivery_at?,
+            error_code: self.delivery_error_code.clone(),
+        })
+    }
 }
 
 /// A message ready to be stored: every field already parsed.
@@ -30,10 +56,12 @@ pub struct NewMessage {
     pub send_at: Option<DateTime<Utc>>,
     /// A repeat of the same key returns the first message instead of storing a second.
     pub idempotency_key: Option<String>,
+    /// Never sent at or after this time; `None` means no limit.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl NewMessage {
     pub fn new(phone_number: PhoneNumber, content: Content, max_attempts: i32) -> Self {
-        Self { phone_number, content, max_attempts, send_at: None, idempotency_key: None }
+        Self { phone_number, content, max_attempts, send_at: None, idempotency_key: None, expires_at: None }
     }
 }

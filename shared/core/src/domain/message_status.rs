@@ -10,5 +10,7 @@ stored_enum! {
         Failed => "failed",
         /// Withdrawn before it was sent; terminal, never claimed.
         Cancelled => "cancelled",
+        /// Not sent by its `expires_at`; terminal, never sent after it.
+        Expired => "expired",
     }
 }

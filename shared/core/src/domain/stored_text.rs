@@ -58,7 +58,7 @@ pub(crate) use stored_enum;
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::{AttemptOutcome, BreakerState, MessageStatus};
+    use crate::domain::{AttemptOutcome, BreakerState, DeliveryStatus, MessageStatus};
 
     /// Every value parses back from its stored form and `bad` is refused.
     fn assert_round_trips<T>(all: &[T], as_str: fn(T) -> &'static str, bad: &str)
@@ -75,6 +75,11 @@ mod tests {
     #[test]
     fn message_status_round_trips() {
         assert_round_trips(MessageStatus::ALL, MessageStatus::as_str, "PENDING");
+    }
+
+    #[test]
+    fn delivery_status_round_trips() {
+        assert_round_trips(DeliveryStatus::ALL, DeliveryStatus::as_str, "Delivered");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub struct ClaimedRow {
     pub max_attempts: i32,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Claims up to `limit` due messages in one statement, oldest `created_at` first.
@@ -36,7 +37,7 @@ pub async fn claim_batch(
 ) -> sqlx::Result<Vec<ClaimedRow>> {
     let mut rows = sqlx::query_as!(
         ClaimedRow,
-        r#"WITH expired AS (
+        r#"WITH lapsed AS (
                SELECT id, created_at FROM messages
                WHERE status = 'processing' AND locked_until < now()
                ORDER BY created_at, id
@@ -44,12 +45,13 @@ pub async fn claim_batch(
                FOR UPDATE SKIP LOCKED
            ), due AS (
                SELECT id, created_at FROM messages
-               WHERE status = 'pending' AND next_attempt_at <= now()
+               -- A message past its expires_at is left to the expiry sweep (`expiry`).
+               WHERE status = 'pending' AND next_attempt_at <= now() AND (expires_at IS NULL OR expires_at > now())
                ORDER BY created_at, id
                LIMIT $1
                FOR UPDATE SKIP LOCKED
            ), picked AS (
-               SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM due) AS candidates
+               SELECT id FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) AS candidates
                ORDER BY created_at, id
                LIMIT $1
            )
@@ -61,7 +63,8 @@ pub async fn claim_batch(
                updated_at = now()
            -- An id array, not a join: at large batches the planner would hash-join the whole table.
            WHERE m.id = ANY (ARRAY(SELECT id FROM picked))
-           RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at"#,
+           RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at,
+                     m.expires_at"#,
         i64::from(limit),
         lease.as_secs_f64(),
     )
@@ -103,6 +106,7 @@ impl ClaimedRow {
             attempts: self.attempts,
             max_attempts: self.max_attempts,
             version: self.version,
+            expires_at: self.expires_at,
         })
     }
 }

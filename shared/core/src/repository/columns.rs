@@ -9,7 +9,8 @@ use sqlx::{Decode, Postgres, Type};
 use uuid::Uuid;
 
 use crate::domain::{
-    AttemptOutcome, BreakerState, Content, MessageId, MessageStatus, PhoneNumber, CONTENT_HARD_LIMIT,
+    AttemptOutcome, BreakerState, Content, DeliveryStatus, MessageId, MessageStatus, PhoneNumber,
+    CONTENT_HARD_LIMIT,
 };
 
 /// `Type` and `Decode` for a type stored as text and parsed by `$parse`.
@@ -39,6 +40,7 @@ text_column!(Content, |text| Content::parse(text, CONTENT_HARD_LIMIT));
 text_column!(MessageStatus, str::parse::<MessageStatus>);
 text_column!(BreakerState, str::parse::<BreakerState>);
 text_column!(AttemptOutcome, str::parse::<AttemptOutcome>);
+text_column!(DeliveryStatus, str::parse::<DeliveryStatus>);
 
 impl Type<Postgres> for MessageId {
     fn type_info() -> PgTypeInfo {

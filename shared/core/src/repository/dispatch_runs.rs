@@ -18,9 +18,11 @@ pub struct DispatchRun {
     pub retried: i32,
     pub failed: i32,
     pub released: i32,
+    /// Messages that ended `expired` in the run.
+    pub expired: i32,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
-    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    /// Messages past MESSAGE_RETENTION_DAYS the run deleted.
     pub purged: i64,
     pub error: Option<String>,
 }
@@ -37,25 +39,30 @@ pub struct RunSummary {
     /// Claims handed back unsent (time ran short, a shutdown, or the receiver breaker opened),
     /// their attempt not counted.
     pub released: i32,
-    /// Expired messages the run deleted (MESSAGE_RETENTION_DAYS).
+    /// Messages past MESSAGE_RETENTION_DAYS the run deleted.
     pub purged: u64,
+    /// Messages that ended `expired` in this run: not sent by their `expires_at`.
+    pub expired: i32,
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
     pub duration_ms: u64,
 }
 
-pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!("INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id").fetch_one(executor).await
+/// What a run learns as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStart {
+    pub run_id: i64,
+    /// The receiver breaker it runs under.
+    pub breaker: ReceiverBreaker,
 }
 
-/// Records a run's start and reads the receiver breaker it runs under, in one round trip: the
-/// breaker costs a run on the happy path nothing more than its start already did.
-pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Result<(i64, ReceiverBreaker)> {
+/// Records a run's start and reads the receiver breaker it runs under, in one round trip.
+pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<RunStart> {
     let row = sqlx::query!(
         r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
            SELECT run.id AS "id!", b.state AS "state: BreakerState", b.since, b.consecutive_failures, b.last_error,
                   b.next_probe_at, b.cooldown_seconds
-           FROM run CROSS JOIN receiver_breaker AS b"#
+           FROM run CROSS JOIN receiver_breaker AS b"#,
     )
     .fetch_one(executor)
     .await?;
@@ -67,7 +74,7 @@ pub async fn start_reading_breaker(executor: impl PgExecutor<'_>) -> sqlx::Resul
         next_probe_at: row.next_probe_at,
         cooldown_seconds: row.cooldown_seconds,
     };
-    Ok((row.id, breaker))
+    Ok(RunStart { run_id: row.id, breaker })
 }
 
 pub async fn finish(
@@ -78,7 +85,7 @@ pub async fn finish(
     sqlx::query!(
         "UPDATE dispatch_runs
          SET finished_at = now(), claimed = $2, sent = $3, retried = $4, failed = $5, released = $6,
-             breaker_open = $7, purged = $8, error = $9
+             breaker_open = $7, purged = $8, error = $9, expired = $10
          WHERE id = $1",
         run.run_id,
         run.claimed,
@@ -89,6 +96,7 @@ pub async fn finish(
         run.breaker_open,
         i32::try_from(run.purged).unwrap_or(i32::MAX),
         error,
+        run.expired,
     )
     .execute(executor)
     .await?;
@@ -99,7 +107,7 @@ pub async fn finish(
 pub async fn recent(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DispatchRun>> {
     sqlx::query_as!(
         DispatchRun,
-        r#"SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, breaker_open,
+        r#"SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, expired, breaker_open,
                 purged::int8 AS "purged!", error
          FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1"#,
         limit,

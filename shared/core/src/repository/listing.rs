@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::{Message, MessageStatus, PhoneNumber};
+use crate::domain::{DeliveryStatus, Message, MessageStatus, PhoneNumber};
 
 /// Where the next page starts: the last listed message's `created_at` and id. Its text form
 /// (`<microseconds since the epoch>-<id as 32 hex digits>`) is opaque to clients.
@@ -50,6 +50,8 @@ impl FromStr for ListCursor {
 pub struct MessageFilter {
     pub status: Option<MessageStatus>,
     pub phone_number: Option<PhoneNumber>,
+    /// Messages whose latest delivery receipt says this.
+    pub delivery: Option<DeliveryStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,14 +64,16 @@ pub struct MessageList {
 /// The listed columns of `messages AS m` (every page reads `messages` under that name).
 const COLUMNS: &str = "m.id, m.phone_number, m.content, m.status, m.attempts, m.max_attempts, \
                        m.created_at, m.sent_at, m.next_attempt_at, m.webhook_message_id, \
-                       m.last_error, m.error_code";
+                       m.last_error, m.error_code, m.expires_at, m.delivery_status, m.delivery_at, \
+                       m.delivery_error_code";
 
 /// One page of at most `limit` messages matching `filter`, after `cursor`.
 ///
 /// Built at run time so each filter combination is its own statement with the status as a
 /// literal (from the enum, never from input): the planner can then pick that status's partial
 /// index, which a `status = $1` parameter would not let it prove usable. Without a status or a
-/// phone number, each status's newest rows are taken from its own index and merged.
+/// phone number nor a delivery, each status's newest rows are taken from its own index and
+/// merged; with a delivery, the page walks `messages_delivery_created_idx`.
 #[tracing::instrument(skip(pool))]
 pub async fn list(
     pool: &PgPool,
@@ -80,18 +84,19 @@ pub async fn list(
     // One more than asked: its presence says there is a next page.
     let fetch = i64::from(limit) + 1;
     let mut query = QueryBuilder::<Postgres>::new("");
-    match (filter.status, &filter.phone_number) {
-        (None, None) => {
+    match filter {
+        MessageFilter { status: None, phone_number: None, delivery: None } => {
             // `*`: the merged pages select exactly COLUMNS.
             query.push("SELECT * FROM (");
             for (i, status) in MessageStatus::ALL.iter().enumerate() {
                 query.push(if i == 0 { "(" } else { " UNION ALL (" });
-                push_page(&mut query, Some(*status), None, cursor, fetch);
+                let one_status = MessageFilter { status: Some(*status), ..MessageFilter::default() };
+                push_page(&mut query, &one_status, cursor, fetch);
                 query.push(")");
             }
             query.push(format_args!(") AS newest ORDER BY created_at DESC, id DESC LIMIT {fetch}"));
         }
-        (status, phone) => push_page(&mut query, status, phone.as_ref(), cursor, fetch),
+        filter => push_page(&mut query, filter, cursor, fetch),
     }
     let mut items: Vec<Message> = query.build_query_as().fetch_all(pool).await?;
     let next_cursor = if items.len() > limit as usize {
@@ -108,12 +113,11 @@ pub async fn list(
 /// and records never write) and each row read from `messages` by its id.
 fn push_page(
     query: &mut QueryBuilder<'_, Postgres>,
-    status: Option<MessageStatus>,
-    phone: Option<&PhoneNumber>,
+    filter: &MessageFilter,
     cursor: Option<ListCursor>,
     fetch: i64,
 ) {
-    let order = match phone {
+    let order = match &filter.phone_number {
         Some(phone) => {
             query.push(format_args!(
                 "SELECT {COLUMNS} FROM message_phones AS p JOIN messages AS m ON m.id = p.id \
@@ -127,8 +131,12 @@ fn push_page(
             "m."
         }
     };
-    if let Some(status) = status {
+    // Literals from the enums, never from input (see `list`).
+    if let Some(status) = filter.status {
         query.push(format_args!(" AND m.status = '{}'", status.as_str()));
+    }
+    if let Some(delivery) = filter.delivery {
+        query.push(format_args!(" AND m.delivery_status = '{}'", delivery.as_str()));
     }
     if let Some(cursor) = cursor {
         query.push(format_args!(" AND ({order}created_at, {order}id) < (")).push_bind(cursor.created_at);

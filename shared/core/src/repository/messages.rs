@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{Message, MessageId, MessageStatus, NewMessage};
+use crate::domain::{DeliveryStatus, Message, MessageId, MessageStatus, NewMessage};
 
 /// The result of an insert: a new row, or the first row stored under the same idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,15 +30,28 @@ pub struct SentPage {
     pub total: i64,
 }
 
-/// Messages by status, from the counts the schema's triggers keep (O(1) at any size).
+/// Messages by status, and sent ones by delivery receipt, from the counts the schema's
+/// triggers keep (O(1) at any size).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     by_status: HashMap<MessageStatus, i64>,
+    by_delivery: HashMap<DeliveryStatus, i64>,
 }
 
 impl Stats {
     pub fn from_counts(counts: impl IntoIterator<Item = (MessageStatus, i64)>) -> Self {
-        Self { by_status: counts.into_iter().collect() }
+        Self { by_status: counts.into_iter().collect(), by_delivery: HashMap::new() }
+    }
+
+    /// These counts with these delivery counts.
+    pub fn with_deliveries(mut self, counts: impl IntoIterator<Item = (DeliveryStatus, i64)>) -> Self {
+        self.by_delivery = counts.into_iter().collect();
+        self
+    }
+
+    /// Messages whose latest receipt says `status`.
+    pub fn deliveries(&self, status: DeliveryStatus) -> i64 {
+        self.by_delivery.get(&status).copied().unwrap_or(0)
     }
 
     /// Messages in `status`; 0 for a status no message is in.
@@ -58,18 +71,21 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
     tracing::Span::current().record("message_id", tracing::field::display(id));
     let created = sqlx::query_as!(
         Message,
-        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key)
-           VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6)
+        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key,
+                                expires_at)
+           VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6, $7)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
                      status AS "status: _", attempts, max_attempts, created_at, sent_at,
-                     next_attempt_at, webhook_message_id, last_error, error_code"#,
+                     next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
+                     delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         id.as_uuid(),
         new.phone_number.as_str(),
         new.content.as_str(),
         new.max_attempts,
         new.send_at,
         new.idempotency_key.as_deref(),
+        new.expires_at,
     )
     .fetch_optional(pool)
     .await?;
@@ -88,7 +104,8 @@ pub async fn get(executor: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<O
         Message,
         r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
                   status AS "status: _", attempts, max_attempts, created_at, sent_at,
-                  next_attempt_at, webhook_message_id, last_error, error_code
+                  next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
+                  delivery_status AS "delivery_status: _", delivery_at, delivery_error_code
            FROM messages WHERE id = $1"#,
         id.as_uuid(),
     )
@@ -118,7 +135,8 @@ pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
     let sql = format!(
         "SELECT id, phone_number, content, status, attempts, max_attempts, created_at, sent_at,
-                next_attempt_at, webhook_message_id, last_error, error_code, ({SENT_TOTAL}) AS total
+                next_attempt_at, webhook_message_id, last_error, error_code, expires_at, delivery_status,
+                delivery_at, delivery_error_code, ({SENT_TOTAL}) AS total
          FROM messages WHERE status = 'sent'
          ORDER BY sent_at DESC, id DESC
          LIMIT {page_size} OFFSET {offset}"
@@ -135,16 +153,30 @@ pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result
 /// Sent messages in all, from the trigger-kept counts.
 const SENT_TOTAL: &str = "SELECT coalesce(sum(n), 0)::int8 FROM message_counts WHERE status = 'sent'";
 
-/// Message counts by status.
+/// Message counts by status and by delivery, in one round trip.
 #[tracing::instrument(skip_all)]
 pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
     let rows = sqlx::query!(
-        r#"SELECT status AS "status: MessageStatus", coalesce(sum(n), 0)::int8 AS "n!"
-           FROM message_counts GROUP BY status"#
+        r#"SELECT false AS "delivery!", status AS "status!", coalesce(sum(n), 0)::int8 AS "n!"
+           FROM message_counts GROUP BY status
+           UNION ALL
+           SELECT true, status, coalesce(sum(n), 0)::int8 FROM delivery_counts GROUP BY status"#
     )
     .fetch_all(executor)
     .await?;
-    Ok(Stats::from_counts(rows.into_iter().map(|row| (row.status, row.n))))
+    let (mut by_status, mut by_delivery) = (Vec::new(), Vec::new());
+    for row in rows {
+        let decode = |err| sqlx::Error::Decode(Box::new(err));
+        if row.delivery {
+            by_delivery.push((row.status.parse::<DeliveryStatus>().map_err(decode)?, row.n));
+        } else {
+            by_status.push((
+                row.status.parse::<MessageStatus>().map_err(|err| sqlx::Error::Decode(Box::new(err)))?,
+                row.n,
+            ));
+        }
+    }
+    Ok(Stats::from_counts(by_status).with_deliveries(by_delivery))
 }
 
 /// Stores many messages in one statement. Rows whose idempotency key is already taken are
@@ -198,7 +230,8 @@ async fn find_by_idempotency_keys(
         Message,
         r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
                   status AS "status: _", attempts, max_attempts, created_at, sent_at,
-                  next_attempt_at, webhook_message_id, last_error, error_code
+                  next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
+                  delivery_status AS "delivery_status: _", delivery_at, delivery_error_code
            FROM messages WHERE idempotency_key = ANY($1)
            ORDER BY array_position($1, idempotency_key)"#,
         keys as &[&str],
@@ -218,24 +251,30 @@ async fn insert_with_ids(
     let max_attempts: Vec<i32> = batch.iter().map(|m| m.max_attempts).collect();
     let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.send_at).collect();
     let keys: Vec<Option<&str>> = batch.iter().map(|m| m.idempotency_key.as_deref()).collect();
+    let expires_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.expires_at).collect();
     let mut messages = sqlx::query_as!(
         Message,
-        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key, created_at)
+        r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key,
+                                created_at, expires_at)
            SELECT id, phone_number, content, max_attempts, GREATEST(send_at, now()), idempotency_key,
-                  clock_timestamp()
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[])
-                WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key, position)
+                  clock_timestamp(), expires_at
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[],
+                       $7::timestamptz[])
+                WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key,
+                                         expires_at, position)
            ORDER BY position
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
                      status AS "status: _", attempts, max_attempts, created_at, sent_at,
-                     next_attempt_at, webhook_message_id, last_error, error_code"#,
+                     next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
+                     delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         ids,
         &phones as &[&str],
         &contents as &[&str],
         &max_attempts,
         &send_at as &[Option<chrono::DateTime<chrono::Utc>>],
         &keys as &[Option<&str>],
+        &expires_at as &[Option<chrono::DateTime<chrono::Utc>>],
     )
     .fetch_all(executor)
     .await?;

@@ -38,6 +38,9 @@ pub enum Outcome {
     Failed { error_code: ErrorCode, last_error: String, response: Option<String> },
     /// Handed back unsent: `pending`, due now, the attempt given back.
     Released,
+    /// Ends `expired`: its `expires_at` came before it could be sent (the attempt given back
+    /// when no request was made) or before its next attempt would be due.
+    Expired { counted: bool, error_code: ErrorCode, last_error: String, response: Option<String> },
 }
 
 /// Which outcome a record carried, as stored in the statement's `outcome` column.
@@ -47,10 +50,11 @@ pub enum OutcomeKind {
     Retry,
     Failed,
     Released,
+    Expired,
 }
 
 impl OutcomeKind {
-    pub const ALL: [OutcomeKind; 4] = [Self::Sent, Self::Retry, Self::Failed, Self::Released];
+    pub const ALL: [OutcomeKind; 5] = [Self::Sent, Self::Retry, Self::Failed, Self::Released, Self::Expired];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +62,7 @@ impl OutcomeKind {
             Self::Retry => "retry",
             Self::Failed => "failed",
             Self::Released => "released",
+            Self::Expired => "expired",
         }
     }
 }
@@ -69,6 +74,7 @@ impl Outcome {
             Self::Retry { .. } => OutcomeKind::Retry,
             Self::Failed { .. } => OutcomeKind::Failed,
             Self::Released => OutcomeKind::Released,
+            Self::Expired { .. } => OutcomeKind::Expired,
         }
     }
 }
@@ -156,6 +162,10 @@ impl<'a> Columns<'a> {
                     response = body.as_deref();
                 }
                 Outcome::Released => counted = false,
+                Outcome::Expired { counted: counts, error_code, last_error, response: body } => {
+                    (counted, response) = (*counts, body.as_deref());
+                    failure = Some((error_code, last_error));
+                }
             }
             columns.ids.push(record.id.as_uuid());
             columns.versions.push(record.version);
@@ -186,7 +196,7 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
     let rows: Vec<(Uuid, String, Option<DateTime<Utc>>)> = sqlx::query_as(
         r#"WITH applied AS (
                UPDATE messages AS m
-               SET status = CASE r.outcome WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed' ELSE 'pending' END,
+               SET status = CASE WHEN r.outcome IN ('retry', 'released') THEN 'pending' ELSE r.outcome END,
                    sent_at = CASE WHEN r.outcome = 'sent' THEN now() ELSE m.sent_at END,
                    locked_until = NULL,
                    next_attempt_at = CASE r.outcome WHEN 'retry' THEN r.next_attempt_at
@@ -212,7 +222,9 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
            ), logged AS (
                INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code,
                                              outcome, error_code, response_body)
-               SELECT id, request_count, started_at, duration_ms, status_code, outcome, error_code, response
+               -- A request whose retry would come after expires_at failed the message's delivery.
+               SELECT id, request_count, started_at, duration_ms, status_code,
+                      CASE outcome WHEN 'expired' THEN 'failed' ELSE outcome END, error_code, response
                FROM applied WHERE started_at IS NOT NULL
            )
            SELECT id, outcome, sent_at FROM applied"#,

@@ -1,4 +1,4 @@
-//! Retention: terminal messages (`sent`, `failed`, `cancelled`) whose last change is older
+//! Retention: terminal messages (`sent`, `failed`, `cancelled`, `expired`) whose last change is older
 //! than a cutoff are deleted, a bounded chunk per statement, oldest first; `pending` and
 //! `processing` rows never. The counts stay exact: message_counts' triggers see each DELETE.
 
@@ -27,9 +27,11 @@ pub async fn purge_chunk(
                    (SELECT id FROM messages WHERE status = 'failed' AND updated_at < $1 ORDER BY updated_at LIMIT $2)
                    UNION ALL
                    (SELECT id FROM messages WHERE status = 'cancelled' AND updated_at < $1 ORDER BY updated_at LIMIT $2)
-               ) AS expired
+                   UNION ALL
+                   (SELECT id FROM messages WHERE status = 'expired' AND updated_at < $1 ORDER BY updated_at LIMIT $2)
+               ) AS past
                LIMIT $2))
-             AND status IN ('sent', 'failed', 'cancelled') AND updated_at < $1"#,
+             AND status IN ('sent', 'failed', 'cancelled', 'expired') AND updated_at < $1"#,
         cutoff,
         chunk,
     )
@@ -39,10 +41,10 @@ pub async fn purge_chunk(
     Ok(deleted)
 }
 
-/// Deletes expired messages chunk by chunk (each its own short statement) until none are left
+/// Deletes messages past the retention chunk by chunk (each its own short statement) until none are left
 /// or `until` passes; `progress` hears the running total after each chunk. The dispatch path,
 /// `local purge` and the benchmark all purge through this.
-pub async fn purge_expired(
+pub async fn purge_past(
     pool: &PgPool,
     cutoff: DateTime<Utc>,
     until: Option<Instant>,

@@ -10,7 +10,8 @@ use crate::domain::{Message, MessageId, MessageStatus};
 /// The result of a requested state change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    Done(Message),
+    /// The message as changed (boxed: a message is large beside the other outcomes).
+    Done(Box<Message>),
     /// The message is not in the status the change starts from; it is left as it was.
     WrongStatus(MessageStatus),
     NotFound,
@@ -47,7 +48,8 @@ async fn change(
            WHERE id = $1 AND status = $2
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
                      status AS "status: _", attempts, max_attempts, created_at, sent_at,
-                     next_attempt_at, webhook_message_id, last_error, error_code"#,
+                     next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
+                     delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         id.as_uuid(),
         from.as_str(),
         to.as_str(),
@@ -55,7 +57,7 @@ async fn change(
     .fetch_optional(pool)
     .await?;
     if let Some(message) = changed {
-        return Ok(Transition::Done(message));
+        return Ok(Transition::Done(Box::new(message)));
     }
     let status = sqlx::query_scalar!(
         r#"SELECT status AS "status: MessageStatus" FROM messages WHERE id = $1"#,

@@ -150,8 +150,10 @@ async fn the_phone_lookup_moves_out_with_every_message_and_back_again(pool: PgPo
     .await
     .unwrap();
     assert_lookup_is_exact(&pool).await;
-    let filter =
-        MessageFilter { status: None, phone_number: Some(PhoneNumber::parse("+905559999999").unwrap()) };
+    let filter = MessageFilter {
+        phone_number: Some(PhoneNumber::parse("+905559999999").unwrap()),
+        ..MessageFilter::default()
+    };
     assert_eq!(
         listing::list(&pool, &filter, None, 10).await.unwrap().items.len(),
         1,
@@ -182,14 +184,18 @@ async fn the_attempt_log_migrates_down_and_up_with_data_and_invents_nothing(pool
     let migrator = &dispatcher_core::db::MIGRATOR;
     migrator.run(&pool).await.unwrap();
     migrator.undo(&pool, 9).await.unwrap();
-    let older = support::insert(&pool, 1).await;
-    sqlx::query("UPDATE messages SET status = 'sent', attempts = 2, sent_at = now(), next_attempt_at = NULL, webhook_message_id = 'w'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // Written as the schema of then had it (the repository writes today's columns).
+    let older: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO messages (phone_number, content, status, attempts, sent_at, next_attempt_at, webhook_message_id)
+         VALUES ('+905550000001', 'sent before the log', 'sent', 2, now(), NULL, 'w') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let older = dispatcher_core::domain::MessageId::from(older);
 
     migrator.run(&pool).await.unwrap();
-    let log = dispatcher_core::repository::attempts::of_message(&pool, older.id).await.unwrap();
+    let log = dispatcher_core::repository::attempts::of_message(&pool, older).await.unwrap();
     assert_eq!(log, Some(vec![]), "a message sent before the log has no invented attempts");
     let logged_with_it = support::insert(&pool, 2).await;
     let claimed =
@@ -211,4 +217,43 @@ async fn the_attempt_log_migrates_down_and_up_with_data_and_invents_nothing(pool
     migrator.run(&pool).await.unwrap();
     sqlx::query("DELETE FROM messages").execute(&pool).await.unwrap();
     assert_eq!(testkit::database::fetch_i64(&pool, "SELECT count(*) FROM message_attempts").await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn reverting_receipts_and_expiry_keeps_expired_messages_as_failed(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let expired = support::insert(&pool, 1).await;
+    support::update_one(&pool, &expired, "status = 'expired', error_code = 'expired', expires_at = now()")
+        .await;
+    let delivered = support::insert(&pool, 2).await;
+    support::update_one(&pool, &delivered, "status = 'sent', webhook_message_id = 'w2'").await;
+    let receipt = dispatcher_core::repository::receipts::Receipt {
+        provider_message_id: "w2".into(),
+        status: dispatcher_core::domain::DeliveryStatus::Delivered,
+        at: chrono::Utc::now(),
+        error_code: None,
+    };
+    dispatcher_core::repository::receipts::record(&pool, &[receipt]).await.unwrap();
+
+    migrator.undo(&pool, 10).await.unwrap();
+    assert_eq!(support::count(&pool).await, 2, "reverting keeps every message");
+    let (status, code): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE id = $1")
+            .bind(expired.id.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_deref()), ("failed", Some("expired")));
+    let receipt_tables = testkit::database::fetch_i64(
+        &pool,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('unmatched_receipts', 'delivery_counts')",
+    )
+    .await;
+    assert_eq!(receipt_tables, 0);
+
+    migrator.run(&pool).await.unwrap();
+    let again = support::insert(&pool, 3).await;
+    assert_eq!(again.status, MessageStatus::Pending);
+    assert!(again.delivery().is_none());
 }

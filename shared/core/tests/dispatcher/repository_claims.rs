@@ -231,15 +231,16 @@ async fn the_outcome_statement_is_planned_for_each_call_not_kept_prepared(pool: 
     testkit::messages::insert_pending(&pool, 40).await;
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..7 {
-        let claimed = claims::claim_batch(&mut *conn, 4, LEASE).await.unwrap();
+        let claimed = claims::claim_batch(&mut *conn, 5, LEASE).await.unwrap();
         let later = Utc::now() + chrono::Duration::hours(1);
         let mut records = support::sent_records(&claimed[..1]);
         records.extend(support::retry_records(&claimed[1..2], later));
         records.extend(support::failed_records(&claimed[2..3]));
-        records.extend(support::released_records(&claimed[3..]));
+        records.extend(support::released_records(&claimed[3..4]));
+        records.extend(support::expired_records(&claimed[4..]));
         let applied = outcomes::record(&mut *conn, &records).await.unwrap();
         let kinds: Vec<OutcomeKind> = applied.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds.len(), 4);
+        assert_eq!(kinds.len(), 5);
         assert!(OutcomeKind::ALL.iter().all(|kind| kinds.contains(kind)), "{kinds:?}");
     }
     let kept: Vec<String> =

@@ -63,18 +63,30 @@ fn cutoff(days: i64) -> DateTime<Utc> {
 
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn only_terminal_messages_older_than_the_retention_go(pool: PgPool) {
-    for (first, status) in
-        [(0, "sent"), (100, "failed"), (200, "cancelled"), (300, "pending"), (400, "processing")]
-    {
+    for (first, status) in [
+        (0, "sent"),
+        (100, "failed"),
+        (200, "cancelled"),
+        (300, "pending"),
+        (400, "processing"),
+        (500, "expired"),
+    ] {
         messages_in(&pool, first, 5, status, 40).await; // old
         messages_in(&pool, first + 50, 3, status, 10).await; // recent
     }
     let purged = retention::purge_chunk(&pool, cutoff(30), 1000).await.unwrap();
-    assert_eq!(purged, 15, "the 5 old sent, failed and cancelled messages each");
+    assert_eq!(purged, 20, "the 5 old sent, failed, cancelled and expired messages each");
     let left = counted(&pool).await;
     assert_eq!(
-        (left["sent"], left["failed"], left["cancelled"], left["pending"], left["processing"]),
-        (3, 3, 3, 8, 8),
+        (
+            left["sent"],
+            left["failed"],
+            left["cancelled"],
+            left["expired"],
+            left["pending"],
+            left["processing"]
+        ),
+        (3, 3, 3, 3, 8, 8),
         "recent terminal rows, and every pending and processing one, old or not, stay"
     );
     assert_counts_exact(&pool).await;

@@ -86,6 +86,12 @@ pub fn assert_problem(reply: &Reply, status: u16, detail_contains: &str) {
     assert!(detail.contains(detail_contains), "detail {detail:?} lacks {detail_contains:?}");
 }
 
+/// Each field problem of a problem+json about array items, as (item index, field).
+pub fn item_errors(reply: &Reply) -> Vec<(u64, &str)> {
+    let errors = reply.body["errors"].as_array().unwrap_or_else(|| panic!("no errors: {}", reply.body));
+    errors.iter().map(|e| (e["index"].as_u64().unwrap(), e["field"].as_str().unwrap())).collect()
+}
+
 pub fn post_empty(path: &str) -> Request<Body> {
     Request::post(path).body(Body::empty()).unwrap()
 }

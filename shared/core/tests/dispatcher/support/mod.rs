@@ -55,6 +55,24 @@ pub fn retry_records(rows: &[ClaimedRow], due: DateTime<Utc>) -> Vec<OutcomeReco
     records(rows, outcome)
 }
 
+/// Each claimed row ended `expired` unsent: its `expires_at` came before the request.
+pub fn expired_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
+    let outcome = Outcome::Expired {
+        counted: false,
+        error_code: ErrorCode::Expired,
+        last_error: "expired before it was sent".into(),
+        response: None,
+    };
+    rows.iter()
+        .map(|r| OutcomeRecord {
+            id: r.id.into(),
+            version: r.version,
+            outcome: outcome.clone(),
+            attempt: None,
+        })
+        .collect()
+}
+
 /// Each claimed row handed back unsent.
 pub fn released_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
     records(rows, Outcome::Released)
