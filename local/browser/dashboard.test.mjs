@@ -1,16 +1,23 @@
 // Drives the /dashboard page in Debian's headless Chromium through playwright-core (no bundled
 // browser is downloaded). Run by a Rust integration test against a live harness:
 //
-//   DASHBOARD_URL=http://127.0.0.1:PORT API_TOKEN=... EXPECTED_STATS='{"pending":3,...}' \
+//   DASHBOARD_URL=http://127.0.0.1:PORT API_TOKEN=... \
+//   EXPECTED_STATS='{"pending":3,...,"expired":1,"total":9,"deliveries":{"delivered":2,"undelivered":1}}' \
 //   FAILED_MESSAGE_ID=<uuid> EXPECTED_ATTEMPTS='[{"number":1,"status_code":503,...},...]' \
+//   EXPIRED_MESSAGE_ID=<uuid> DELIVERED_MESSAGE_ID=<uuid> UNDELIVERED_MESSAGE_ID=<uuid> \
 //   SCREENSHOT_DIR=/tmp/shots node local/browser/dashboard.test.mjs
 //
-// It logs in through the page's token form, checks the tiles, stops the scheduler, opens the
-// failed message FAILED_MESSAGE_ID's detail from its row (its state and its attempt log, which
-// must be EXPECTED_ATTEMPTS: oldest first, each {"number","status_code" (null: no answer),
+// It logs in through the page's token form, checks the tiles (every status, expired among them,
+// and the delivered and undelivered counts), stops the scheduler, opens the failed message
+// FAILED_MESSAGE_ID's detail from its row (its state and its attempt log, which must be
+// EXPECTED_ATTEMPTS: oldest first, each {"number","status_code" (null: no answer),
 // "outcome","error_code","response_body" (optional)}), opens another failed message's detail
-// in its place, closes it with Escape and the close button, retries the message from its
-// button, checks the receiver panel, retries the rest with "Retry all" and looks at phone width.
+// in its place, closes it with Escape and the close button, filters the message list to the
+// expired messages and opens EXPIRED_MESSAGE_ID's detail (when it expired), then to the
+// delivered and the undelivered ones and opens DELIVERED_MESSAGE_ID's and
+// UNDELIVERED_MESSAGE_ID's (their delivery receipts; each must be the newest of its kind, so on
+// the list's first page), retries the failed message from its button, checks the receiver
+// panel, retries the rest with "Retry all" and looks at phone width.
 // Screenshots: dashboard.png, dashboard-detail.png and dashboard-phone.png in SCREENSHOT_DIR.
 //
 // CHROMIUM (default /usr/bin/chromium) picks the browser. Exits 0 after printing
@@ -23,7 +30,10 @@ import path from 'node:path';
 
 const OVERALL_TIMEOUT_MS = 90_000;
 const WAIT_MS = 10_000;
-const STATUSES = ['pending', 'processing', 'sent', 'failed', 'cancelled', 'total'];
+const STATUSES = ['pending', 'processing', 'sent', 'failed', 'cancelled', 'expired', 'total'];
+const DELIVERIES = ['delivered', 'undelivered'];
+/** Rows the message list shows at most. */
+const LIST_LIMIT = 10;
 const LAUNCH_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -62,6 +72,12 @@ function readConfig() {
   for (const status of STATUSES) {
     if (!Number.isInteger(expected?.[status])) fail(`EXPECTED_STATS.${status} is not an integer`);
   }
+  for (const delivery of DELIVERIES) {
+    if (!Number.isInteger(expected.deliveries?.[delivery])) fail(`EXPECTED_STATS.deliveries.${delivery} is not an integer`);
+  }
+  if (expected.expired < 1 || expected.deliveries.delivered < 1 || expected.deliveries.undelivered < 1) {
+    fail('EXPECTED_STATS needs an expired, a delivered and an undelivered message');
+  }
   if (expected.failed < 2) fail('EXPECTED_STATS.failed must be at least 2 (one failed message is retried alone)');
   const attempts = requiredJson('EXPECTED_ATTEMPTS');
   if (!Array.isArray(attempts) || attempts.length < 1) fail('EXPECTED_ATTEMPTS is not a non-empty JSON array');
@@ -82,6 +98,9 @@ function readConfig() {
     expected,
     attempts,
     failedId: required('FAILED_MESSAGE_ID'),
+    expiredId: required('EXPIRED_MESSAGE_ID'),
+    deliveredId: required('DELIVERED_MESSAGE_ID'),
+    undeliveredId: required('UNDELIVERED_MESSAGE_ID'),
     screenshotDir: required('SCREENSHOT_DIR'),
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   };
@@ -171,11 +190,14 @@ async function run(config, state) {
     fail('the token form stayed visible after the right token was submitted');
   }
 
-  // 3. The tiles show the expected counts.
+  // 3. The tiles show the expected counts: every status and the deliveries.
   const tilesMatch = async (want) => {
     const seen = {};
     for (const status of STATUSES) seen[status] = await text(`tile-${status}`);
-    const ok = STATUSES.every((status) => seen[status] === String(want[status]));
+    for (const delivery of DELIVERIES) seen[delivery] = await text(`tile-${delivery}`);
+    const ok =
+      STATUSES.every((status) => seen[status] === String(want[status])) &&
+      DELIVERIES.every((delivery) => seen[delivery] === String(want.deliveries[delivery]));
     return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
   };
   await expectSoon(`the tiles did not show ${JSON.stringify(config.expected)}`, () => tilesMatch(config.expected));
@@ -268,11 +290,12 @@ async function run(config, state) {
       (attempts.length > 0 || seen.empty === 'no attempts yet');
     return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
   };
-  // Closed, the focus back on the row (its data-testid="open-<id>") that opened it.
-  const closedBackOn = (id) => async () => {
+  // Closed, the focus back on the row (its data-testid="open-<id>", in the message list
+  // "list-open-<id>") that opened it.
+  const closedBackOn = (id, prefix = 'open-') => async () => {
     const visible = await detail.isVisible();
     const focus = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
-    return { ok: !visible && focus === `open-${id}`, seen: `detail ${visible ? 'shown' : 'hidden'}, focus on ${focus}` };
+    return { ok: !visible && focus === `${prefix}${id}`, seen: `detail ${visible ? 'shown' : 'hidden'}, focus on ${focus}` };
   };
   const opener = byTestId(`open-${config.failedId}`);
   await opener.click({ position: { x: 8, y: 8 } });
@@ -310,7 +333,124 @@ async function run(config, state) {
   await byTestId('detail-close').click();
   await expectSoon('detail-close did not close the detail, the focus back on its row', closedBackOn(config.failedId));
 
-  // 8. Retry the failed message: its row goes, the tiles move one from failed to pending.
+  // 8. The message list: its status filter offers every status (expired among them), its
+  // delivery filter delivered and undelivered. Filtered, it lists only such messages, as many
+  // as the counts say (up to a page); a row opens the detail, which shows when an expired
+  // message expired and a sent message's delivery receipt.
+  const optionsOf = (id) => byTestId(id).locator('option').evaluateAll((options) => options.map((o) => o.value));
+  const statusOptions = await optionsOf('filter-status');
+  const wantStatusOptions = ['', ...STATUSES.filter((status) => status !== 'total')];
+  if (JSON.stringify(statusOptions) !== JSON.stringify(wantStatusOptions)) {
+    fail(`filter-status offers ${JSON.stringify(statusOptions)}, not ${JSON.stringify(wantStatusOptions)}`);
+  }
+  const deliveryOptions = await optionsOf('filter-delivery');
+  if (JSON.stringify(deliveryOptions) !== JSON.stringify(['', ...DELIVERIES])) {
+    fail(`filter-delivery offers ${JSON.stringify(deliveryOptions)}, not ${JSON.stringify(['', ...DELIVERIES])}`);
+  }
+  // The list's rows, each {id, status, delivery} as shown.
+  const readList = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="messages-list"] li[data-message-id]')].map((li) => ({
+        id: li.dataset.messageId,
+        status: li.querySelector('[data-testid="list-status"]')?.textContent.trim() ?? null,
+        delivery: li.querySelector('[data-testid="list-delivery"]')?.textContent.trim() ?? null,
+      })),
+    );
+  // Filtered by `status` and `delivery` ('' for any), the list shows `count` rows (at most a
+  // page) that all match, `id` among them.
+  const filterList = async (status, delivery, count, id) => {
+    await byTestId('filter-status').selectOption(status);
+    await byTestId('filter-delivery').selectOption(delivery);
+    const want = Math.min(count, LIST_LIMIT);
+    await expectSoon(
+      `filtered to status "${status}" and delivery "${delivery}", messages-list did not show ${want} such rows with ${id}`,
+      async () => {
+        const rows = await readList();
+        const ok =
+          rows.length === want &&
+          rows.every((row) => (!status || row.status === status) && (!delivery || row.delivery === delivery)) &&
+          rows.some((row) => row.id === id);
+        return { ok, seen: JSON.stringify(rows) + (ok ? '' : await pageSays()) };
+      },
+    );
+  };
+  // The detail's fields for the expiry and the delivery; times as their <time datetime>.
+  const readReceipt = () =>
+    page.evaluate(() => {
+      const dialog = document.querySelector('[data-testid="message-detail"]');
+      const field = (id) => dialog?.querySelector(`[data-testid="${id}"]`) ?? null;
+      const time = (id) => {
+        const node = field(id);
+        const at = node?.matches('time') ? node : node?.querySelector('time');
+        return at ? { datetime: at.getAttribute('datetime'), text: at.textContent.trim() } : null;
+      };
+      return {
+        visible: Boolean(dialog?.checkVisibility()),
+        id: field('detail-id')?.textContent.trim() ?? null,
+        status: field('detail-status')?.textContent.trim() ?? null,
+        errorCode: field('detail-error-code')?.textContent.trim() ?? null,
+        expiresLabel: field('detail-expires')?.previousElementSibling?.textContent.trim() ?? null,
+        expires: time('detail-expires'),
+        delivery: field('detail-delivery-status')?.textContent.trim() ?? null,
+        deliveryAt: time('detail-delivery-at'),
+        deliveryErrorCode: field('detail-delivery-error-code')?.textContent.trim() ?? null,
+      };
+    });
+  const sameInstant = (shown, iso) =>
+    Boolean(shown) && Date.parse(shown.datetime) === Date.parse(iso) && shown.text !== '' && shown.text !== '–';
+  // Opens `id` from the list; its detail must show what `message` (from the API) says.
+  const openFromList = async (message, what) => {
+    await byTestId(`list-open-${message.id}`).click({ position: { x: 8, y: 8 } });
+    await expectSoon(`after clicking its row in messages-list, message-detail did not show ${what}`, async () => {
+      const seen = await readReceipt();
+      const delivery = message.delivery;
+      const ok =
+        seen.visible &&
+        seen.id === message.id &&
+        seen.status === message.status &&
+        seen.errorCode === (message.error_code ?? null) &&
+        (message.expires_at ? sameInstant(seen.expires, message.expires_at) : seen.expires === null) &&
+        (message.status !== 'expired' || seen.expiresLabel === 'Expired') &&
+        (delivery
+          ? seen.delivery === delivery.status &&
+            sameInstant(seen.deliveryAt, delivery.at) &&
+            seen.deliveryErrorCode === (delivery.error_code ?? null)
+          : seen.delivery === null);
+      return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
+    });
+  };
+  const getMessage = (id) => apiGet(config, `/api/v1/messages/${encodeURIComponent(id)}`);
+
+  const expired = await getMessage(config.expiredId);
+  if (expired.status !== 'expired' || !expired.expires_at) {
+    fail(`the API has the message ${config.expiredId} ${expired.status}, expiring at ${expired.expires_at}, not expired`);
+  }
+  await filterList('expired', '', config.expected.expired, config.expiredId);
+  await openFromList(expired, `the message ${config.expiredId} expired at ${expired.expires_at}`);
+  await byTestId('detail-close').click();
+  await expectSoon('detail-close did not close the detail, the focus back on its row in messages-list', closedBackOn(config.expiredId, 'list-open-'));
+
+  for (const [id, status] of [
+    [config.deliveredId, 'delivered'],
+    [config.undeliveredId, 'undelivered'],
+  ]) {
+    const sent = await getMessage(id);
+    if (sent.status !== 'sent' || sent.delivery?.status !== status) {
+      fail(`the API has the message ${id} ${sent.status} with delivery ${JSON.stringify(sent.delivery)}, not sent and ${status}`);
+    }
+    await filterList('', status, config.expected.deliveries[status], id);
+    await openFromList(sent, `the message ${id} ${status} at ${sent.delivery.at} (error code ${sent.delivery.error_code})`);
+    await page.keyboard.press('Escape');
+    await expectSoon('Escape did not close the detail, the focus back on its row in messages-list', closedBackOn(id, 'list-open-'));
+  }
+  await byTestId('filter-status').selectOption('');
+  await byTestId('filter-delivery').selectOption('');
+  await expectSoon('with its filters cleared, messages-list did not show a page of messages', async () => {
+    const rows = await readList();
+    return { ok: rows.length === Math.min(config.expected.total, LIST_LIMIT), seen: `${rows.length} row(s)` };
+  });
+
+  // 9. Retry the failed message: its row goes, the tiles move one from failed to pending.
   await byTestId(`retry-${config.failedId}`).click();
   const afterRetry = { ...config.expected, failed: config.expected.failed - 1, pending: config.expected.pending + 1 };
   await expectSoon(`after Retry, the row did not disappear or the tiles did not show ${JSON.stringify(afterRetry)}`, async () => {
@@ -325,7 +465,7 @@ async function run(config, state) {
     fail(`after Retry the API has the message ${message.status} with ${message.attempts} attempts, not pending with 0`);
   }
 
-  // 9. The receiver panel shows the outage the server reports (open, with its last error).
+  // 10. The receiver panel shows the outage the server reports (open, with its last error).
   const receiver = (await apiGet(config, '/api/v1/scheduler/status')).receiver;
   await expectSoon(`receiver-state did not show "${receiver.state}"`, async () => {
     const seen = await text('receiver-state');
@@ -334,7 +474,7 @@ async function run(config, state) {
     return { ok, seen: `"${seen}", last error "${error}"` };
   });
 
-  // 10. Retry all: every failed message is requeued in one call; the list empties.
+  // 11. Retry all: every failed message is requeued in one call; the list empties.
   await byTestId('retry-all').click();
   const afterAll = { ...afterRetry, failed: 0, pending: afterRetry.pending + afterRetry.failed };
   await expectSoon(`after Retry all, the tiles did not show ${JSON.stringify(afterAll)}`, async () => {
@@ -345,7 +485,7 @@ async function run(config, state) {
     return { ok, seen: `${listed} row(s), button ${hidden ? 'hidden' : 'shown'}, tiles ${tiles.seen}` };
   });
 
-  // 11. Phone width: no horizontal scrolling of the page.
+  // 12. Phone width: no horizontal scrolling of the page.
   if (await byTestId('notice').isVisible()) await byTestId('notice').click();
   await page.setViewportSize({ width: 390, height: 844 });
   await expectSoon('at 390 px wide the page scrolls horizontally', async () => {

@@ -1,10 +1,12 @@
 //! The dashboard in a real browser: Debian's Chromium driven by playwright-core
 //! (`local/browser/dashboard.test.mjs`) against the harness as a process, with a bearer token
-//! set. The page must ask for the token, show the right counts, stop the scheduler (and the
-//! API must agree), open a failed message's detail from its row (its state and the attempt
-//! log seeded here, row by row; another row replaces it, Escape and its close button close it),
-//! show the receiver breaker, requeue a failed message from its retry button (which does not
-//! open the detail) and the rest with "Retry all".
+//! set. The page must ask for the token, show the right counts (expired and the delivered and
+//! undelivered sent messages among them), stop the scheduler (and the API must agree), open a
+//! failed message's detail from its row (its state and the attempt log seeded here, row by row;
+//! another row replaces it, Escape and its close button close it), filter its message list by
+//! status and by delivery and open an expired, a delivered and an undelivered message's detail
+//! (when it expired, its delivery receipt), show the receiver breaker, requeue a failed message
+//! from its retry button (which does not open the detail) and the rest with "Retry all".
 //!
 //! Needs `/usr/bin/chromium` and `local/browser/node_modules` (`scripts/browser-tools`
 //! installs both; `scripts/test` runs it). Screenshots go to a temporary folder, or to
@@ -65,11 +67,22 @@ const ATTEMPTS: [Attempt; 3] = [
     },
 ];
 
-/// A believable hour: a steady flow of sent messages, a few failures with their error codes
-/// (the `invalid_response` one, whose id is returned, with its three attempts logged), some
-/// cancelled, some scheduled for tomorrow (so nothing changes while the browser looks), and
-/// the dispatch runs that did the work.
-async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
+/// The ids of the seeded messages the browser opens.
+struct Seeded {
+    /// The `invalid_response` failure, with its three attempts logged.
+    failed: String,
+    /// The newest of each (so on the first page of the list filtered to its kind).
+    expired: String,
+    delivered: String,
+    undelivered: String,
+}
+
+/// A believable hour: a steady flow of sent messages, most of them with a delivery receipt (340
+/// delivered, 12 undelivered with the carrier's error code, 68 without one yet), a few failures
+/// with their error codes (the `invalid_response` one with its three attempts logged), some
+/// cancelled, 4 expired before they could be sent, some scheduled for tomorrow (so nothing
+/// changes while the browser looks), and the dispatch runs that did the work.
+async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> Seeded {
     let statements = [
         "INSERT INTO messages (phone_number, content, status, attempts, sent_at, next_attempt_at,
                                webhook_message_id, created_at)
@@ -86,6 +99,22 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
          SELECT '+90533' || lpad(i::text, 7, '0'), 'Withdrawn offer #' || i, 'cancelled', now(),
                 now() - i * interval '3 minutes'
          FROM generate_series(1, 2) AS i",
+        // Receipts (an UPDATE, as receipts do, so the delivery_counts triggers count them):
+        // wm-n undelivered when n % 35 = 0, else delivered unless n % 6 = 0 (none yet).
+        "UPDATE messages AS m
+         SET delivery_status = CASE WHEN s.n % 35 = 0 THEN 'undelivered' ELSE 'delivered' END,
+             delivery_at = least(m.sent_at + (3 + s.n % 20) * interval '1 second', now()),
+             delivery_error_code = CASE WHEN s.n % 35 = 0 THEN '30003' END
+         FROM (SELECT id, split_part(webhook_message_id, '-', 2)::int AS n
+               FROM messages WHERE status = 'sent') AS s
+         WHERE m.id = s.id AND (s.n % 35 = 0 OR s.n % 6 <> 0)",
+        // Expired: each ran out of time a quarter of an hour after it was created.
+        "INSERT INTO messages (phone_number, content, status, next_attempt_at, expires_at, error_code,
+                               last_error, created_at, updated_at)
+         SELECT '+90534' || lpad(i::text, 7, '0'), 'Flash sale, today only #' || i, 'expired', NULL,
+                now() - i * interval '7 minutes', 'expired', 'not sent by its expires_at',
+                now() - i * interval '7 minutes' - interval '15 minutes', now() - i * interval '7 minutes'
+         FROM generate_series(1, 4) AS i",
         "INSERT INTO messages (phone_number, content, status, attempts, next_attempt_at, error_code,
                                last_error, created_at, updated_at)
          VALUES ('+905421234567', 'Your parcel is on its way', 'failed', 1, NULL, 'http_400',
@@ -109,11 +138,14 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
     for sql in statements {
         sqlx::raw_sql(sql).execute(&db.pool).await.unwrap();
     }
-    let id: String =
-        sqlx::query_scalar("SELECT id::text FROM messages WHERE error_code = 'invalid_response'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let id_of = |condition: &str| {
+        // Newest first, as the message list orders them.
+        let sql = format!(
+            "SELECT id::text FROM messages WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        async move { sqlx::query_scalar::<_, String>(&sql).fetch_one(&db.pool).await.unwrap() }
+    };
+    let id = id_of("error_code = 'invalid_response'").await;
     // Three requests, each one spent attempt.
     sqlx::query("UPDATE messages SET attempts = 3, request_count = 3 WHERE id = $1::uuid")
         .bind(&id)
@@ -139,7 +171,12 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> String {
         .await
         .unwrap();
     }
-    id
+    Seeded {
+        failed: id,
+        expired: id_of("status = 'expired'").await,
+        delivered: id_of("delivery_status = 'delivered'").await,
+        undelivered: id_of("delivery_status = 'undelivered'").await,
+    }
 }
 
 /// What the detail's attempts table must list, oldest first, for EXPECTED_ATTEMPTS.
@@ -167,7 +204,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(PathBuf::from(&chromium).exists(), "{chromium} is missing: run scripts/browser-tools");
 
     let db = ScratchDatabase::create().await;
-    let failed_id = seed_an_hour_of_traffic(&db).await;
+    let seeded = seed_an_hour_of_traffic(&db).await;
     let mock_port = testkit::free_port().to_string();
     let env =
         [("DATABASE_URL", db.url.as_str()), ("API_AUTH_TOKEN", TOKEN), ("MOCK_RECEIVER_PORT", &mock_port)];
@@ -183,7 +220,10 @@ async fn the_dashboard_works_in_a_real_browser() {
         .unwrap();
     assert_eq!(
         stats,
-        json!({"pending": 12, "processing": 0, "sent": 420, "failed": 3, "cancelled": 2, "total": 437}),
+        json!({
+            "pending": 12, "processing": 0, "sent": 420, "failed": 3, "cancelled": 2, "expired": 4, "total": 441,
+            "deliveries": {"delivered": 340, "undelivered": 12},
+        }),
         "the seeded hour, as the API counts it"
     );
 
@@ -196,7 +236,10 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("DASHBOARD_URL", &harness.base)
         .env("API_TOKEN", TOKEN)
         .env("EXPECTED_STATS", stats.to_string())
-        .env("FAILED_MESSAGE_ID", &failed_id)
+        .env("FAILED_MESSAGE_ID", &seeded.failed)
+        .env("EXPIRED_MESSAGE_ID", &seeded.expired)
+        .env("DELIVERED_MESSAGE_ID", &seeded.delivered)
+        .env("UNDELIVERED_MESSAGE_ID", &seeded.undelivered)
         .env("EXPECTED_ATTEMPTS", expected_attempts().to_string())
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", &chromium)
