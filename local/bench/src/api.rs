@@ -2,6 +2,7 @@
 //! the sent list's first page with a million sent rows, and of a filtered listing page half way
 //! down those rows (keyset paging: a deep page should cost what the first one does).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use dispatcher_core::db;
 use dispatcher_core::repository::ListCursor;
 use dispatcher_core::Config;
 use serde::Serialize;
+use tokio::task::JoinHandle;
 
 use crate::database::BenchDatabase;
 use crate::http_load::{self, LoadRequest};
@@ -33,13 +35,7 @@ pub async fn measure(
     duration: Duration,
     concurrency: usize,
 ) -> anyhow::Result<ApiFigures> {
-    let pool = db::connect(&DatabaseSettings::at(db.url.clone()), local::serve::HARNESS_POOL).await?;
-    let config = Arc::new(Config::from_pairs(&[])?);
-    let state = AppState::new(pool.clone(), None, config, Arc::new(LocalScheduler::new(pool)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
-
+    let (addr, server) = serve(db).await?;
     let creates = http_load::run(addr, concurrency, duration, |n| {
         LoadRequest::post_json(
             "/api/v1/messages",
@@ -63,6 +59,16 @@ pub async fn measure(
         api_sent_page_p99_ms: percentile(&mut sent_page.latencies_ms, 99.0),
         api_list_deep_page_p99_ms: percentile(&mut deep_page.latencies_ms, 99.0),
     })
+}
+
+/// The API as the harness serves it (its pool size, no token), on a free port of 127.0.0.1.
+pub async fn serve(db: &BenchDatabase) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let pool = db::connect(&DatabaseSettings::at(db.url.clone()), local::serve::HARNESS_POOL).await?;
+    let config = Arc::new(Config::from_pairs(&[])?);
+    let state = AppState::new(pool.clone(), None, config, Arc::new(LocalScheduler::new(pool)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    Ok((addr, tokio::spawn(async move { axum::serve(listener, router(state)).await })))
 }
 
 /// The cursor of the sent row half way down the listing's order.

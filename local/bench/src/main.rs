@@ -7,12 +7,14 @@ mod api;
 mod claims;
 mod database;
 mod dispatch;
+mod expiry;
 mod functions;
 mod history;
 mod http_load;
 mod minimal_ceiling;
 mod percentile;
 mod purge;
+mod receipts;
 mod results;
 mod scaleout;
 
@@ -60,8 +62,12 @@ enum Part {
     Latency,
     /// The release functions: binary size, start-up time, peak memory.
     Functions,
-    /// The retention purge of a million expired messages, with dispatch beside it.
+    /// The retention purge of a million messages past the retention, with dispatch beside it.
     Retention,
+    /// Delivery receipts through the API: 8 clients, 1,000 receipts a request, 1M sent messages.
+    Receipts,
+    /// A backlog of 100,000 messages past their expiry, expired by the runs that send the others.
+    Expiry,
     /// Claim p99, dispatch, create rate and sent page p99 with 1M and then 10M sent messages.
     History,
     /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
@@ -110,8 +116,10 @@ pub struct Sizes {
     pub pending_rows: i64,
     pub api_duration: Duration,
     pub rss_messages: i64,
-    /// Expired messages the retention purge deletes.
-    pub expired_rows: i64,
+    /// Messages past the retention that the purge deletes.
+    pub purge_rows: i64,
+    /// Pending messages past their expiry, expired beside the drain.
+    pub expiry_backlog: i64,
     /// The two history sizes compared (1M and 10M sent messages).
     pub history_rows: [i64; 2],
     /// Dispatch processes at once, and how long each count runs.
@@ -128,7 +136,8 @@ impl Sizes {
                 pending_rows: 10_000,
                 api_duration: Duration::from_secs(2),
                 rss_messages: 2_000,
-                expired_rows: 20_000,
+                purge_rows: 20_000,
+                expiry_backlog: 10_000,
                 history_rows: [20_000, 100_000],
                 scaleout_processes: &[1, 2],
                 scaleout_window: Duration::from_secs(1),
@@ -140,7 +149,8 @@ impl Sizes {
                 pending_rows: 100_000,
                 api_duration: Duration::from_secs(10),
                 rss_messages: 10_000,
-                expired_rows: 1_000_000,
+                purge_rows: 1_000_000,
+                expiry_backlog: 100_000,
                 history_rows: [1_000_000, 10_000_000],
                 scaleout_processes: &[1, 2, 4, 8],
                 scaleout_window: Duration::from_secs(5),
@@ -176,7 +186,13 @@ async fn measure(
         results.dispatch = Some(dispatch::measure(db, sizes, config.webhook.signer.as_ref()).await?);
     }
     if cli.runs(Part::Retention) {
-        results.retention = Some(purge::measure(db, sizes.expired_rows, sizes.drain).await?);
+        results.retention = Some(purge::measure(db, sizes.purge_rows, sizes.drain).await?);
+    }
+    if cli.runs(Part::Receipts) {
+        results.receipts = Some(receipts::measure(db, sizes).await?);
+    }
+    if cli.runs(Part::Expiry) {
+        results.expiry = Some(expiry::measure(db, sizes.expiry_backlog, sizes.drain).await?);
     }
     if cli.runs(Part::Latency) {
         eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);

@@ -7,9 +7,11 @@ use serde_json::Value;
 
 use crate::claims::LatencyFigures;
 use crate::dispatch::DispatchFigures;
+use crate::expiry::ExpiryFigures;
 use crate::functions::FunctionFigures;
 use crate::history::HistoryFigures;
 use crate::purge::RetentionFigures;
+use crate::receipts::ReceiptFigures;
 use crate::scaleout::ScaleoutFigures;
 
 #[derive(Debug, Default, Serialize)]
@@ -18,6 +20,10 @@ pub struct Results {
     pub dispatch: Option<DispatchFigures>,
     #[serde(flatten)]
     pub retention: Option<RetentionFigures>,
+    #[serde(flatten)]
+    pub receipts: Option<ReceiptFigures>,
+    #[serde(flatten)]
+    pub expiry: Option<ExpiryFigures>,
     #[serde(flatten)]
     pub latency: Option<LatencyFigures>,
     #[serde(flatten)]
@@ -41,6 +47,8 @@ const TARGETS: &[(&str, Bound)] = &[
     ("dispatch_share_of_claim_ceiling", Bound::AtLeast(0.5)),
     ("dispatch_share_of_minimal_ceiling", Bound::AtLeast(0.4)),
     ("attempt_write_cost_ratio", Bound::AtLeast(0.9)),
+    ("receipts_per_sec", Bound::AtLeast(20_000.0)),
+    ("expiry_dispatch_ratio", Bound::AtLeast(0.5)),
     ("claim_p99_ms", Bound::AtMost(10.0)),
     ("api_create_rps", Bound::AtLeast(3000.0)),
     ("api_sent_page_p99_ms", Bound::AtMost(20.0)),
@@ -192,6 +200,8 @@ mod tests {
             Self {
                 dispatch: Some(dispatch),
                 retention: Some(RetentionFigures::default()),
+                receipts: Some(ReceiptFigures::default()),
+                expiry: Some(ExpiryFigures::default()),
                 latency: Some(LatencyFigures::default()),
                 history: Some(HistoryFigures::default()),
                 scaleout: Some(scaleout),

@@ -84,6 +84,14 @@ fn the_quick_benchmark_writes_each_parts_figures_and_only_those() {
     assert_all_positive("retention", &retention);
     assert!(retention.keys().all(|key| !dispatch.contains_key(key)), "parts share no figure");
 
+    let receipts = bench_quick("receipts", &[]);
+    assert_eq!(assert_all_positive("receipts", &receipts).len(), 2, "{receipts:?}");
+    assert!(receipts.contains_key("receipts_per_sec"));
+
+    let expiry = bench_quick("expiry", &[]);
+    assert_eq!(assert_all_positive("expiry", &expiry).len(), 3, "{expiry:?}");
+    assert!(expiry.contains_key("expire_rows_per_sec"));
+
     let latency = bench_quick("latency", &[]);
     assert_all_positive("latency", &latency);
 
