@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::ensure;
+use anyhow::{ensure, Context};
 use chrono::Utc;
 use dispatcher_core::dispatch::{Dispatcher, RunLimits};
 use dispatcher_core::repository::claims;
@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::database::BenchDatabase;
+use crate::http_load::{self, LoadRequest};
 use crate::percentile::percentile;
 use crate::{minimal_ceiling, Sizes};
 
@@ -44,6 +45,13 @@ pub struct DispatchFigures {
     /// Dispatch at batch 1,000 over each ceiling.
     pub dispatch_share_of_claim_ceiling: f64,
     pub dispatch_share_of_minimal_ceiling: f64,
+    /// The HTTP half alone: a minimal hyper client POSTing the same body to the same receiver
+    /// with as many requests in flight, no database.
+    pub http_minimal_ceiling_msgs_per_sec: f64,
+    /// What the two minimal halves allow together on the same cores,
+    /// 1 / (1 / pg_minimal + 1 / http_minimal), and dispatch at batch 1,000 over it.
+    pub end_to_end_limit_msgs_per_sec: f64,
+    pub dispatch_share_of_end_to_end_limit: f64,
 }
 
 /// Drains the backlog at each batch size, then the two ceilings at the largest.
@@ -73,8 +81,13 @@ pub async fn measure(
     eprintln!("database minimum: a FIFO claim and one UPDATE on a table with two indexes ...");
     figures.pg_minimal_ceiling_rows_per_sec =
         minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS).await?;
+    eprintln!("HTTP minimum: a minimal client and the same receiver, no database ...");
+    figures.http_minimal_ceiling_msgs_per_sec = http_minimal_ceiling(sizes.drain, largest).await?;
     figures.dispatch_share_of_claim_ceiling = at_largest / figures.pg_claim_ceiling_rows_per_sec;
     figures.dispatch_share_of_minimal_ceiling = at_largest / figures.pg_minimal_ceiling_rows_per_sec;
+    figures.end_to_end_limit_msgs_per_sec = 1.0
+        / (1.0 / figures.pg_minimal_ceiling_rows_per_sec + 1.0 / figures.http_minimal_ceiling_msgs_per_sec);
+    figures.dispatch_share_of_end_to_end_limit = at_largest / figures.end_to_end_limit_msgs_per_sec;
     Ok(figures)
 }
 
@@ -92,7 +105,24 @@ async fn attempt_log_rates(db: &BenchDatabase, total: i64, batch: u32) -> anyhow
     Ok((percentile(&mut with, 50.0), percentile(&mut without, 50.0)))
 }
 
-async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
+/// The real dispatcher sending to `url` as `how` says, at full speed (no rate limit to speak of).
+pub fn dispatcher(db: &BenchDatabase, url: &str, how: Drain<'_>) -> anyhow::Result<Dispatcher> {
+    let workers = how.batch.clamp(1, 64).to_string();
+    let batch_text = how.batch.to_string();
+    let mut config = Config::from_pairs(&[
+        ("WEBHOOK_URL", url),
+        ("MESSAGE_BATCH_SIZE", batch_text.as_str()),
+        ("MESSAGE_WORKER_COUNT", workers.as_str()),
+        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000"),
+    ])?;
+    config.webhook.signer = how.signer.cloned();
+    let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
+    let mut settings = dispatcher.settings().clone();
+    settings.attempt_log = how.attempt_log;
+    Ok(dispatcher.with_settings(settings))
+}
+
+pub async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
     mock_receiver::spawn_quiet(TcpListener::bind("127.0.0.1:0").await?, stop.clone())
 }
 
@@ -118,19 +148,7 @@ impl Drain<'_> {
 pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Result<f64> {
     let stop = CancellationToken::new();
     let url = fast_receiver(&stop).await?;
-    let workers = how.batch.clamp(1, 64).to_string();
-    let batch_text = how.batch.to_string();
-    let mut config = Config::from_pairs(&[
-        ("WEBHOOK_URL", url.as_str()),
-        ("MESSAGE_BATCH_SIZE", batch_text.as_str()),
-        ("MESSAGE_WORKER_COUNT", workers.as_str()),
-        ("WEBHOOK_RATE_LIMIT_PER_SECOND", "1000000"),
-    ])?;
-    config.webhook.signer = how.signer.cloned();
-    let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
-    let mut settings = dispatcher.settings().clone();
-    settings.attempt_log = how.attempt_log;
-    let dispatcher = dispatcher.with_settings(settings);
+    let dispatcher = dispatcher(db, &url, how)?;
     let started = Instant::now();
     let mut runners = Vec::new();
     for _ in 0..RUNNERS {
@@ -153,6 +171,29 @@ pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Re
     let unsent = db.count_messages("status <> 'sent' AND expires_at IS NULL").await?;
     ensure!(unsent == 0, "{unsent} of {total} messages were not sent");
     Ok(total as f64 / elapsed.as_secs_f64())
+}
+
+/// Requests per second from a minimal hyper client (one keep-alive connection per request in
+/// flight, as many as the drain at `batch` has: RUNNERS x its workers) POSTing the webhook's
+/// body to the same fast receiver, `total` requests' worth of time, no database.
+async fn http_minimal_ceiling(total: i64, batch: u32) -> anyhow::Result<f64> {
+    let stop = CancellationToken::new();
+    let url = fast_receiver(&stop).await?;
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .context("the receiver's address")?;
+    let in_flight = RUNNERS * usize::try_from(batch.clamp(1, 64))?;
+    let body = serde_json::json!({"to": "+905550000001", "content": "benchmark message 1"});
+    // About as long as the drain of `total` took at its best, so both halves run alike.
+    let duration = Duration::from_secs_f64((total as f64 / 20_000.0).clamp(1.0, 10.0));
+    let load =
+        http_load::run(addr, in_flight, duration, move |_| LoadRequest::post_json("/webhook", &body)).await?;
+    stop.cancel();
+    Ok(load.per_second())
 }
 
 /// Rows per second through the claim and the outcome statement alone (every message sent),

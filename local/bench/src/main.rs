@@ -14,6 +14,7 @@ mod http_load;
 mod minimal_ceiling;
 mod percentile;
 mod purge;
+mod queue_health;
 mod receipts;
 mod results;
 mod scaleout;
@@ -68,6 +69,9 @@ enum Part {
     Receipts,
     /// A backlog of 100,000 messages past their expiry, expired by the runs that send the others.
     Expiry,
+    /// Claims next to a million scheduled and 200,000 retry-waiting messages, and dispatch
+    /// while a REPEATABLE READ snapshot is held open.
+    QueueHealth,
     /// Claim p99, dispatch, create rate and sent page p99 with 1M and then 10M sent messages.
     History,
     /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
@@ -120,6 +124,7 @@ pub struct Sizes {
     pub purge_rows: i64,
     /// Pending messages past their expiry, expired beside the drain.
     pub expiry_backlog: i64,
+    pub queue: queue_health::QueueSizes,
     /// The two history sizes compared (1M and 10M sent messages).
     pub history_rows: [i64; 2],
     /// Dispatch processes at once, and how long each count runs.
@@ -138,6 +143,7 @@ impl Sizes {
                 rss_messages: 2_000,
                 purge_rows: 20_000,
                 expiry_backlog: 10_000,
+                queue: queue_health::QueueSizes::new(true),
                 history_rows: [20_000, 100_000],
                 scaleout_processes: &[1, 2],
                 scaleout_window: Duration::from_secs(1),
@@ -151,6 +157,7 @@ impl Sizes {
                 rss_messages: 10_000,
                 purge_rows: 1_000_000,
                 expiry_backlog: 100_000,
+                queue: queue_health::QueueSizes::new(false),
                 history_rows: [1_000_000, 10_000_000],
                 scaleout_processes: &[1, 2, 4, 8],
                 scaleout_window: Duration::from_secs(5),
@@ -193,6 +200,9 @@ async fn measure(
     }
     if cli.runs(Part::Expiry) {
         results.expiry = Some(expiry::measure(db, sizes.expiry_backlog, sizes.drain).await?);
+    }
+    if cli.runs(Part::QueueHealth) {
+        results.queue_health = Some(queue_health::measure(db, &sizes.queue).await?);
     }
     if cli.runs(Part::Latency) {
         eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);

@@ -11,6 +11,7 @@ use crate::expiry::ExpiryFigures;
 use crate::functions::FunctionFigures;
 use crate::history::HistoryFigures;
 use crate::purge::RetentionFigures;
+use crate::queue_health::QueueHealthFigures;
 use crate::receipts::ReceiptFigures;
 use crate::scaleout::ScaleoutFigures;
 
@@ -24,6 +25,8 @@ pub struct Results {
     pub receipts: Option<ReceiptFigures>,
     #[serde(flatten)]
     pub expiry: Option<ExpiryFigures>,
+    #[serde(flatten)]
+    pub queue_health: Option<QueueHealthFigures>,
     #[serde(flatten)]
     pub latency: Option<LatencyFigures>,
     #[serde(flatten)]
@@ -49,6 +52,10 @@ const TARGETS: &[(&str, Bound)] = &[
     ("attempt_write_cost_ratio", Bound::AtLeast(0.9)),
     ("receipts_per_sec", Bound::AtLeast(20_000.0)),
     ("expiry_dispatch_ratio", Bound::AtLeast(0.5)),
+    ("scheduled_claim_p99_growth", Bound::AtMost(2.0)),
+    ("retry_wait_claim_p99_growth", Bound::AtMost(2.0)),
+    ("horizon_dispatch_ratio", Bound::AtLeast(0.6)),
+    ("dispatch_share_of_end_to_end_limit", Bound::AtLeast(0.6)),
     ("claim_p99_ms", Bound::AtMost(10.0)),
     ("api_create_rps", Bound::AtLeast(3000.0)),
     ("api_sent_page_p99_ms", Bound::AtMost(20.0)),
@@ -202,6 +209,7 @@ mod tests {
                 retention: Some(RetentionFigures::default()),
                 receipts: Some(ReceiptFigures::default()),
                 expiry: Some(ExpiryFigures::default()),
+                queue_health: Some(QueueHealthFigures::default()),
                 latency: Some(LatencyFigures::default()),
                 history: Some(HistoryFigures::default()),
                 scaleout: Some(scaleout),
