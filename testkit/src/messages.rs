@@ -44,8 +44,9 @@ pub async fn insert_each(pool: &PgPool, numbers: impl IntoIterator<Item = usize>
     inserted
 }
 
+/// Makes `message` one created at `at`, and so due since then (the claim takes the first due).
 pub async fn set_created_at(pool: &PgPool, message: &Message, at: DateTime<Utc>) {
-    sqlx::query("UPDATE messages SET created_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE messages SET created_at = $2, next_attempt_at = $2 WHERE id = $1")
         .bind(message.id.as_uuid())
         .bind(at)
         .execute(pool)

@@ -92,6 +92,10 @@ fn the_quick_benchmark_writes_each_parts_figures_and_only_those() {
     assert_eq!(assert_all_positive("expiry", &expiry).len(), 3, "{expiry:?}");
     assert!(expiry.contains_key("expire_rows_per_sec"));
 
+    let queue_health = bench_quick("queue-health", &[]);
+    assert_eq!(assert_all_positive("queue-health", &queue_health).len(), 8, "{queue_health:?}");
+    assert!(queue_health.contains_key("horizon_dispatch_ratio"));
+
     let latency = bench_quick("latency", &[]);
     assert_all_positive("latency", &latency);
 

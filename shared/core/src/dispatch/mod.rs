@@ -18,6 +18,7 @@ use sqlx::PgPool;
 
 use crate::rate_limit::{self, RateLimiter};
 use crate::redis_connection::RedisConnection;
+use crate::repository::claim_cursor::ClaimCursor;
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentCache;
 use crate::webhook::WebhookClient;
@@ -97,6 +98,8 @@ pub struct Dispatcher {
     settings: DispatchSettings,
     /// When this process last asked for the retention turn.
     purge_asked: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+    /// Where this process's claims start, shared by its runs.
+    cursor: Arc<ClaimCursor>,
 }
 
 impl Dispatcher {
@@ -107,7 +110,7 @@ impl Dispatcher {
         cache: SentCache,
         settings: DispatchSettings,
     ) -> Self {
-        Self { pool, webhook, limiter, cache, settings, purge_asked: Arc::default() }
+        Self { pool, webhook, limiter, cache, settings, purge_asked: Arc::default(), cursor: Arc::default() }
     }
 
     /// Builds the webhook client, the Redis connection (lazy) and the rate limiter from `config`.

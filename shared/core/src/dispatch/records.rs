@@ -189,6 +189,8 @@ mod tests {
             max_attempts: 3,
             version: 1,
             expires_at: None,
+            due_at: chrono::Utc::now(),
+            created_at: chrono::Utc::now(),
         }
     }
 

@@ -9,7 +9,7 @@ use super::tally::Tally;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use crate::deadline::room_for_one_send;
 use crate::domain::{BreakerState, Claim};
-use crate::repository::claims::{self, ClaimedBatch};
+use crate::repository::claims::{self, ClaimedBatch, QueuePosition};
 use crate::repository::dispatch_runs;
 use crate::repository::outcomes::{self, OutcomeKind};
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
@@ -145,7 +145,8 @@ impl Dispatcher {
     async fn claim(&self, limit: u32, tally: &mut Tally) -> Result<Vec<Claim>, DispatchError> {
         let settings = &self.settings;
         let ClaimedBatch { claims, rejected } =
-            claims::claim_valid_batch(&self.pool, limit, settings.lease, settings.char_limit).await?;
+            claims::claim_valid_batch(&self.pool, &self.cursor, limit, settings.lease, settings.char_limit)
+                .await?;
         tally.run.claimed += count(claims.len() + rejected);
         tally.run.failed += count(rejected);
         tally.sendable += claims.len();
@@ -247,6 +248,11 @@ impl Dispatcher {
         tally: &mut Tally,
     ) -> Result<(), DispatchError> {
         tally.note_unsent(&chunk);
+        let handed_back = chunk
+            .iter()
+            .filter(|attempt| matches!(&attempt.result, Err(unsent) if *unsent != Unsent::Expired))
+            .map(|attempt| QueuePosition::of(&attempt.claim))
+            .min();
         let mut records = records::outcome_records(
             chunk,
             context,
@@ -267,6 +273,9 @@ impl Dispatcher {
                 OutcomeKind::Expired => &mut tally.run.expired,
             };
             *count += 1;
+        }
+        if let Some(position) = handed_back {
+            self.cursor.hand_back(position);
         }
         self.cache.remember(&records::cache_entries(&records, &applied)).await;
         Ok(())

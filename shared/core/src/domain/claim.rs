@@ -16,6 +16,10 @@ pub struct Claim {
     pub version: i64,
     /// Not sent at or after this time.
     pub expires_at: Option<DateTime<Utc>>,
+    /// When it became due and when it was created: its place in the claim order, which a claim
+    /// handed back unsent keeps.
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 impl Claim {

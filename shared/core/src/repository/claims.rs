@@ -1,18 +1,27 @@
-//! The dispatcher's claim: due messages taken in FIFO order with `FOR UPDATE SKIP LOCKED`, each
-//! becoming `processing` with a lease and a new `version` that its outcome is recorded against
-//! (`outcomes`).
+//! The dispatcher's claim: due messages taken first due, first claimed (`next_attempt_at`, then
+//! `created_at`, then id) with `FOR UPDATE SKIP LOCKED`, each becoming `processing` with a lease
+//! and a new `version` that its outcome is recorded against (`outcomes`).
+//!
+//! The due scan walks `messages_due_idx (next_attempt_at, created_at, id) WHERE status =
+//! 'pending'` from a start position and stops at the first message not yet due, so messages
+//! scheduled for later or waiting for a retry are never read. The start position
+//! ([`ClaimFrom`], kept by [`super::claim_cursor::ClaimCursor`]) skips the index entries of
+//! messages claimed before, which an old snapshot elsewhere in the database keeps alive.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, PgExecutor, PgPool};
 use uuid::Uuid;
 
+use super::claim_cursor::ClaimCursor;
 use super::outcomes::{self, Outcome, OutcomeRecord};
 use crate::domain::{Claim, Content, ErrorCode, PhoneNumber};
 
 /// A row exactly as claimed, before the domain rules are checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimedRow {
     pub id: Uuid,
     pub phone_number: String,
@@ -22,56 +31,136 @@ pub struct ClaimedRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// When it became due: with `created_at` and `id`, its place in the claim order.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The database's time of the claim.
+    pub claimed_at: DateTime<Utc>,
 }
 
-/// Claims up to `limit` due messages in one statement, oldest `created_at` first.
+impl ClaimedRow {
+    /// Its place in the claim order.
+    pub fn position(&self) -> QueuePosition {
+        QueuePosition { due_at: self.next_attempt_at, created_at: self.created_at, id: self.id }
+    }
+}
+
+/// A place in the claim order: `(next_attempt_at, created_at, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueuePosition {
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl QueuePosition {
+    /// A claim's place.
+    pub fn of(claim: &Claim) -> Self {
+        Self { due_at: claim.due_at, created_at: claim.created_at, id: claim.id.as_uuid() }
+    }
+
+    /// Before every message (the year 1; PostgreSQL's range holds it, chrono's minimum is not).
+    pub fn first() -> Self {
+        let start = DateTime::<Utc>::from_timestamp(-62_135_596_800, 0).unwrap_or_default();
+        Self { due_at: start, created_at: start, id: Uuid::nil() }
+    }
+
+    /// The first position due at `at`.
+    pub fn due_at(at: DateTime<Utc>) -> Self {
+        Self { due_at: at, ..Self::first() }
+    }
+}
+
+/// Where a claim looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimFrom {
+    /// Due messages at or after this position.
+    pub due: QueuePosition,
+    /// Whether to look for lapsed leases (`processing` past `locked_until`), and those whose
+    /// lease ended at or after when.
+    pub lapsed: Option<DateTime<Utc>>,
+}
+
+impl ClaimFrom {
+    /// Everything: every due message and every lapsed lease.
+    pub fn everything() -> Self {
+        Self { due: QueuePosition::first(), lapsed: Some(QueuePosition::first().due_at) }
+    }
+}
+
+/// The claim statement, public so that tests can EXPLAIN exactly what runs. `$1` limit, `$2`
+/// lease seconds, `$3` look at lapsed leases, `$4` lapsed since, `$5..$7` the due start.
+/// The one-time filter `$3` keeps the lapsed scan from running at all when false; the row
+/// comparison on `$5..$7` is an index condition, so the scan starts there.
+pub const CLAIM_SQL: &str = r#"WITH lapsed AS (
+       SELECT id, next_attempt_at, created_at FROM messages
+       WHERE $3 AND status = 'processing' AND locked_until < now() AND locked_until >= $4
+       ORDER BY next_attempt_at, created_at, id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED
+   ), due AS (
+       SELECT id, next_attempt_at, created_at FROM messages
+       WHERE status = 'pending' AND next_attempt_at <= now()
+         AND (next_attempt_at, created_at, id) >= ($5, $6, $7)
+         -- A message past its expires_at is left to the expiry sweep (`expiry`).
+         AND (expires_at IS NULL OR expires_at > now())
+       ORDER BY next_attempt_at, created_at, id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED
+   ), picked AS (
+       SELECT id FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) AS candidates
+       ORDER BY next_attempt_at, created_at, id
+       LIMIT $1
+   )
+   UPDATE messages AS m
+   SET status = 'processing',
+       locked_until = now() + make_interval(secs => $2),
+       attempts = m.attempts + 1,
+       version = m.version + 1,
+       updated_at = now()
+   -- An id array, not a join: at large batches the planner would hash-join the whole table.
+   WHERE m.id = ANY (ARRAY(SELECT id FROM picked))
+   RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at,
+             m.expires_at, m.next_attempt_at, now() AS claimed_at"#;
+
+/// Claims up to `limit` due messages in one statement, first due first, looking where `from`
+/// says.
 ///
-/// Due means `pending` with `next_attempt_at` reached, or `processing` whose lease ran out
-/// (a crashed run). Rows locked by a concurrent claim are skipped, never waited for. Each
-/// claimed row becomes `processing` with a fresh lease, one more attempt and a new version.
+/// Due means `pending` with `next_attempt_at` reached and `expires_at` not (the expiry sweep
+/// ends those), or `processing` whose lease ran out (a crashed run). Rows locked by a concurrent claim are skipped, never waited for. Each claimed row
+/// becomes `processing` with a fresh lease, one more attempt and a new version.
 #[tracing::instrument(skip(executor))]
+pub async fn claim_from(
+    executor: impl PgExecutor<'_>,
+    limit: u32,
+    lease: Duration,
+    from: ClaimFrom,
+) -> sqlx::Result<Vec<ClaimedRow>> {
+    let arguments = claim_arguments(limit, lease, from).map_err(sqlx::Error::Encode)?;
+    let mut rows = sqlx::query_as_with::<_, ClaimedRow, _>(CLAIM_SQL, arguments).fetch_all(executor).await?;
+    rows.sort_by_key(ClaimedRow::position);
+    Ok(rows)
+}
+
+/// The parameters of [`CLAIM_SQL`] (tests EXPLAIN the statement with them).
+pub fn claim_arguments(limit: u32, lease: Duration, from: ClaimFrom) -> Result<PgArguments, BoxDynError> {
+    let mut arguments = PgArguments::default();
+    arguments.add(i64::from(limit))?;
+    arguments.add(lease.as_secs_f64())?;
+    arguments.add(from.lapsed.is_some())?;
+    arguments.add(from.lapsed.unwrap_or(QueuePosition::first().due_at))?;
+    arguments.add(from.due.due_at)?;
+    arguments.add(from.due.created_at)?;
+    arguments.add(from.due.id)?;
+    Ok(arguments)
+}
+
+/// [`claim_from`] everything: what a process without a [`ClaimCursor`] does.
 pub async fn claim_batch(
     executor: impl PgExecutor<'_>,
     limit: u32,
     lease: Duration,
 ) -> sqlx::Result<Vec<ClaimedRow>> {
-    let mut rows = sqlx::query_as!(
-        ClaimedRow,
-        r#"WITH lapsed AS (
-               SELECT id, created_at FROM messages
-               WHERE status = 'processing' AND locked_until < now()
-               ORDER BY created_at, id
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED
-           ), due AS (
-               SELECT id, created_at FROM messages
-               -- A message past its expires_at is left to the expiry sweep (`expiry`).
-               WHERE status = 'pending' AND next_attempt_at <= now() AND (expires_at IS NULL OR expires_at > now())
-               ORDER BY created_at, id
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED
-           ), picked AS (
-               SELECT id FROM (SELECT * FROM lapsed UNION ALL SELECT * FROM due) AS candidates
-               ORDER BY created_at, id
-               LIMIT $1
-           )
-           UPDATE messages AS m
-           SET status = 'processing',
-               locked_until = now() + make_interval(secs => $2),
-               attempts = m.attempts + 1,
-               version = m.version + 1,
-               updated_at = now()
-           -- An id array, not a join: at large batches the planner would hash-join the whole table.
-           WHERE m.id = ANY (ARRAY(SELECT id FROM picked))
-           RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at,
-                     m.expires_at"#,
-        i64::from(limit),
-        lease.as_secs_f64(),
-    )
-    .fetch_all(executor)
-    .await?;
-    rows.sort_by_key(|row| (row.created_at, row.id));
-    Ok(rows)
+    claim_from(executor, limit, lease, ClaimFrom::everything()).await
 }
 
 /// Why a claimed row cannot be sent at all.
@@ -107,6 +196,8 @@ impl ClaimedRow {
             max_attempts: self.max_attempts,
             version: self.version,
             expires_at: self.expires_at,
+            due_at: self.next_attempt_at,
+            created_at: self.created_at,
         })
     }
 }
@@ -118,15 +209,16 @@ pub struct ClaimedBatch {
     pub rejected: usize,
 }
 
-/// Claims a batch and returns the sendable part. Rows that break the domain rules are
-/// recorded `failed` with an error_code at once, so they never block the queue.
+/// Claims a batch where `cursor` says and returns the sendable part. Rows that break the
+/// domain rules are recorded `failed` with an error_code at once, so they never block the queue.
 pub async fn claim_valid_batch(
     pool: &PgPool,
+    cursor: &ClaimCursor,
     limit: u32,
     lease: Duration,
     char_limit: usize,
 ) -> sqlx::Result<ClaimedBatch> {
-    let rows = claim_batch(pool, limit, lease).await?;
+    let rows = cursor.claim(pool, limit, lease).await?;
     let mut claims = Vec::with_capacity(rows.len());
     let mut rejected = Vec::new();
     for row in rows {

@@ -16,12 +16,12 @@ pub struct Gauges {
     pub last_run_at: Option<DateTime<Utc>>,
 }
 
-/// One statement; the age walks the claim's own FIFO index and stops at the first due row.
+/// One statement; the age is the first entry of the claim's due index (`messages_due_idx`).
 pub async fn read(executor: impl PgExecutor<'_>) -> sqlx::Result<Gauges> {
     let row = sqlx::query!(
         r#"SELECT coalesce((SELECT extract(epoch FROM now() - next_attempt_at)::float8 FROM messages
                              WHERE status = 'pending' AND next_attempt_at <= now()
-                             ORDER BY created_at, id LIMIT 1), 0) AS "oldest_pending_age_seconds!",
+                             ORDER BY next_attempt_at, created_at, id LIMIT 1), 0) AS "oldest_pending_age_seconds!",
                   coalesce((SELECT state <> 'closed' FROM receiver_breaker), false) AS "breaker_open!",
                   (SELECT max(started_at) FROM dispatch_runs) AS last_run_at"#
     )

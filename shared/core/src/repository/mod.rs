@@ -2,6 +2,7 @@
 //! Functions take an executor so they compose with transactions.
 
 pub mod attempts;
+pub mod claim_cursor;
 pub mod claims;
 mod columns;
 pub mod dispatch_runs;

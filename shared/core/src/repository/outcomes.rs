@@ -199,8 +199,9 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
                SET status = CASE WHEN r.outcome IN ('retry', 'released') THEN 'pending' ELSE r.outcome END,
                    sent_at = CASE WHEN r.outcome = 'sent' THEN now() ELSE m.sent_at END,
                    locked_until = NULL,
+                   -- Handed back unsent, a message keeps its place in the claim order.
                    next_attempt_at = CASE r.outcome WHEN 'retry' THEN r.next_attempt_at
-                                                    WHEN 'released' THEN now() END,
+                                                    WHEN 'released' THEN m.next_attempt_at END,
                    webhook_message_id = CASE WHEN r.outcome = 'sent' THEN r.webhook_message_id
                                              ELSE m.webhook_message_id END,
                    webhook_response = CASE WHEN r.outcome = 'released' THEN m.webhook_response ELSE r.response END,

@@ -17,6 +17,7 @@ mod dispatch_wire;
 mod expiry;
 mod migrations;
 mod parsers_properties;
+mod queue_health;
 mod receipts;
 mod receiver_breaker;
 mod repository_claims;

@@ -257,3 +257,31 @@ async fn reverting_receipts_and_expiry_keeps_expired_messages_as_failed(pool: Pg
     assert_eq!(again.status, MessageStatus::Pending);
     assert!(again.delivery().is_none());
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_due_order_index_goes_and_comes_back_with_every_message_claimable(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    let due = support::insert(&pool, 1).await;
+    let later = support::insert(&pool, 2).await;
+    support::update_one(&pool, &later, "next_attempt_at = now() + interval '1 hour'").await;
+    let index_count = || async {
+        testkit::database::fetch_i64(
+            &pool,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'messages_due_idx'",
+        )
+        .await
+    };
+    assert_eq!(index_count().await, 1);
+
+    migrator.undo(&pool, 11).await.unwrap();
+    assert_eq!(index_count().await, 0);
+    assert_eq!(support::count(&pool).await, 2, "reverting keeps every message");
+    migrator.run(&pool).await.unwrap();
+    assert_eq!(index_count().await, 1);
+    let claimed =
+        dispatcher_core::repository::claims::claim_batch(&pool, 10, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+    assert_eq!(claimed.iter().map(|row| row.id).collect::<Vec<_>>(), [due.id.as_uuid()], "the due one only");
+}

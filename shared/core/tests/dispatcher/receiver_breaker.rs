@@ -245,7 +245,13 @@ async fn a_message_the_receiver_always_fails_while_others_pass_ends_failed_and_t
 ) {
     let receiver = Receiver::failing_message(0, Reply::status(500, "this one breaks us")).await;
     support::insert(&pool, 0).await; // the oldest: first in every run it is due in
+                                     // The others keep coming due, one every 10 ms, so the receiver answers between its attempts
+                                     // (each retry waits its turn among the messages due before it).
     support::insert_each(&pool, 1..=20).await;
+    sqlx::query("UPDATE messages SET next_attempt_at = now() + (substr(content, 16)::int * interval '10 ms') WHERE content <> 'message number 0'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let setup = outage_setup().with_batches(2, 1).with_settings(|s| {
         s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(100) }
     });

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::support;
 use chrono::Utc;
 use dispatcher_core::domain::{ErrorCode, Message, MessageId};
+use dispatcher_core::repository::claim_cursor::ClaimCursor;
 use dispatcher_core::repository::claims;
 use dispatcher_core::repository::outcomes::{self, Outcome, OutcomeKind, OutcomeRecord};
 use sqlx::PgPool;
@@ -185,7 +186,7 @@ async fn a_claimed_row_that_breaks_the_rules_is_failed_instead_of_blocking_the_q
     .unwrap();
     let good = insert(&pool, 1).await;
 
-    let claims = claims::claim_valid_batch(&pool, 10, LEASE, 160).await.unwrap();
+    let claims = claims::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160).await.unwrap();
     assert_eq!(claims.claims.iter().map(|c| c.id).collect::<Vec<_>>(), [good.id]);
     assert_eq!(claims.rejected, 1);
 
@@ -206,7 +207,7 @@ async fn a_message_reclaimed_past_its_attempts_ends_failed(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let batch = claims::claim_valid_batch(&pool, 10, LEASE, 160).await.unwrap();
+    let batch = claims::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160).await.unwrap();
     assert!(batch.claims.is_empty());
     assert_eq!(batch.rejected, 1);
     let failed = dispatcher_core::repository::messages::get(&pool, message.id).await.unwrap().unwrap();
