@@ -217,7 +217,12 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
                     AS r(id, version, outcome, next_attempt_at, counted, webhook_message_id, error_code,
                          last_error, response, started_at, duration_ms, status_code)
                -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
-               WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version AND m.status = 'processing'
+               -- The status is compared to a subquery, not a literal, so that the planner cannot
+               -- prove the partial index of processing rows (messages_expired_claims_idx) covers
+               -- them: it would scan that index, small by its statistics, and under a snapshot
+               -- held elsewhere as large as every row claimed since (BENCHMARKS.md).
+               WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version
+                 AND m.status = (SELECT 'processing')
                RETURNING m.id, r.outcome, m.sent_at, m.request_count, r.started_at, r.duration_ms,
                          r.status_code, r.error_code, r.response
            ), logged AS (

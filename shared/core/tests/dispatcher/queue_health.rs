@@ -207,3 +207,43 @@ async fn claims_handed_back_keep_their_place_in_the_order(pool: PgPool) {
         .zip(&first_run)
         .all(|(again, before)| again.next_attempt_at == before.next_attempt_at));
 }
+
+/// Index entries of `index` this connection's statements read since the last report.
+async fn entries_read(conn: &mut PgConnection, index: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT pg_stat_get_xact_tuples_returned('{index}'::regclass)"))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// The outcome statement looks each row up by primary key. Statistics say almost no message is
+/// `processing`, so the planner would rather scan the partial index of processing rows, which
+/// under a held snapshot holds every row claimed since: 5,000 here, read by each record.
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
+async fn under_a_held_snapshot_recording_reads_no_index_of_processing_rows(pool: PgPool) {
+    testkit::messages::insert_pending(&pool, 6_000).await;
+    sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(&pool).await.unwrap();
+    sqlx::query("VACUUM ANALYZE messages").execute(&pool).await.unwrap();
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM messages")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let cursor = ClaimCursor::new();
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..50 {
+        let claimed = cursor.claim(&mut *conn, 100, LEASE).await.unwrap();
+        outcomes::record(&mut *conn, &crate::support::sent_records(&claimed)).await.unwrap();
+    }
+    let claimed = cursor.claim(&mut *conn, 100, LEASE).await.unwrap();
+    sqlx::raw_sql("SELECT pg_stat_force_next_flush()").execute(&mut *conn).await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    let applied = outcomes::record(&mut *conn, &crate::support::sent_records(&claimed)).await.unwrap();
+    let leases_read = entries_read(&mut conn, "messages_expired_claims_idx").await;
+    let keys_read = entries_read(&mut conn, "messages_pkey").await;
+    sqlx::raw_sql("COMMIT").execute(&mut *conn).await.unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut *holder).await.unwrap();
+    assert_eq!(applied.len(), 100);
+    assert_eq!(leases_read, 0, "the index of processing rows was scanned");
+    assert!((100..=400).contains(&keys_read), "{keys_read} primary key entries for 100 rows");
+}
