@@ -85,19 +85,24 @@ async fn a_claim_reads_none_of_the_scheduled_messages_created_before_the_due_one
     assert_eq!(claimed.len(), 300, "the due messages, and only them");
 }
 
-#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
-async fn under_a_held_snapshot_a_claim_walks_only_what_was_claimed_since_its_last(pool: PgPool) {
-    testkit::messages::insert_pending(&pool, 12_000).await;
-    // Arrived over the last hour, each due as it arrived.
-    sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(&pool).await.unwrap();
-    sqlx::query("VACUUM ANALYZE messages").execute(&pool).await.unwrap();
-    // Another session's snapshot: no claimed row's old index entry can be removed while it is open.
+/// `n` pending messages that arrived over the last hour, each due as it arrived, and another
+/// session's snapshot held open on them (returned: roll it back when done): while it is open,
+/// no claimed row's old index entry can be removed.
+async fn queue_under_a_held_snapshot(pool: &PgPool, n: usize) -> sqlx::pool::PoolConnection<sqlx::Postgres> {
+    testkit::messages::insert_pending(pool, n).await;
+    sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(pool).await.unwrap();
+    sqlx::query("VACUUM ANALYZE messages").execute(pool).await.unwrap();
     let mut holder = pool.acquire().await.unwrap();
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM messages")
         .execute(&mut *holder)
         .await
         .unwrap();
+    holder
+}
 
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
+async fn under_a_held_snapshot_a_claim_walks_only_what_was_claimed_since_its_last(pool: PgPool) {
+    let mut holder = queue_under_a_held_snapshot(&pool, 12_000).await;
     let cursor = ClaimCursor::new();
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..100 {
@@ -221,14 +226,7 @@ async fn entries_read(conn: &mut PgConnection, index: &str) -> i64 {
 /// under a held snapshot holds every row claimed since: 5,000 here, read by each record.
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn under_a_held_snapshot_recording_reads_no_index_of_processing_rows(pool: PgPool) {
-    testkit::messages::insert_pending(&pool, 6_000).await;
-    sqlx::query("UPDATE messages SET next_attempt_at = created_at").execute(&pool).await.unwrap();
-    sqlx::query("VACUUM ANALYZE messages").execute(&pool).await.unwrap();
-    let mut holder = pool.acquire().await.unwrap();
-    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM messages")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let mut holder = queue_under_a_held_snapshot(&pool, 6_000).await;
     let cursor = ClaimCursor::new();
     let mut conn = pool.acquire().await.unwrap();
     for _ in 0..50 {
