@@ -465,13 +465,18 @@ async function run(config, state) {
     fail(`after Retry the API has the message ${message.status} with ${message.attempts} attempts, not pending with 0`);
   }
 
-  // 10. The receiver panel shows the outage the server reports (open, with its last error).
+  // 10. The receiver panel shows the outage the server reports (open, with its last error and
+  // the failure rate that opened it).
   const receiver = (await apiGet(config, '/api/v1/scheduler/status')).receiver;
-  await expectSoon(`receiver-state did not show "${receiver.state}"`, async () => {
+  if (receiver.failure_rate == null) fail('the seeded outage has no failure_rate in the status');
+  const rate = `${Math.round(receiver.failure_rate * 100)}% of the last ${receiver.window_results}`;
+  await expectSoon(`receiver-state did not show "${receiver.state}" with "${rate}"`, async () => {
     const seen = await text('receiver-state');
     const error = await text('receiver-last-error');
-    const ok = seen === receiver.state.replace('_', '-') && error === (receiver.last_error ?? '–');
-    return { ok, seen: `"${seen}", last error "${error}"` };
+    const shownRate = await text('receiver-failure-rate');
+    const ok = seen === receiver.state.replace('_', '-') && error === (receiver.last_error ?? '–')
+      && shownRate === rate;
+    return { ok, seen: `"${seen}", last error "${error}", rate "${shownRate}"` };
   });
 
   // 11. Retry all: every failed message is requeued in one call; the list empties.

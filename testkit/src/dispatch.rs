@@ -39,7 +39,8 @@ impl Default for Setup {
                 webhook_timeout: Duration::from_secs(5),
                 retry: RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) },
                 breaker: BreakerSettings {
-                    failures: 5,
+                    window: 20,
+                    failure_rate: 95,
                     cooldown: Duration::from_secs(30),
                     max_cooldown: Duration::from_secs(600),
                 },

@@ -132,6 +132,7 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> Seeded {
         // The receiver went down a minute ago: the breaker is open, its next probe minutes away.
         "UPDATE receiver_breaker
          SET state = 'open', since = now() - interval '1 minute', consecutive_failures = 5,
+             window_bits = (1::int8 << 20) - 1 - 2, window_results = 20,
              cooldown_seconds = 300, next_probe_at = now() + interval '4 minutes',
              last_error = 'cannot connect: error sending request: tcp connect error: Connection refused (os error 111)'",
     ];

@@ -82,6 +82,12 @@ pub struct ReceiverBreakerOut {
     /// Endpoint-level failures in a row (connection errors, timeouts, 5xx, 429 without a usable
     /// Retry-After); any answer that shows the receiver is up resets it.
     pub consecutive_failures: i32,
+    /// The share of endpoint failures among the last `window_results` endpoint results: the
+    /// figure that opens the breaker (at RECEIVER_BREAKER_FAILURE_RATE, once the window holds
+    /// RECEIVER_BREAKER_WINDOW results); `null` before any result since it last closed.
+    pub failure_rate: Option<f64>,
+    /// Endpoint results the failure rate is taken over, up to RECEIVER_BREAKER_WINDOW.
+    pub window_results: i32,
     /// The last endpoint-level failure.
     pub last_error: Option<String>,
     /// `open`: when the next probe may go; `half_open`: when a probe that never reported is
@@ -95,6 +101,8 @@ impl From<ReceiverBreaker> for ReceiverBreakerOut {
             state: breaker.state.into(),
             since: breaker.since,
             consecutive_failures: breaker.consecutive_failures,
+            failure_rate: breaker.failure_rate(),
+            window_results: breaker.window_results,
             last_error: breaker.last_error,
             next_probe_at: breaker.next_probe_at,
         }

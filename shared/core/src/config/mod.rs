@@ -61,8 +61,11 @@ pub struct DispatchConfig {
     pub lease: Duration,
     pub retry_base: Duration,
     pub retry_max: Duration,
-    /// Endpoint-level failures in a row that open the receiver breaker.
-    pub breaker_failures: u32,
+    /// The receiver breaker decides on this many most recent endpoint results (at least this
+    /// many before it may open)...
+    pub breaker_window: u32,
+    /// ...and opens when at least this percentage of them are endpoint failures.
+    pub breaker_failure_rate: u32,
     /// Time the breaker stays open before one probe; doubles after each failed probe.
     pub breaker_cooldown: Duration,
     pub breaker_max_cooldown: Duration,
@@ -113,6 +116,14 @@ impl Config {
             Duration::from_secs(env.int("RECEIVER_BREAKER_COOLDOWN_SECONDS", 30, 1, 86_400)?);
         let breaker_max_cooldown =
             Duration::from_secs(env.int("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", 600, 1, 604_800)?);
+        if let Some(old) = env.text("RECEIVER_BREAKER_FAILURES") {
+            return Err(ConfigError::new(
+                "RECEIVER_BREAKER_FAILURES",
+                Some(&old),
+                "it unset: the breaker opens on a failure rate now; set RECEIVER_BREAKER_WINDOW \
+                 and RECEIVER_BREAKER_FAILURE_RATE instead (README, \"Receiver outages\")",
+            ));
+        }
         if breaker_max_cooldown < breaker_cooldown {
             return Err(ConfigError::new(
                 "RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS",
@@ -154,7 +165,8 @@ impl Config {
                 lease,
                 retry_base,
                 retry_max,
-                breaker_failures: env.int("RECEIVER_BREAKER_FAILURES", 5, 1, 1000)?,
+                breaker_window: env.int("RECEIVER_BREAKER_WINDOW", 20, 1, 62)?,
+                breaker_failure_rate: env.int("RECEIVER_BREAKER_FAILURE_RATE", 95, 1, 100)?,
                 breaker_cooldown,
                 breaker_max_cooldown,
                 retention_days: env.int("MESSAGE_RETENTION_DAYS", 0, 0, 36_500)?,

@@ -18,7 +18,7 @@ fn defaults_match_the_design() {
     assert_eq!(config.dispatch.retry_max, Duration::from_secs(1800));
     assert_eq!(config.webhook.timeout, Duration::from_secs(10));
     assert_eq!(config.webhook.rate_limit_per_second, 10);
-    assert_eq!(config.dispatch.breaker_failures, 5);
+    assert_eq!((config.dispatch.breaker_window, config.dispatch.breaker_failure_rate), (20, 95));
     assert_eq!(config.database.statement_cache_capacity, 100);
     assert!(config.database.secret_arn.is_none());
     assert_eq!(config.dispatch.breaker_cooldown, Duration::from_secs(30));
@@ -176,20 +176,30 @@ fn a_lease_with_no_room_for_one_webhook_timeout_is_refused_naming_both_variables
 #[test]
 fn breaker_settings_are_read_and_checked() {
     let config = Config::from_pairs(&[
-        ("RECEIVER_BREAKER_FAILURES", "3"),
+        ("RECEIVER_BREAKER_WINDOW", "30"),
+        ("RECEIVER_BREAKER_FAILURE_RATE", "80"),
         ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "10"),
         ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "60"),
     ])
     .unwrap();
-    assert_eq!(config.dispatch.breaker_failures, 3);
+    assert_eq!((config.dispatch.breaker_window, config.dispatch.breaker_failure_rate), (30, 80));
     assert_eq!(
         (config.dispatch.breaker_cooldown, config.dispatch.breaker_max_cooldown),
         (Duration::from_secs(10), Duration::from_secs(60))
     );
-    let err = Config::from_pairs(&[("RECEIVER_BREAKER_FAILURES", "0")]).unwrap_err();
+    let err = Config::from_pairs(&[("RECEIVER_BREAKER_WINDOW", "63")]).unwrap_err();
+    assert_eq!(err.to_string(), "invalid RECEIVER_BREAKER_WINDOW=\"63\": expected an integer from 1 to 62");
+    let err = Config::from_pairs(&[("RECEIVER_BREAKER_FAILURE_RATE", "0")]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid RECEIVER_BREAKER_FAILURES=\"0\": expected an integer from 1 to 1000"
+        "invalid RECEIVER_BREAKER_FAILURE_RATE=\"0\": expected an integer from 1 to 100"
+    );
+    // The count of failures in a row it replaced is refused, with what to set instead.
+    let err = Config::from_pairs(&[("RECEIVER_BREAKER_FAILURES", "5")]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("invalid RECEIVER_BREAKER_FAILURES=\"5\": expected it unset")
+            && err.contains("RECEIVER_BREAKER_WINDOW and RECEIVER_BREAKER_FAILURE_RATE"),
+        "{err}"
     );
     let err = Config::from_pairs(&[
         ("RECEIVER_BREAKER_COOLDOWN_SECONDS", "60"),

@@ -54,7 +54,8 @@ impl DispatchSettings {
             webhook_timeout: config.webhook.timeout,
             retry: RetryPolicy { base: config.dispatch.retry_base, max: config.dispatch.retry_max },
             breaker: BreakerSettings {
-                failures: config.dispatch.breaker_failures,
+                window: config.dispatch.breaker_window,
+                failure_rate: config.dispatch.breaker_failure_rate,
                 cooldown: config.dispatch.breaker_cooldown,
                 max_cooldown: config.dispatch.breaker_max_cooldown,
             },

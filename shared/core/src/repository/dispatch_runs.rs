@@ -61,7 +61,8 @@ pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<RunStart> {
     let row = sqlx::query!(
         r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
            SELECT run.id AS "id!", b.state AS "state: BreakerState", b.since, b.consecutive_failures, b.last_error,
-                  b.next_probe_at, b.cooldown_seconds
+                  b.next_probe_at, b.cooldown_seconds, bit_count(b.window_bits::bit(64))::int4 AS "window_failures!",
+                  b.window_results
            FROM run CROSS JOIN receiver_breaker AS b"#,
     )
     .fetch_one(executor)
@@ -73,6 +74,8 @@ pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<RunStart> {
         last_error: row.last_error,
         next_probe_at: row.next_probe_at,
         cooldown_seconds: row.cooldown_seconds,
+        window_failures: row.window_failures,
+        window_results: row.window_results,
     };
     Ok(RunStart { run_id: row.id, breaker })
 }

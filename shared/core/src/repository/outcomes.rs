@@ -26,7 +26,8 @@ pub enum Outcome {
     /// Delivered: `sent`, with the receiver's id and answer.
     Sent { webhook_message_id: String, response: Option<String> },
     /// Back to `pending`, due at `next_attempt_at`. An attempt that does not count (lost to a
-    /// receiver outage) is given back.
+    /// receiver outage) is given back, and the message waits for the receiver: when the
+    /// breaker closes it is due at once, whatever `next_attempt_at` said.
     Retry {
         next_attempt_at: DateTime<Utc>,
         counted: bool,
@@ -210,6 +211,8 @@ pub async fn record(executor: impl PgExecutor<'_>, records: &[OutcomeRecord]) ->
                    last_error = CASE r.outcome WHEN 'sent' THEN NULL WHEN 'released' THEN m.last_error
                                                ELSE r.last_error END,
                    attempts = CASE WHEN r.counted THEN m.attempts ELSE greatest(m.attempts - 1, 0) END,
+                   -- A retry that spends no attempt waits for the receiver: due when the breaker closes.
+                   awaits_receiver = (r.outcome = 'retry' AND NOT r.counted),
                    request_count = m.request_count + CASE WHEN r.started_at IS NULL THEN 0 ELSE 1 END,
                    updated_at = now(), version = m.version + 1
                FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::timestamptz[], $5::bool[], $6::text[],

@@ -24,53 +24,106 @@ pub struct ReceiverBreaker {
     pub next_probe_at: Option<DateTime<Utc>>,
     /// The current opening's cooldown (0 when closed).
     pub cooldown_seconds: f64,
+    /// Endpoint failures among the last `window_results` results, which decide whether it opens.
+    pub window_failures: i32,
+    /// Endpoint results the breaker has counted since it last closed, up to its window.
+    pub window_results: i32,
+}
+
+impl ReceiverBreaker {
+    /// The share of endpoint failures among the results its decision uses; `None` before any.
+    pub fn failure_rate(&self) -> Option<f64> {
+        (self.window_results > 0).then(|| f64::from(self.window_failures) / f64::from(self.window_results))
+    }
+}
+
+/// A chunk's endpoint results in arrival order, for the window: one bit each, the newest lowest,
+/// 1 for an endpoint failure; only the last WINDOW_MAX are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultBits {
+    pub bits: i64,
+    /// Results in `bits`, up to WINDOW_MAX.
+    pub count: i32,
+}
+
+/// The largest window a bigint holds with room to shift (RECEIVER_BREAKER_WINDOW's maximum).
+pub const WINDOW_MAX: i32 = 62;
+
+impl ResultBits {
+    pub fn push(&mut self, failed: bool) {
+        self.bits = ((self.bits << 1) | i64::from(failed)) & ((1 << WINDOW_MAX) - 1);
+        self.count = (self.count + 1).min(WINDOW_MAX);
+    }
+}
+
+/// How the breaker decides (RECEIVER_BREAKER_WINDOW, RECEIVER_BREAKER_FAILURE_RATE).
+#[derive(Debug, Clone, Copy)]
+pub struct OpenRule {
+    /// It decides on this many most recent results, and not before it has them.
+    pub window: i32,
+    /// It opens at this percentage of endpoint failures among them.
+    pub failure_rate: i32,
+    pub cooldown: Duration,
 }
 
 /// The breaker now.
 pub async fn get(executor: impl PgExecutor<'_>) -> sqlx::Result<ReceiverBreaker> {
     sqlx::query_as!(
         ReceiverBreaker,
-        r#"SELECT state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds
+        r#"SELECT state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
+                  bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results
          FROM receiver_breaker"#
     )
     .fetch_one(executor)
     .await
 }
 
-/// Adds a closed breaker's evidence: `failures` endpoint failures in a row, after an answer
-/// that showed the receiver up when `reset` (so the count restarts from them); at `threshold`
-/// it opens, for `cooldown`. Returns the breaker afterwards (`open` if this call opened it), or
-/// `None` if it was not closed (another run opened it). The row is locked while it is counted,
-/// so of concurrent runs exactly one opens it.
-pub async fn count_failures(
+/// Adds a closed breaker's evidence: the chunk's endpoint `results` shift into the window, and
+/// `failures` in a row at its end add to `consecutive_failures` (restarting from them when
+/// `reset`: an answer showed the receiver up). Once the window holds `rule.window` results of
+/// which at least `rule.failure_rate` percent are endpoint failures, it opens for
+/// `rule.cooldown`. Returns the breaker afterwards (`open` if this call opened it), or `None` if
+/// it was not closed (another run opened it). The row is locked while it is counted, so of
+/// concurrent runs exactly one opens it.
+pub async fn add_results(
     executor: impl PgExecutor<'_>,
+    results: ResultBits,
     reset: bool,
     failures: i32,
     last_error: Option<&str>,
-    threshold: i32,
-    cooldown: Duration,
+    rule: OpenRule,
 ) -> sqlx::Result<Option<ReceiverBreaker>> {
     sqlx::query_as!(
         ReceiverBreaker,
         r#"WITH counted AS (
                SELECT CASE WHEN $1 THEN $2 ELSE consecutive_failures + $2 END AS failures,
-                      CASE WHEN $1 THEN $2 ELSE consecutive_failures + $2 END >= $4 AS opens
+                      ((window_bits << $5) | $6) & ((1::int8 << $7) - 1) AS bits,
+                      least(window_results + $5, $7) AS results
                FROM receiver_breaker WHERE state = 'closed' FOR UPDATE
+           ), decided AS (
+               SELECT failures, bits, results,
+                      results >= $7 AND bit_count(bits::bit(64)) * 100 >= $8 * results AS opens
+               FROM counted
            )
            UPDATE receiver_breaker AS b
-           SET consecutive_failures = c.failures, last_error = coalesce($3, b.last_error),
-               state = CASE WHEN c.opens THEN 'open' ELSE 'closed' END,
-               since = CASE WHEN c.opens THEN now() ELSE b.since END,
-               cooldown_seconds = CASE WHEN c.opens THEN $5 ELSE b.cooldown_seconds END,
-               next_probe_at = CASE WHEN c.opens THEN now() + make_interval(secs => $5) END
-           FROM counted AS c
+           SET consecutive_failures = d.failures, last_error = coalesce($3, b.last_error),
+               window_bits = d.bits, window_results = d.results,
+               state = CASE WHEN d.opens THEN 'open' ELSE 'closed' END,
+               since = CASE WHEN d.opens THEN now() ELSE b.since END,
+               cooldown_seconds = CASE WHEN d.opens THEN $4 ELSE b.cooldown_seconds END,
+               next_probe_at = CASE WHEN d.opens THEN now() + make_interval(secs => $4) END
+           FROM decided AS d
            RETURNING b.state AS "state: _", b.since, b.consecutive_failures, b.last_error, b.next_probe_at,
-                     b.cooldown_seconds"#,
+                     b.cooldown_seconds, bit_count(b.window_bits::bit(64))::int4 AS "window_failures!",
+                     b.window_results"#,
         reset,
         failures,
         last_error,
-        threshold,
-        cooldown.as_secs_f64(),
+        rule.cooldown.as_secs_f64(),
+        results.count,
+        results.bits,
+        rule.window,
+        rule.failure_rate,
     )
     .fetch_optional(executor)
     .await
@@ -87,28 +140,65 @@ pub async fn take_probe(
         r#"UPDATE receiver_breaker
          SET state = 'half_open', since = now(), next_probe_at = now() + make_interval(secs => $1)
          WHERE state IN ('open', 'half_open') AND next_probe_at <= now()
-         RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds"#,
+         RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
+                   bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results"#,
         probe_timeout.as_secs_f64(),
     )
     .fetch_optional(executor)
     .await
 }
 
-/// The probe was answered: closed again, count and cooldown reset. Returns the breaker as it
-/// was before (for the log line), or `None` if this probe no longer held it.
-pub async fn close(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<ReceiverBreaker>> {
-    sqlx::query_as!(
-        ReceiverBreaker,
-        r#"UPDATE receiver_breaker AS b
-         SET state = 'closed', since = now(), consecutive_failures = 0, cooldown_seconds = 0,
-             next_probe_at = NULL
-         FROM receiver_breaker AS before
-         WHERE b.state = 'half_open'
-         RETURNING before.state AS "state: _", before.since, before.consecutive_failures, before.last_error,
-                   before.next_probe_at, before.cooldown_seconds"#
+/// What closing the breaker did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closed {
+    /// The breaker as it was before (for the log line).
+    pub before: ReceiverBreaker,
+    /// Messages that waited for the receiver and are due now.
+    pub released: i64,
+}
+
+/// The probe was answered: closed again, count, window and cooldown reset, and in the same
+/// statement every pending message that waits for the receiver (a retry that spent no attempt,
+/// a failed probe's message pushed back) is due at once; one already due keeps its place.
+/// Returns `None` if this probe no longer held the breaker.
+pub async fn close(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<Closed>> {
+    let row = sqlx::query!(
+        r#"WITH closed AS (
+               UPDATE receiver_breaker AS b
+               SET state = 'closed', since = now(), consecutive_failures = 0, cooldown_seconds = 0,
+                   next_probe_at = NULL, window_bits = 0, window_results = 0
+               FROM receiver_breaker AS before
+               WHERE b.state = 'half_open'
+               RETURNING before.state, before.since, before.consecutive_failures, before.last_error,
+                         before.next_probe_at, before.cooldown_seconds, before.window_bits,
+                         before.window_results
+           ), released AS (
+               UPDATE messages
+               SET next_attempt_at = least(next_attempt_at, now()), awaits_receiver = false, updated_at = now()
+               WHERE awaits_receiver AND status = 'pending' AND EXISTS (SELECT FROM closed)
+               RETURNING 1
+           )
+           SELECT state AS "state!: BreakerState", since AS "since!", consecutive_failures AS "consecutive_failures!",
+                  last_error, next_probe_at, cooldown_seconds AS "cooldown_seconds!",
+                  bit_count(window_bits::bit(64))::int4 AS "window_failures!",
+                  window_results AS "window_results!", (SELECT count(*) FROM released) AS "released!"
+           FROM closed"#
     )
     .fetch_optional(executor)
-    .await
+    .await?;
+    Ok(row.map(|row| Closed {
+        before: ReceiverBreaker {
+            state: row.state,
+            since: row.since,
+            consecutive_failures: row.consecutive_failures,
+            last_error: row.last_error,
+            next_probe_at: row.next_probe_at,
+            cooldown_seconds: row.cooldown_seconds,
+            window_failures: row.window_failures,
+            window_results: row.window_results,
+        },
+        released: row.released,
+    }))
 }
 
 /// The probe failed: open again with the cooldown doubled, up to `max_cooldown`.
@@ -124,7 +214,8 @@ pub async fn reopen(
              last_error = $1, cooldown_seconds = least(cooldown_seconds * 2, $2),
              next_probe_at = now() + make_interval(secs => least(cooldown_seconds * 2, $2))
          WHERE state = 'half_open'
-         RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds"#,
+         RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
+                   bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results"#,
         last_error,
         max_cooldown.as_secs_f64(),
     )

@@ -128,7 +128,9 @@ async fn under_eight_concurrent_runs_the_log_holds_exactly_the_requests_the_rece
     let setup = Setup::default().with_batches(50, 10).with_settings(|s| {
         s.retry = RetryPolicy { base: Duration::from_millis(50), max: Duration::from_millis(100) };
         s.breaker = BreakerSettings {
-            failures: 1000,
+            // Only an unbroken window of 62 endpoint failures opens it: not here.
+            window: 62,
+            failure_rate: 100,
             cooldown: Duration::from_secs(1),
             max_cooldown: Duration::from_secs(1),
         };
@@ -170,7 +172,9 @@ async fn the_breakers_probe_is_in_the_log(pool: PgPool) {
     let messages = support::insert_each(&pool, 1..=3).await;
     let setup = Setup::default().with_settings(|s| {
         s.breaker = BreakerSettings {
-            failures: 1,
+            // The first endpoint failure opens it.
+            window: 1,
+            failure_rate: 100,
             cooldown: Duration::from_millis(200),
             max_cooldown: Duration::from_millis(200),
         };

@@ -7,6 +7,7 @@
 mod support;
 
 mod attempt_log;
+mod breaker_scenarios;
 mod db_pool;
 mod dispatch_concurrency;
 mod dispatch_outcomes;

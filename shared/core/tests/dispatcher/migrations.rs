@@ -285,3 +285,44 @@ async fn the_due_order_index_goes_and_comes_back_with_every_message_claimable(po
             .unwrap();
     assert_eq!(claimed.iter().map(|row| row.id).collect::<Vec<_>>(), [due.id.as_uuid()], "the due one only");
 }
+
+/// 0013 adds the breaker's window and `awaits_receiver`, which it sets on the pending retries
+/// that were already waiting for the receiver (their attempt not counted), so the next close
+/// releases them too; reverting keeps every message.
+#[sqlx::test(migrations = false)]
+async fn the_breaker_window_marks_retries_already_waiting_for_the_receiver_and_reverts(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 12).await.unwrap();
+    let probe = support::insert(&pool, 1).await;
+    support::update_one(
+        &pool,
+        &probe,
+        "next_attempt_at = now() + interval '20 minutes', error_code = 'http_503',
+         last_error = 'HTTP 503 (receiver breaker open: attempt not counted)'",
+    )
+    .await;
+    let own = support::insert(&pool, 2).await;
+    support::update_one(
+        &pool,
+        &own,
+        "next_attempt_at = now() + interval '5 minutes', last_error = 'HTTP 503'",
+    )
+    .await;
+    support::insert(&pool, 3).await;
+
+    migrator.run(&pool).await.unwrap();
+    let waiting: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE awaits_receiver").fetch_all(&pool).await.unwrap();
+    assert_eq!(waiting, [probe.id.as_uuid()]);
+    let (bits, results): (i64, i32) =
+        sqlx::query_as("SELECT window_bits, window_results FROM receiver_breaker")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((bits, results), (0, 0), "the window starts empty");
+
+    migrator.undo(&pool, 12).await.unwrap();
+    assert_eq!(support::count(&pool).await, 3, "reverting keeps every message");
+    migrator.run(&pool).await.unwrap();
+}

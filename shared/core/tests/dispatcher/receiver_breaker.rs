@@ -9,7 +9,9 @@ use std::time::Duration;
 use crate::support;
 use chrono::{DateTime, Utc};
 use dispatcher_core::dispatch::{BreakerSettings, Dispatcher};
-use dispatcher_core::domain::BreakerState;
+use dispatcher_core::domain::{BreakerState, ErrorCode};
+use dispatcher_core::repository::claims::{self, ClaimedRow};
+use dispatcher_core::repository::outcomes::{self, Outcome};
 use dispatcher_core::repository::receiver_breaker::{self, ReceiverBreaker};
 use dispatcher_core::retry_policy::RetryPolicy;
 use rand::{Rng, SeedableRng};
@@ -21,12 +23,13 @@ use tokio::time::Instant;
 
 const COOLDOWN: Duration = Duration::from_millis(200);
 
-/// Opens after 3 endpoint failures; probes after 200 ms, then at most every 400 ms; retries
-/// after 100 ms: an outage of many cooldowns in a few seconds.
+/// Opens once 3 results in a row are endpoint failures; probes after 200 ms, then at most every
+/// 400 ms; retries after 100 ms: an outage of many cooldowns in a few seconds.
 fn outage_setup() -> Setup {
     Setup::default().with_settings(|s| {
         s.retry = RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1) };
-        s.breaker = BreakerSettings { failures: 3, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
+        s.breaker =
+            BreakerSettings { window: 3, failure_rate: 100, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
     })
 }
 
@@ -203,7 +206,7 @@ async fn message_level_failures_never_open_the_breaker(pool: PgPool) {
     .await;
     support::insert_each(&pool, 0..10).await;
     // A single endpoint failure would open it.
-    let setup = Setup::default().with_settings(|s| s.breaker.failures = 1);
+    let setup = Setup::default().with_settings(|s| (s.breaker.window, s.breaker.failure_rate) = (1, 100));
     drain(&setup.build(&pool, &receiver.url)).await;
     assert_eq!((status_count(&pool, "sent").await, status_count(&pool, "failed").await), (8, 2));
     let after = breaker(&pool).await;
@@ -228,7 +231,6 @@ async fn a_flaky_receiver_answering_30_percent_500s_still_delivers_everything_on
     sqlx::query("UPDATE messages SET max_attempts = 10").execute(&pool).await.unwrap();
     let setup = outage_setup().with_settings(|s| {
         s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(200) };
-        s.breaker.failures = 5;
     });
     let dispatcher = setup.build(&pool, &receiver.url);
     recover(&pool, &dispatcher, 100).await;
@@ -273,4 +275,59 @@ async fn a_message_the_receiver_always_fails_while_others_pass_ends_failed_and_t
         (3, "http_500".into(), "HTTP 500 Internal Server Error (gave up after 3 attempts)".into())
     );
     assert_eq!(breaker(&pool).await.state, BreakerState::Closed);
+}
+
+/// Closing releases what waited for the receiver, and only that: a failed probe's message pushed
+/// 20 minutes back is due at once, an uncounted retry already due keeps its place, and a
+/// message's own retry (its attempt counted) keeps its schedule.
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
+async fn closing_the_breaker_makes_what_waited_for_the_receiver_due_at_once_and_keeps_own_retries(
+    pool: PgPool,
+) {
+    testkit::messages::insert_pending(&pool, 3).await;
+    let claimed = claims::claim_batch(&pool, 3, Duration::from_secs(60)).await.unwrap();
+    let (probe, uncounted, own) = (&claimed[0..1], &claimed[1..2], &claimed[2..3]);
+    let in_20_minutes = Utc::now() + chrono::Duration::minutes(20);
+    let a_minute_ago = Utc::now() - chrono::Duration::minutes(1);
+    let not_counted = |due| Outcome::Retry {
+        next_attempt_at: due,
+        counted: false,
+        error_code: ErrorCode::Http(503),
+        last_error: "HTTP 503 (receiver breaker open: attempt not counted)".into(),
+        response: None,
+    };
+    let mut records = support::records(probe, not_counted(in_20_minutes));
+    records.extend(support::records(uncounted, not_counted(a_minute_ago)));
+    records.extend(support::retry_records(own, in_20_minutes));
+    outcomes::record(&pool, &records).await.unwrap();
+    let awaiting = "SELECT count(*) FROM messages WHERE awaits_receiver";
+    assert_eq!(testkit::database::fetch_i64(&pool, awaiting).await, 2, "the two uncounted retries wait");
+
+    sqlx::query(
+        "UPDATE receiver_breaker SET state = 'half_open', next_probe_at = now() + interval '1 minute'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let closed_at = Utc::now();
+    let closed = receiver_breaker::close(&pool).await.unwrap().expect("the probe held the breaker");
+    assert_eq!(closed.released, 2);
+    let due_of = |row: &ClaimedRow| {
+        let id = row.id;
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, DateTime<Utc>>("SELECT next_attempt_at FROM messages WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let probe_due = due_of(&probe[0]).await;
+    assert!(probe_due <= Utc::now() && probe_due >= closed_at - chrono::Duration::seconds(1), "{probe_due}");
+    assert_eq!(due_of(&uncounted[0]).await.timestamp_micros(), a_minute_ago.timestamp_micros());
+    assert_eq!(due_of(&own[0]).await.timestamp_micros(), in_20_minutes.timestamp_micros());
+    assert_eq!(testkit::database::fetch_i64(&pool, awaiting).await, 0);
+    // Closing again (no probe holds it) releases nothing.
+    assert!(receiver_breaker::close(&pool).await.unwrap().is_none());
 }
