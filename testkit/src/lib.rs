@@ -24,10 +24,30 @@ use std::time::{Duration, Instant};
 pub use database::ScratchDatabase;
 pub use receiver::{Received, Receiver, Reply};
 
-/// A loopback port free now (another process may take it before it is bound: prefer binding
-/// port 0 where the code allows it).
+/// A loopback port free now, for a process a test starts that must be told its port (prefer
+/// binding port 0 where the code allows it). Taken below the kernel's ephemeral range (32768 and
+/// up here): a port from port 0 is an ephemeral one, and before the process binds it, any
+/// outgoing connection of a concurrent test may get it as its source port ("Address already in
+/// use"). Each call in a process takes another port; processes start at different places.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const PORTS: u32 = 12_000;
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(2_654_435_761)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
+    for _ in 0..PORTS {
+        // 7,919 is prime, so a process's calls walk every port of the range before repeating one.
+        let offset = start.wrapping_add(CALLS.fetch_add(7_919, Ordering::Relaxed)) % PORTS;
+        let port = u16::try_from(FIRST + offset).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {FIRST}..{}", FIRST + PORTS)
 }
 
 /// Runs every task at once, each spawned on the runtime as separate callers would be, and
