@@ -50,7 +50,9 @@ impl QueueSizes {
                 due: 100_000,
                 scheduled: 1_000_000,
                 retry_waiting: 200_000,
-                backlog: 1_500_000,
+                // Enough for 75 s at 40,000 msg/s: with the held snapshot costing nothing, the
+                // two stretches drain at the free rate (about 20,000/s here; 1,500,000 ran out).
+                backlog: 3_000_000,
                 free_stretch: Duration::from_secs(15),
                 held_stretch: Duration::from_secs(60),
                 window: Duration::from_secs(10),
