@@ -16,7 +16,8 @@ use dispatcher_core::repository::{messages, Stats};
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Gauges for scraping: messages by status, the age of the oldest due pending message, whether
-/// the receiver breaker is open, when the last dispatch run started.
+/// the receiver breaker is open and the failure rate it decides on, when the last dispatch run
+/// started.
 #[utoipa::path(get, path = "/metrics", tag = "metrics",
     responses(
         (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
@@ -59,6 +60,11 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
         "1 while the receiver breaker is open or probing (the receiver looks down), else 0.",
         &[(String::new(), f64::from(u8::from(gauges.breaker_open)))],
     );
+    gauge(
+        "receiver_failure_rate",
+        "Endpoint failures among the receiver breaker's last results (its window), 0..1; it opens at RECEIVER_BREAKER_FAILURE_RATE.",
+        &[(String::new(), gauges.receiver_failure_rate)],
+    );
     let last_run = gauges.last_run_at.map_or(0.0, |at| at.timestamp_millis() as f64 / 1000.0);
     gauge(
         "last_run_timestamp_seconds",
@@ -87,6 +93,7 @@ mod tests {
         let gauges = Gauges {
             oldest_pending_age_seconds: 12.5,
             breaker_open: true,
+            receiver_failure_rate: 0.95,
             last_run_at: Some(chrono::Utc.timestamp_millis_opt(1_764_000_000_250).unwrap()),
         };
         let text = render(&stats, &gauges);
@@ -109,6 +116,9 @@ message_dispatcher_oldest_pending_age_seconds 12.5
 # HELP message_dispatcher_receiver_breaker_open 1 while the receiver breaker is open or probing (the receiver looks down), else 0.
 # TYPE message_dispatcher_receiver_breaker_open gauge
 message_dispatcher_receiver_breaker_open 1
+# HELP message_dispatcher_receiver_failure_rate Endpoint failures among the receiver breaker's last results (its window), 0..1; it opens at RECEIVER_BREAKER_FAILURE_RATE.
+# TYPE message_dispatcher_receiver_failure_rate gauge
+message_dispatcher_receiver_failure_rate 0.95
 # HELP message_dispatcher_last_run_timestamp_seconds When the newest dispatch run started (Unix seconds); 0 before the first.
 # TYPE message_dispatcher_last_run_timestamp_seconds gauge
 message_dispatcher_last_run_timestamp_seconds 1764000000.25

@@ -25,6 +25,7 @@ async fn the_gauges_come_from_the_database(pool: PgPool) {
     assert_eq!(sample(&text, "message_dispatcher_oldest_pending_age_seconds"), 0.0, "nothing due");
     assert_eq!(sample(&text, "message_dispatcher_last_run_timestamp_seconds"), 0.0, "no run yet");
     assert_eq!(sample(&text, "message_dispatcher_receiver_breaker_open"), 0.0);
+    assert_eq!(sample(&text, "message_dispatcher_receiver_failure_rate"), 0.0, "no result yet");
 
     testkit::messages::insert_pending(&pool, 3).await; // due since about an hour ago
     sqlx::query("UPDATE messages SET next_attempt_at = now() - interval '90 seconds'")
@@ -47,10 +48,14 @@ async fn the_gauges_come_from_the_database(pool: PgPool) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    sqlx::query("UPDATE receiver_breaker SET state = 'open', next_probe_at = now() + interval '1 minute'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    // Opened on 19 endpoint failures among its last 20 results.
+    sqlx::query(
+        "UPDATE receiver_breaker SET state = 'open', next_probe_at = now() + interval '1 minute',
+         window_bits = (1::int8 << 20) - 2, window_results = 20",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
 
     let text = fetch(app(&pool, &[]), get("/metrics")).await.text();
     assert_eq!(sample(&text, r#"message_dispatcher_messages{status="pending"}"#), 3.0);
@@ -61,11 +66,16 @@ async fn the_gauges_come_from_the_database(pool: PgPool) {
     let age = sample(&text, "message_dispatcher_oldest_pending_age_seconds");
     assert!((90.0..120.0).contains(&age), "the oldest due message waits 90 s: {age}");
     assert_eq!(sample(&text, "message_dispatcher_receiver_breaker_open"), 1.0);
+    assert_eq!(sample(&text, "message_dispatcher_receiver_failure_rate"), 0.95);
     let last_run = sample(&text, "message_dispatcher_last_run_timestamp_seconds");
     assert!((last_run - started.timestamp_millis() as f64 / 1000.0).abs() < 0.01, "{last_run}");
-    for name in
-        ["messages", "oldest_pending_age_seconds", "receiver_breaker_open", "last_run_timestamp_seconds"]
-    {
+    for name in [
+        "messages",
+        "oldest_pending_age_seconds",
+        "receiver_breaker_open",
+        "receiver_failure_rate",
+        "last_run_timestamp_seconds",
+    ] {
         assert!(text.contains(&format!("# TYPE message_dispatcher_{name} gauge\n")), "{name}");
     }
 }

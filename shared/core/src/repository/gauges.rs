@@ -12,6 +12,8 @@ pub struct Gauges {
     pub oldest_pending_age_seconds: f64,
     /// The receiver breaker is open or probing.
     pub breaker_open: bool,
+    /// The share of endpoint failures in the breaker's window (what opens it); 0 when empty.
+    pub receiver_failure_rate: f64,
     /// When the newest dispatch run started.
     pub last_run_at: Option<DateTime<Utc>>,
 }
@@ -23,6 +25,8 @@ pub async fn read(executor: impl PgExecutor<'_>) -> sqlx::Result<Gauges> {
                              WHERE status = 'pending' AND next_attempt_at <= now()
                              ORDER BY next_attempt_at, created_at, id LIMIT 1), 0) AS "oldest_pending_age_seconds!",
                   coalesce((SELECT state <> 'closed' FROM receiver_breaker), false) AS "breaker_open!",
+                  coalesce((SELECT bit_count(window_bits::bit(64))::float8 / nullif(window_results, 0)
+                            FROM receiver_breaker), 0) AS "receiver_failure_rate!",
                   (SELECT max(started_at) FROM dispatch_runs) AS last_run_at"#
     )
     .fetch_one(executor)
@@ -30,6 +34,7 @@ pub async fn read(executor: impl PgExecutor<'_>) -> sqlx::Result<Gauges> {
     Ok(Gauges {
         oldest_pending_age_seconds: row.oldest_pending_age_seconds.max(0.0),
         breaker_open: row.breaker_open,
+        receiver_failure_rate: row.receiver_failure_rate,
         last_run_at: row.last_run_at,
     })
 }
