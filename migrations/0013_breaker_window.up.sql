@@ -4,7 +4,9 @@
 -- newest lowest, 1 for an endpoint failure; window_results counts them up to the window size.
 ALTER TABLE receiver_breaker
     ADD COLUMN window_bits bigint NOT NULL DEFAULT 0,
-    ADD COLUMN window_results integer NOT NULL DEFAULT 0 CHECK (window_results BETWEEN 0 AND 62);
+    ADD COLUMN window_results integer NOT NULL DEFAULT 0 CHECK (window_results BETWEEN 0 AND 62),
+    -- The failures among them, derived here once for every statement that reads the breaker.
+    ADD COLUMN window_failures integer NOT NULL GENERATED ALWAYS AS (bit_count(window_bits::bit(64))::int4) STORED;
 
 -- A retry that spent no attempt (the receiver looked down, not the message bad) waits for the
 -- receiver, not for its own schedule: when the breaker closes, every such message is due at once.

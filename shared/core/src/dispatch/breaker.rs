@@ -157,8 +157,8 @@ pub(super) async fn settle_probe(
     if evidence.alive {
         if let Some(closed) = receiver_breaker::close(pool).await? {
             tracing::info!(
-                last_error = closed.before.last_error.as_deref().unwrap_or(""),
-                consecutive_failures = closed.before.consecutive_failures,
+                last_error = closed.last_error.as_deref().unwrap_or(""),
+                consecutive_failures = closed.consecutive_failures,
                 released = closed.released,
                 "receiver breaker closed: the probe was answered; sending resumes, and the messages \
                  that waited for the receiver are due now"

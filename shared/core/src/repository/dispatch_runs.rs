@@ -61,7 +61,7 @@ pub async fn start(executor: impl PgExecutor<'_>) -> sqlx::Result<RunStart> {
     let row = sqlx::query!(
         r#"WITH run AS (INSERT INTO dispatch_runs DEFAULT VALUES RETURNING id)
            SELECT run.id AS "id!", b.state AS "state: BreakerState", b.since, b.consecutive_failures, b.last_error,
-                  b.next_probe_at, b.cooldown_seconds, bit_count(b.window_bits::bit(64))::int4 AS "window_failures!",
+                  b.next_probe_at, b.cooldown_seconds, b.window_failures,
                   b.window_results
            FROM run CROSS JOIN receiver_breaker AS b"#,
     )

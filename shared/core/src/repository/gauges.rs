@@ -25,7 +25,7 @@ pub async fn read(executor: impl PgExecutor<'_>) -> sqlx::Result<Gauges> {
                              WHERE status = 'pending' AND next_attempt_at <= now()
                              ORDER BY next_attempt_at, created_at, id LIMIT 1), 0) AS "oldest_pending_age_seconds!",
                   coalesce((SELECT state <> 'closed' FROM receiver_breaker), false) AS "breaker_open!",
-                  coalesce((SELECT bit_count(window_bits::bit(64))::float8 / nullif(window_results, 0)
+                  coalesce((SELECT window_failures::float8 / nullif(window_results, 0)
                             FROM receiver_breaker), 0) AS "receiver_failure_rate!",
                   (SELECT max(started_at) FROM dispatch_runs) AS last_run_at"#
     )

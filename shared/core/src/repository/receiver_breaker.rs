@@ -71,7 +71,7 @@ pub async fn get(executor: impl PgExecutor<'_>) -> sqlx::Result<ReceiverBreaker>
     sqlx::query_as!(
         ReceiverBreaker,
         r#"SELECT state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
-                  bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results
+                  window_failures, window_results
          FROM receiver_breaker"#
     )
     .fetch_one(executor)
@@ -114,8 +114,7 @@ pub async fn add_results(
                next_probe_at = CASE WHEN d.opens THEN now() + make_interval(secs => $4) END
            FROM decided AS d
            RETURNING b.state AS "state: _", b.since, b.consecutive_failures, b.last_error, b.next_probe_at,
-                     b.cooldown_seconds, bit_count(b.window_bits::bit(64))::int4 AS "window_failures!",
-                     b.window_results"#,
+                     b.cooldown_seconds, b.window_failures, b.window_results"#,
         reset,
         failures,
         last_error,
@@ -141,18 +140,19 @@ pub async fn take_probe(
          SET state = 'half_open', since = now(), next_probe_at = now() + make_interval(secs => $1)
          WHERE state IN ('open', 'half_open') AND next_probe_at <= now()
          RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
-                   bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results"#,
+                   window_failures, window_results"#,
         probe_timeout.as_secs_f64(),
     )
     .fetch_optional(executor)
     .await
 }
 
-/// What closing the breaker did.
-#[derive(Debug, Clone, PartialEq)]
+/// What closing the breaker did, for its log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
-    /// The breaker as it was before (for the log line).
-    pub before: ReceiverBreaker,
+    /// The breaker's last endpoint failure and failures in a row before it closed.
+    pub last_error: Option<String>,
+    pub consecutive_failures: i32,
     /// Messages that waited for the receiver and are due now.
     pub released: i64,
 }
@@ -162,43 +162,27 @@ pub struct Closed {
 /// a failed probe's message pushed back) is due at once; one already due keeps its place.
 /// Returns `None` if this probe no longer held the breaker.
 pub async fn close(executor: impl PgExecutor<'_>) -> sqlx::Result<Option<Closed>> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        Closed,
         r#"WITH closed AS (
                UPDATE receiver_breaker AS b
                SET state = 'closed', since = now(), consecutive_failures = 0, cooldown_seconds = 0,
                    next_probe_at = NULL, window_bits = 0, window_results = 0
                FROM receiver_breaker AS before
                WHERE b.state = 'half_open'
-               RETURNING before.state, before.since, before.consecutive_failures, before.last_error,
-                         before.next_probe_at, before.cooldown_seconds, before.window_bits,
-                         before.window_results
+               RETURNING before.last_error, before.consecutive_failures
            ), released AS (
                UPDATE messages
                SET next_attempt_at = least(next_attempt_at, now()), awaits_receiver = false, updated_at = now()
                WHERE awaits_receiver AND status = 'pending' AND EXISTS (SELECT FROM closed)
                RETURNING 1
            )
-           SELECT state AS "state!: BreakerState", since AS "since!", consecutive_failures AS "consecutive_failures!",
-                  last_error, next_probe_at, cooldown_seconds AS "cooldown_seconds!",
-                  bit_count(window_bits::bit(64))::int4 AS "window_failures!",
-                  window_results AS "window_results!", (SELECT count(*) FROM released) AS "released!"
+           SELECT last_error, consecutive_failures AS "consecutive_failures!",
+                  (SELECT count(*) FROM released) AS "released!"
            FROM closed"#
     )
     .fetch_optional(executor)
-    .await?;
-    Ok(row.map(|row| Closed {
-        before: ReceiverBreaker {
-            state: row.state,
-            since: row.since,
-            consecutive_failures: row.consecutive_failures,
-            last_error: row.last_error,
-            next_probe_at: row.next_probe_at,
-            cooldown_seconds: row.cooldown_seconds,
-            window_failures: row.window_failures,
-            window_results: row.window_results,
-        },
-        released: row.released,
-    }))
+    .await
 }
 
 /// The probe failed: open again with the cooldown doubled, up to `max_cooldown`.
@@ -215,7 +199,7 @@ pub async fn reopen(
              next_probe_at = now() + make_interval(secs => least(cooldown_seconds * 2, $2))
          WHERE state = 'half_open'
          RETURNING state AS "state: _", since, consecutive_failures, last_error, next_probe_at, cooldown_seconds,
-                   bit_count(window_bits::bit(64))::int4 AS "window_failures!", window_results"#,
+                   window_failures, window_results"#,
         last_error,
         max_cooldown.as_secs_f64(),
     )

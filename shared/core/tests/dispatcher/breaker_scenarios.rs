@@ -95,8 +95,6 @@ struct Watch {
     last: Option<BreakerState>,
     /// When each opening (from closed) began; a reopening after a failed probe is the same one.
     openings: Vec<DateTime<Utc>>,
-    /// When it last closed after an opening.
-    closed_at: Option<DateTime<Utc>>,
     /// When each opening ended, in order.
     closings: Vec<DateTime<Utc>>,
     highest_failure_rate: f64,
@@ -111,7 +109,6 @@ impl Watch {
         if open && !was_open {
             self.openings.push(seen.since);
         } else if !open && was_open {
-            self.closed_at = Some(seen.since);
             self.closings.push(seen.since);
         }
         self.last = Some(seen.state);
@@ -139,7 +136,7 @@ async fn recover(pool: &PgPool, dispatcher: &Dispatcher, total: i64, watch: &mut
         assert_eq!(status_count(pool, "failed").await, 0);
         tokio::time::sleep(TICK).await;
     }
-    let closed_at = watch.closed_at.expect("the breaker closed");
+    let closed_at = *watch.closings.last().expect("the breaker closed");
     let last_sent: DateTime<Utc> =
         sqlx::query_scalar("SELECT max(sent_at) FROM messages").fetch_one(pool).await.unwrap();
     (last_sent - closed_at).num_milliseconds() as f64 / 1000.0
@@ -158,18 +155,10 @@ async fn requests_before(pool: &PgPool, at: DateTime<Utc>) -> i64 {
 /// and the runs that sent anything then: probes, one request each while it is open.
 async fn while_open(pool: &PgPool, watch: &Watch, until: DateTime<Utc>) -> (i64, i64) {
     let (mut requests, mut probes) = (0, 0);
-    for (i, opened) in watch.openings.iter().enumerate() {
+    for (i, &opened) in watch.openings.iter().enumerate() {
         let closed = watch.closings.get(i).copied().unwrap_or(until);
-        let count =
-            |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(opened).bind(closed).fetch_one(pool);
-        requests += count("SELECT count(*) FROM message_attempts WHERE started_at >= $1 AND started_at < $2")
-            .await
-            .unwrap();
-        probes += count(
-            "SELECT count(*) FROM dispatch_runs WHERE claimed > 0 AND started_at >= $1 AND started_at < $2",
-        )
-        .await
-        .unwrap();
+        requests += requests_before(pool, closed).await - requests_before(pool, opened).await;
+        probes += probes_between(pool, opened, closed).await;
     }
     (requests, probes)
 }
@@ -245,7 +234,7 @@ async fn outage_of_30_s(pool: PgPool, refused: bool) {
         receiver.set_failing(0.0);
     }
     let after_close = recover(&pool, &dispatcher, 60, &mut watch).await;
-    let closed_at = watch.closed_at.unwrap();
+    let closed_at = *watch.closings.last().unwrap();
     let open_for = (closed_at - opened_at).num_milliseconds() as f64 / 1000.0;
     let probes = probes_between(&pool, opened_at, closed_at).await;
     assert!(probes >= 3, "{probes} probes in {open_for} s");
