@@ -4,12 +4,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dispatcher_core::dispatch::{BreakerSettings, DispatchSettings, Dispatcher, RunLimits, RunSummary};
+use dispatcher_core::dispatch::{Dispatcher, RunLimits, RunSummary};
 use dispatcher_core::rate_limit::RateLimiter;
 use dispatcher_core::redis_connection::RedisConnection;
-use dispatcher_core::retry_policy::RetryPolicy;
 use dispatcher_core::sent_cache::SentCache;
 use dispatcher_core::webhook::{WebhookClient, WebhookSigner};
+use dispatcher_core::Config;
 use secrecy::SecretString;
 use sqlx::PgPool;
 
@@ -20,7 +20,8 @@ pub fn redis_url() -> String {
 }
 
 pub struct Setup {
-    pub settings: DispatchSettings,
+    /// The settings the dispatcher reads: the defaults, with test-sized batches and timeout.
+    pub config: Config,
     pub rate_per_second: u32,
     pub redis_url: Option<String>,
     pub rate_limit_key: String,
@@ -31,22 +32,12 @@ pub struct Setup {
 impl Default for Setup {
     fn default() -> Self {
         Self {
-            settings: DispatchSettings {
-                batch_size: 10,
-                worker_count: 5,
-                lease: Duration::from_secs(60),
-                char_limit: 160,
-                webhook_timeout: Duration::from_secs(5),
-                retry: RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) },
-                breaker: BreakerSettings {
-                    window: 20,
-                    failure_rate: 95,
-                    cooldown: Duration::from_secs(30),
-                    max_cooldown: Duration::from_secs(600),
-                },
-                retention: None,
-                attempt_log: true,
-            },
+            config: Config::from_pairs(&[
+                ("MESSAGE_BATCH_SIZE", "10"),
+                ("MESSAGE_WORKER_COUNT", "5"),
+                ("WEBHOOK_TIMEOUT_SECONDS", "5"),
+            ])
+            .expect("the test settings are valid"),
             rate_per_second: 1_000_000,
             redis_url: None,
             rate_limit_key: format!("test:rate_limit:{}", uuid::Uuid::new_v4()),
@@ -59,14 +50,14 @@ impl Setup {
     /// This set-up claiming `batch_size` messages per run and sending them with `worker_count`
     /// workers.
     pub fn with_batches(mut self, batch_size: u32, worker_count: usize) -> Self {
-        self.settings.batch_size = batch_size;
-        self.settings.worker_count = worker_count;
+        self.config.dispatch.batch_size = batch_size;
+        self.config.dispatch.worker_count = worker_count;
         self
     }
 
-    /// This set-up with `change` made to its dispatch settings.
-    pub fn with_settings(mut self, change: impl FnOnce(&mut DispatchSettings)) -> Self {
-        change(&mut self.settings);
+    /// This set-up with `change` made to its settings.
+    pub fn with_settings(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
         self
     }
 
@@ -76,8 +67,8 @@ impl Setup {
             webhook_url.parse().unwrap(),
             Some(&key),
             self.signer.clone(),
-            self.settings.webhook_timeout,
-            self.settings.worker_count,
+            self.config.webhook.timeout,
+            self.config.dispatch.worker_count,
         )
         .unwrap();
         let redis = self
@@ -94,7 +85,7 @@ impl Setup {
             webhook,
             Arc::new(limiter),
             SentCache::new(redis),
-            self.settings.clone(),
+            Arc::new(self.config.clone()),
         )
     }
 }

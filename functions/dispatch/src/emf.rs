@@ -16,32 +16,6 @@ pub struct Metrics {
 }
 
 #[derive(Serialize)]
-struct Record<'a> {
-    #[serde(rename = "_aws")]
-    aws: Aws,
-    #[serde(rename = "FunctionName")]
-    function_name: &'a str,
-    #[serde(rename = "Claimed")]
-    claimed: i32,
-    #[serde(rename = "Sent")]
-    sent: i32,
-    #[serde(rename = "Retried")]
-    retried: i32,
-    #[serde(rename = "Failed")]
-    failed: i32,
-    #[serde(rename = "Released")]
-    released: i32,
-    #[serde(rename = "Expired")]
-    expired: i32,
-    #[serde(rename = "RunDurationMs")]
-    run_duration_ms: u64,
-    #[serde(rename = "OldestPendingAgeSeconds", skip_serializing_if = "Option::is_none")]
-    oldest_pending_age_seconds: Option<f64>,
-    #[serde(rename = "BreakerOpen")]
-    breaker_open: u8,
-}
-
-#[derive(Serialize)]
 struct Aws {
     #[serde(rename = "Timestamp")]
     timestamp: i64,
@@ -62,54 +36,45 @@ struct Directive {
 #[derive(Serialize)]
 struct Metric {
     #[serde(rename = "Name")]
-    name: &'static str,
+    name: String,
     #[serde(rename = "Unit")]
     unit: &'static str,
 }
 
+/// A summary count's metric name: `claimed` is `Claimed`.
+fn metric_name(count: &str) -> String {
+    let mut chars = count.chars();
+    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
 impl Metrics {
-    /// The record as one JSON line, at `timestamp_ms` (milliseconds since the epoch).
+    /// The record as one JSON line, at `timestamp_ms` (milliseconds since the epoch): every count
+    /// of the run summary (Count), then `RunDurationMs`, `OldestPendingAgeSeconds` (when read) and
+    /// `BreakerOpen`.
     pub fn emf_line(&self, function_name: &str, timestamp_ms: i64) -> String {
-        let mut metrics: Vec<Metric> = [
-            ("Claimed", "Count"),
-            ("Sent", "Count"),
-            ("Retried", "Count"),
-            ("Failed", "Count"),
-            ("Released", "Count"),
-            ("Expired", "Count"),
-            ("RunDurationMs", "Milliseconds"),
-            ("OldestPendingAgeSeconds", "Seconds"),
-            ("BreakerOpen", "None"),
-        ]
-        .into_iter()
-        .map(|(name, unit)| Metric { name, unit })
-        .collect();
-        if self.oldest_pending_age_seconds.is_none() {
-            metrics.retain(|metric| metric.name != "OldestPendingAgeSeconds");
-        }
-        let s = &self.summary;
-        let record = Record {
-            aws: Aws {
-                timestamp: timestamp_ms,
-                cloudwatch_metrics: [Directive {
-                    namespace: NAMESPACE,
-                    dimensions: [["FunctionName"]],
-                    metrics,
-                }],
-            },
-            function_name,
-            claimed: s.claimed,
-            sent: s.sent,
-            retried: s.retried,
-            failed: s.failed,
-            released: s.released,
-            expired: s.expired,
-            run_duration_ms: s.duration_ms,
-            oldest_pending_age_seconds: self.oldest_pending_age_seconds,
-            breaker_open: u8::from(s.breaker_open),
+        let summary = &self.summary;
+        let mut values = serde_json::Map::new();
+        let mut metrics = Vec::new();
+        let mut add = |name: String, unit: &'static str, value: serde_json::Value| {
+            values.insert(name.clone(), value);
+            metrics.push(Metric { name, unit });
         };
-        // A struct of plain fields always serializes.
-        serde_json::to_string(&record).unwrap_or_default()
+        for (count, value) in summary.counts() {
+            add(metric_name(count), "Count", value.into());
+        }
+        add("RunDurationMs".into(), "Milliseconds", summary.duration_ms.into());
+        if let Some(age) = self.oldest_pending_age_seconds {
+            add("OldestPendingAgeSeconds".into(), "Seconds", age.into());
+        }
+        add("BreakerOpen".into(), "None", u8::from(summary.breaker_open).into());
+        let aws = Aws {
+            timestamp: timestamp_ms,
+            cloudwatch_metrics: [Directive { namespace: NAMESPACE, dimensions: [["FunctionName"]], metrics }],
+        };
+        values.insert("FunctionName".into(), function_name.into());
+        // Plain fields and numbers always serialize.
+        values.insert("_aws".into(), serde_json::to_value(aws).unwrap_or_default());
+        serde_json::Value::Object(values).to_string()
     }
 }
 
@@ -135,20 +100,29 @@ mod tests {
     #[test]
     fn the_record_is_exactly_the_embedded_metric_format() {
         let metrics = Metrics { summary: summary(), oldest_pending_age_seconds: Some(3.5) };
-        assert_eq!(
-            metrics.emf_line("message-dispatcher-DispatchFunction-AbC", 1_764_000_000_000),
-            concat!(
-                r#"{"_aws":{"Timestamp":1764000000000,"CloudWatchMetrics":[{"Namespace":"MessageDispatcher","#,
-                r#""Dimensions":[["FunctionName"]],"Metrics":[{"Name":"Claimed","Unit":"Count"},"#,
-                r#"{"Name":"Sent","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"Failed","Unit":"Count"},"#,
-                r#"{"Name":"Released","Unit":"Count"},{"Name":"Expired","Unit":"Count"},"#,
-                r#"{"Name":"RunDurationMs","Unit":"Milliseconds"},"#,
-                r#"{"Name":"OldestPendingAgeSeconds","Unit":"Seconds"},{"Name":"BreakerOpen","Unit":"None"}]}]},"#,
-                r#""FunctionName":"message-dispatcher-DispatchFunction-AbC","Claimed":10,"Sent":8,"Retried":1,"#,
-                r#""Failed":1,"Released":0,"Expired":0,"RunDurationMs":412,"OldestPendingAgeSeconds":3.5,"#,
-                r#""BreakerOpen":0}"#
-            )
-        );
+        let line = metrics.emf_line("message-dispatcher-DispatchFunction-AbC", 1_764_000_000_000);
+        assert!(!line.contains('\n'), "one line");
+        let count = |name: &str| serde_json::json!({"Name": name, "Unit": "Count"});
+        let expected = serde_json::json!({
+            "_aws": {
+                "Timestamp": 1_764_000_000_000_i64,
+                "CloudWatchMetrics": [{
+                    "Namespace": "MessageDispatcher",
+                    "Dimensions": [["FunctionName"]],
+                    "Metrics": [
+                        count("Claimed"), count("Sent"), count("Retried"), count("Failed"),
+                        count("Released"), count("Expired"), count("Purged"),
+                        {"Name": "RunDurationMs", "Unit": "Milliseconds"},
+                        {"Name": "OldestPendingAgeSeconds", "Unit": "Seconds"},
+                        {"Name": "BreakerOpen", "Unit": "None"},
+                    ],
+                }],
+            },
+            "FunctionName": "message-dispatcher-DispatchFunction-AbC",
+            "Claimed": 10, "Sent": 8, "Retried": 1, "Failed": 1, "Released": 0, "Expired": 0, "Purged": 0,
+            "RunDurationMs": 412, "OldestPendingAgeSeconds": 3.5, "BreakerOpen": 0,
+        });
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), expected);
     }
 
     #[test]
@@ -160,6 +134,6 @@ mod tests {
         assert_eq!(json["BreakerOpen"], 1);
         assert!(json.get("OldestPendingAgeSeconds").is_none());
         let names = json["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
-        assert_eq!(names.len(), 8, "every metric but the unread age: {names:?}");
+        assert_eq!(names.len(), 9, "every metric but the unread age: {names:?}");
     }
 }

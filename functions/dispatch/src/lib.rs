@@ -91,7 +91,7 @@ impl DispatchFunction {
     #[tracing::instrument(skip_all, fields(request_id = %event.context.request_id))]
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<RunSummary, HandlerError> {
         let batch_size = batch_size_override(&event.payload)?;
-        let budget = budget_until(event.context.deadline, self.dispatcher.settings().lease);
+        let budget = budget_until(event.context.deadline, self.dispatcher.config().dispatch.lease);
         tracing::debug!(
             budget_ms = budget.as_millis() as u64,
             deadline_ms = event.context.deadline,

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use chrono::Utc;
+use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome, OutcomeRecord, Request};
 use dispatcher_core::dispatch::{Dispatcher, RunLimits};
 use dispatcher_core::repository::claims;
-use dispatcher_core::repository::outcomes::{self, AttemptRecord, Outcome, OutcomeRecord};
 use dispatcher_core::webhook::WebhookSigner;
 use dispatcher_core::Config;
 use local::mock_receiver;
@@ -117,9 +117,7 @@ pub fn dispatcher(db: &BenchDatabase, url: &str, how: Drain<'_>) -> anyhow::Resu
     ])?;
     config.webhook.signer = how.signer.cloned();
     let dispatcher = Dispatcher::from_config(&config, db.pool.clone())?;
-    let mut settings = dispatcher.settings().clone();
-    settings.attempt_log = how.attempt_log;
-    Ok(dispatcher.with_settings(settings))
+    Ok(if how.attempt_log { dispatcher } else { dispatcher.without_attempt_log() })
 }
 
 pub async fn fast_receiver(stop: &CancellationToken) -> anyhow::Result<String> {
@@ -213,13 +211,12 @@ pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Resu
                 let records: Vec<OutcomeRecord> = claimed
                     .iter()
                     .map(|row| OutcomeRecord {
-                        id: row.id.into(),
-                        version: row.version,
+                        hold: row.hold(),
                         outcome: Outcome::Sent {
                             webhook_message_id: "ceiling".into(),
                             response: Some(r#"{"message":"Accepted","messageId":"ceiling"}"#.into()),
                         },
-                        attempt: Some(AttemptRecord {
+                        request: Some(Request {
                             started_at: Utc::now(),
                             duration_ms: 1,
                             status_code: Some(202),

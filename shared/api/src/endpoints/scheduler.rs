@@ -55,18 +55,19 @@ pub struct DispatchRunOut {
 
 impl From<DispatchRun> for DispatchRunOut {
     fn from(run: DispatchRun) -> Self {
+        let summary = run.summary;
         Self {
-            id: run.id,
+            id: summary.run_id,
             started_at: run.started_at,
             finished_at: run.finished_at,
-            claimed: run.claimed,
-            sent: run.sent,
-            retried: run.retried,
-            failed: run.failed,
-            released: run.released,
-            expired: run.expired,
-            breaker_open: run.breaker_open,
-            purged: run.purged,
+            claimed: summary.claimed,
+            sent: summary.sent,
+            retried: summary.retried,
+            failed: summary.failed,
+            released: summary.released,
+            expired: summary.expired,
+            breaker_open: summary.breaker_open,
+            purged: i64::try_from(summary.purged).unwrap_or(i64::MAX),
             error: run.error,
         }
     }

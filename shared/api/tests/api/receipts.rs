@@ -6,8 +6,8 @@ use crate::support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::Engine;
+use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome, OutcomeRecord};
 use dispatcher_core::repository::claims;
-use dispatcher_core::repository::outcomes::{self, AttemptRecord, Outcome, OutcomeRecord};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::api::{app, assert_problem, get, send, Reply};
@@ -27,10 +27,9 @@ async fn sent(pool: &PgPool, n: usize) -> Vec<String> {
         .map(|row| {
             let n: usize = row.content.trim_start_matches("message number ").parse().unwrap();
             OutcomeRecord {
-                id: row.id.into(),
-                version: row.version,
+                hold: row.hold(),
                 outcome: Outcome::Sent { webhook_message_id: format!("wm-{n}"), response: None },
-                attempt: Some(AttemptRecord {
+                request: Some(outcomes::Request {
                     started_at: chrono::Utc::now(),
                     duration_ms: 3,
                     status_code: Some(202),

@@ -18,6 +18,7 @@ pub use self::env::Env;
 pub use self::error::ConfigError;
 use self::services::{redis_url, schedule_group, webhook_signer, webhook_url};
 use crate::domain::CONTENT_HARD_LIMIT;
+use crate::retry_policy::RetryPolicy;
 use crate::webhook::WebhookSigner;
 
 /// Every setting, grouped by the part of the system it tunes (zero-to-production's
@@ -54,23 +55,39 @@ pub struct WebhookConfig {
     pub rate_limit_per_second: u32,
 }
 
+/// What a dispatch run reads (with the char limit and the webhook timeout): the dispatcher
+/// keeps the whole `Config`, so a setting is defined here once and never copied.
 #[derive(Debug, Clone)]
 pub struct DispatchConfig {
     pub batch_size: u32,
     pub worker_count: usize,
     pub lease: Duration,
-    pub retry_base: Duration,
-    pub retry_max: Duration,
-    /// The receiver breaker decides on this many most recent endpoint results (at least this
-    /// many before it may open)...
-    pub breaker_window: u32,
-    /// ...and opens when at least this percentage of them are endpoint failures.
-    pub breaker_failure_rate: u32,
-    /// Time the breaker stays open before one probe; doubles after each failed probe.
-    pub breaker_cooldown: Duration,
-    pub breaker_max_cooldown: Duration,
+    /// MESSAGE_RETRY_BASE_SECONDS and MESSAGE_RETRY_MAX_SECONDS.
+    pub retry: RetryPolicy,
+    pub breaker: BreakerConfig,
     /// MESSAGE_RETENTION_DAYS: terminal messages older than this are purged; 0 keeps everything.
     pub retention_days: u32,
+}
+
+impl DispatchConfig {
+    /// MESSAGE_RETENTION_DAYS as an age; `None` keeps everything.
+    pub fn retention(&self) -> Option<Duration> {
+        (self.retention_days > 0).then(|| Duration::from_secs(u64::from(self.retention_days) * 86_400))
+    }
+}
+
+/// RECEIVER_BREAKER_WINDOW, RECEIVER_BREAKER_FAILURE_RATE, RECEIVER_BREAKER_COOLDOWN_SECONDS,
+/// RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS.
+#[derive(Debug, Clone)]
+pub struct BreakerConfig {
+    /// The breaker decides on this many most recent endpoint results (1..=62; at least this many
+    /// before it may open)...
+    pub window: u32,
+    /// ...and opens when at least this percentage of them are endpoint failures.
+    pub failure_rate: u32,
+    /// Time the breaker stays open before one probe; doubles after each failed probe.
+    pub cooldown: Duration,
+    pub max_cooldown: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -121,7 +138,7 @@ impl Config {
                 "RECEIVER_BREAKER_FAILURES",
                 Some(&old),
                 "it unset: the breaker opens on a failure rate now; set RECEIVER_BREAKER_WINDOW \
-                 and RECEIVER_BREAKER_FAILURE_RATE instead (README, \"Receiver outages\")",
+                 and RECEIVER_BREAKER_FAILURE_RATE instead (docs/design.md, \"Receiver breaker\")",
             ));
         }
         if breaker_max_cooldown < breaker_cooldown {
@@ -163,12 +180,13 @@ impl Config {
                 batch_size: env.int("MESSAGE_BATCH_SIZE", 2, 1, MAX_BATCH_SIZE)?,
                 worker_count: env.int("MESSAGE_WORKER_COUNT", 5, 1, 1000)?,
                 lease,
-                retry_base,
-                retry_max,
-                breaker_window: env.int("RECEIVER_BREAKER_WINDOW", 20, 1, 62)?,
-                breaker_failure_rate: env.int("RECEIVER_BREAKER_FAILURE_RATE", 95, 1, 100)?,
-                breaker_cooldown,
-                breaker_max_cooldown,
+                retry: RetryPolicy { base: retry_base, max: retry_max },
+                breaker: BreakerConfig {
+                    window: env.int("RECEIVER_BREAKER_WINDOW", 20, 1, 62)?,
+                    failure_rate: env.int("RECEIVER_BREAKER_FAILURE_RATE", 95, 1, 100)?,
+                    cooldown: breaker_cooldown,
+                    max_cooldown: breaker_max_cooldown,
+                },
                 retention_days: env.int("MESSAGE_RETENTION_DAYS", 0, 0, 36_500)?,
             },
             scheduler: SchedulerConfig {

@@ -14,15 +14,15 @@ fn defaults_match_the_design() {
     assert_eq!(config.dispatch.worker_count, 5);
     assert_eq!(config.messages.max_attempts, 3);
     assert_eq!(config.dispatch.lease, Duration::from_secs(60));
-    assert_eq!(config.dispatch.retry_base, Duration::from_secs(30));
-    assert_eq!(config.dispatch.retry_max, Duration::from_secs(1800));
+    assert_eq!(config.dispatch.retry.base, Duration::from_secs(30));
+    assert_eq!(config.dispatch.retry.max, Duration::from_secs(1800));
     assert_eq!(config.webhook.timeout, Duration::from_secs(10));
     assert_eq!(config.webhook.rate_limit_per_second, 10);
-    assert_eq!((config.dispatch.breaker_window, config.dispatch.breaker_failure_rate), (20, 95));
+    assert_eq!((config.dispatch.breaker.window, config.dispatch.breaker.failure_rate), (20, 95));
     assert_eq!(config.database.statement_cache_capacity, 100);
     assert!(config.database.secret_arn.is_none());
-    assert_eq!(config.dispatch.breaker_cooldown, Duration::from_secs(30));
-    assert_eq!(config.dispatch.breaker_max_cooldown, Duration::from_secs(600));
+    assert_eq!(config.dispatch.breaker.cooldown, Duration::from_secs(30));
+    assert_eq!(config.dispatch.breaker.max_cooldown, Duration::from_secs(600));
     assert!(config.webhook.url.is_none() && config.api.auth_token.is_none());
 }
 
@@ -182,9 +182,9 @@ fn breaker_settings_are_read_and_checked() {
         ("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", "60"),
     ])
     .unwrap();
-    assert_eq!((config.dispatch.breaker_window, config.dispatch.breaker_failure_rate), (30, 80));
+    assert_eq!((config.dispatch.breaker.window, config.dispatch.breaker.failure_rate), (30, 80));
     assert_eq!(
-        (config.dispatch.breaker_cooldown, config.dispatch.breaker_max_cooldown),
+        (config.dispatch.breaker.cooldown, config.dispatch.breaker.max_cooldown),
         (Duration::from_secs(10), Duration::from_secs(60))
     );
     let err = Config::from_pairs(&[("RECEIVER_BREAKER_WINDOW", "63")]).unwrap_err();

@@ -7,27 +7,15 @@
 //! dozen results, while 19 of 20 (the default) comes about once in three million.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::Duration;
 
 use sqlx::PgPool;
 
 use super::records::Attempt;
+use crate::config::BreakerConfig;
 use crate::domain::BreakerState;
 use crate::repository::receiver_breaker::{self, OpenRule, ReceiverBreaker, ResultBits, WINDOW_MAX};
 
-/// RECEIVER_BREAKER_WINDOW, RECEIVER_BREAKER_FAILURE_RATE, RECEIVER_BREAKER_COOLDOWN_SECONDS,
-/// RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS.
-#[derive(Debug, Clone)]
-pub struct BreakerSettings {
-    /// The breaker decides on this many most recent endpoint results (1..=62).
-    pub window: u32,
-    /// It opens when at least this percentage of them are endpoint failures.
-    pub failure_rate: u32,
-    pub cooldown: Duration,
-    pub max_cooldown: Duration,
-}
-
-impl BreakerSettings {
+impl BreakerConfig {
     fn open_rule(&self) -> OpenRule {
         OpenRule {
             window: i32::try_from(self.window).unwrap_or(WINDOW_MAX).clamp(1, WINDOW_MAX),
@@ -71,7 +59,7 @@ impl Evidence {
 /// One run's view of the shared breaker.
 pub(super) struct RunBreaker<'a> {
     pool: &'a PgPool,
-    settings: &'a BreakerSettings,
+    settings: &'a BreakerConfig,
     /// Set once the run learns the breaker is open: no further send starts.
     open: AtomicBool,
     /// The shared count of failures in a row, as last seen.
@@ -81,7 +69,7 @@ pub(super) struct RunBreaker<'a> {
 }
 
 impl<'a> RunBreaker<'a> {
-    pub fn new(pool: &'a PgPool, settings: &'a BreakerSettings, seen: &ReceiverBreaker) -> Self {
+    pub fn new(pool: &'a PgPool, settings: &'a BreakerConfig, seen: &ReceiverBreaker) -> Self {
         Self {
             pool,
             settings,
@@ -151,7 +139,7 @@ impl<'a> RunBreaker<'a> {
 /// is closed now.
 pub(super) async fn settle_probe(
     pool: &PgPool,
-    settings: &BreakerSettings,
+    settings: &BreakerConfig,
     evidence: &Evidence,
 ) -> sqlx::Result<bool> {
     if evidence.alive {

@@ -2,7 +2,9 @@
 //! The dispatch Lambda, the local harness and the tests all drive [`Dispatcher::run_once`].
 
 mod breaker;
+pub mod claim;
 mod expiry;
+pub mod outcome;
 mod receipts;
 mod records;
 mod retention;
@@ -19,52 +21,11 @@ use sqlx::PgPool;
 use crate::rate_limit::{self, RateLimiter};
 use crate::redis_connection::RedisConnection;
 use crate::repository::claim_cursor::ClaimCursor;
-use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentCache;
 use crate::webhook::WebhookClient;
 use crate::Config;
 
 pub use crate::repository::RunSummary;
-pub use breaker::BreakerSettings;
-
-/// What a run needs to know from the configuration.
-#[derive(Debug, Clone)]
-pub struct DispatchSettings {
-    pub batch_size: u32,
-    pub worker_count: usize,
-    pub lease: Duration,
-    pub char_limit: usize,
-    pub webhook_timeout: Duration,
-    pub retry: RetryPolicy,
-    pub breaker: BreakerSettings,
-    /// MESSAGE_RETENTION_DAYS as an age; `None` keeps everything.
-    pub retention: Option<Duration>,
-    /// Log each request in `message_attempts`. Always on but in the benchmark, which turns it
-    /// off to measure what the log costs.
-    pub attempt_log: bool,
-}
-
-impl DispatchSettings {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            batch_size: config.dispatch.batch_size,
-            worker_count: config.dispatch.worker_count,
-            lease: config.dispatch.lease,
-            char_limit: config.messages.char_limit,
-            webhook_timeout: config.webhook.timeout,
-            retry: RetryPolicy { base: config.dispatch.retry_base, max: config.dispatch.retry_max },
-            breaker: BreakerSettings {
-                window: config.dispatch.breaker_window,
-                failure_rate: config.dispatch.breaker_failure_rate,
-                cooldown: config.dispatch.breaker_cooldown,
-                max_cooldown: config.dispatch.breaker_max_cooldown,
-            },
-            retention: (config.dispatch.retention_days > 0)
-                .then(|| Duration::from_secs(u64::from(config.dispatch.retention_days) * 86_400)),
-            attempt_log: true,
-        }
-    }
-}
 
 /// Bounds on one run.
 #[derive(Debug, Clone, Copy)]
@@ -96,7 +57,11 @@ pub struct Dispatcher {
     webhook: WebhookClient,
     limiter: Arc<RateLimiter>,
     cache: SentCache,
-    settings: DispatchSettings,
+    /// Every setting a run reads, as loaded.
+    config: Arc<Config>,
+    /// Log each request in `message_attempts`: always, but in the benchmark, which turns it off
+    /// to measure what the log costs.
+    attempt_log: bool,
     /// When this process last asked for the retention turn.
     purge_asked: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
     /// Where this process's claims start, shared by its runs.
@@ -109,9 +74,18 @@ impl Dispatcher {
         webhook: WebhookClient,
         limiter: Arc<RateLimiter>,
         cache: SentCache,
-        settings: DispatchSettings,
+        config: Arc<Config>,
     ) -> Self {
-        Self { pool, webhook, limiter, cache, settings, purge_asked: Arc::default(), cursor: Arc::default() }
+        Self {
+            pool,
+            webhook,
+            limiter,
+            cache,
+            config,
+            attempt_log: true,
+            purge_asked: Arc::default(),
+            cursor: Arc::default(),
+        }
     }
 
     /// Builds the webhook client, the Redis connection (lazy) and the rate limiter from `config`.
@@ -139,22 +113,17 @@ impl Dispatcher {
         }
         let per_second = NonZeroU32::new(config.webhook.rate_limit_per_second).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::new(per_second, redis.clone(), rate_limit::DEFAULT_KEY);
-        Ok(Self::new(
-            pool,
-            webhook,
-            Arc::new(limiter),
-            SentCache::new(redis),
-            DispatchSettings::from_config(config),
-        ))
+        Ok(Self::new(pool, webhook, Arc::new(limiter), SentCache::new(redis), Arc::new(config.clone())))
     }
 
-    pub fn settings(&self) -> &DispatchSettings {
-        &self.settings
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
-    /// This dispatcher with other settings (its clients kept).
-    pub fn with_settings(mut self, settings: DispatchSettings) -> Self {
-        self.settings = settings;
+    /// This dispatcher logging no requests in `message_attempts`: only the benchmark, to
+    /// measure what the log costs.
+    pub fn without_attempt_log(mut self) -> Self {
+        self.attempt_log = false;
         self
     }
 }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
+use super::outcome::{Applied, Outcome, OutcomeRecord, Request};
 use crate::domain::{Claim, ErrorCode};
-use crate::repository::outcomes::{Applied, AttemptRecord, Outcome, OutcomeRecord};
 use crate::retry_policy::RetryPolicy;
 use crate::sent_cache::SentEntry;
 use crate::webhook::{Exchange, Verdict};
@@ -61,15 +61,15 @@ pub(super) fn outcome_records(
     attempts
         .into_iter()
         .map(|Attempt { claim, result }| {
-            let (outcome, attempt) = match result {
+            let (outcome, request) = match result {
                 Err(Unsent::Expired) => (expired_unsent(), None),
                 Err(_) => (Outcome::Released, None),
                 Ok(exchange) => {
-                    let attempt = AttemptRecord::of(&exchange);
-                    (chunk.outcome(&claim, exchange.verdict), Some(attempt))
+                    let request = Request::of(&exchange);
+                    (chunk.outcome(&claim, exchange.verdict), Some(request))
                 }
             };
-            OutcomeRecord { id: claim.id, version: claim.version, outcome, attempt }
+            OutcomeRecord { hold: claim.hold(), outcome, request }
         })
         .collect()
 }
@@ -160,9 +160,9 @@ pub(super) fn cache_entries(records: &[OutcomeRecord], applied: &[Applied]) -> V
         .iter()
         .filter_map(|record| match &record.outcome {
             Outcome::Sent { webhook_message_id, .. } => Some(SentEntry {
-                id: record.id,
+                id: record.hold.id,
                 webhook_message_id: webhook_message_id.clone(),
-                sent_at: *sent_at.get(&record.id)?,
+                sent_at: *sent_at.get(&record.hold.id)?,
             }),
             _ => None,
         })
@@ -177,8 +177,8 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+    use crate::dispatch::outcome::OutcomeKind;
     use crate::domain::{Content, ErrorCode, MessageId, PhoneNumber};
-    use crate::repository::outcomes::OutcomeKind;
 
     fn claim(attempts: i32) -> Claim {
         Claim {
@@ -187,6 +187,7 @@ mod tests {
             content: Content::parse("hi", 160).unwrap(),
             attempts,
             max_attempts: 3,
+            request_count: attempts - 1,
             version: 1,
             expires_at: None,
             due_at: chrono::Utc::now(),
@@ -321,12 +322,12 @@ mod tests {
         let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(1800) };
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let records = outcome_records(attempts, FailureContext::default(), &policy, Utc::now(), &mut rng);
-        let logged = records[0].attempt.as_ref().expect("the request is logged");
+        let logged = records[0].request.as_ref().expect("the request is logged");
         assert_eq!(
             (logged.started_at, logged.duration_ms, logged.status_code),
             (sent.started_at, 12, Some(503))
         );
         assert_eq!(records[1].outcome, Outcome::Released);
-        assert!(records[1].attempt.is_none());
+        assert!(records[1].request.is_none());
     }
 }

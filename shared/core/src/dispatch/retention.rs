@@ -61,12 +61,12 @@ impl Dispatcher {
         };
         // Receipts that never matched a message are kept as long as messages are, a week
         // without a retention; a chunk a turn keeps up with any provider.
-        let kept = self.settings.retention.unwrap_or(UNMATCHED_RECEIPTS_KEPT);
+        let kept = self.config.dispatch.retention().unwrap_or(UNMATCHED_RECEIPTS_KEPT);
         let dropped = receipts::purge_unmatched(&self.pool, before(kept), retention::PURGE_CHUNK).await?;
         if dropped > 0 {
             tracing::info!(dropped, "unmatched delivery receipts past their keeping deleted");
         }
-        let Some(retention) = self.settings.retention else {
+        let Some(retention) = self.config.dispatch.retention() else {
             return Ok(0);
         };
         let cutoff = before(retention);

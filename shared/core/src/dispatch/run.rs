@@ -4,14 +4,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Evidence, RunBreaker};
+use super::claim::{claim_valid_batch, ClaimedBatch};
+use super::outcome::{self, OutcomeKind};
 use super::records::{self, Attempt, FailureContext, Unsent};
 use super::tally::Tally;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use crate::deadline::room_for_one_send;
 use crate::domain::{BreakerState, Claim};
-use crate::repository::claims::{self, ClaimedBatch, QueuePosition};
+use crate::repository::claims::QueuePosition;
 use crate::repository::dispatch_runs;
-use crate::repository::outcomes::{self, OutcomeKind};
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
 
 /// Outcomes are written as they arrive, up to this many per statement.
@@ -50,7 +51,7 @@ impl Dispatcher {
         let mut tally = Tally::default();
         let result = self.dispatch(limits, breaker, started, stop, &mut tally).await;
         if result.is_ok() && !stop.is_some_and(CancellationToken::is_cancelled) {
-            let run_ends = started + limits.budget.min(self.settings.lease);
+            let run_ends = started + limits.budget.min(self.config.dispatch.lease);
             tally.run.expired += self.expire_due(run_ends).await;
             self.apply_waiting_receipts().await;
             tally.run.purged = self.purge_if_due(run_ends).await;
@@ -62,7 +63,7 @@ impl Dispatcher {
             tracing::warn!(error = %err, "could not record the run's counts");
         }
         result?;
-        tally.log(&self.settings);
+        tally.log(&self.config);
         Ok(tally.run)
     }
 
@@ -77,16 +78,13 @@ impl Dispatcher {
         stop: Option<&CancellationToken>,
         tally: &mut Tally,
     ) -> Result<(), DispatchError> {
-        let settings = &self.settings;
+        let (settings, webhook_timeout) = (&self.config.dispatch, self.config.webhook.timeout);
         // A send must be able to finish (timeout) and be recorded before the budget ends,
         // and before the lease ends: past it another run may take the same message.
         let window = limits.budget.min(settings.lease);
-        let needed = room_for_one_send(settings.webhook_timeout);
+        let needed = room_for_one_send(webhook_timeout);
         if window <= needed {
-            return Err(DispatchError::BudgetTooShort {
-                budget: window,
-                webhook_timeout: settings.webhook_timeout,
-            });
+            return Err(DispatchError::BudgetTooShort { budget: window, webhook_timeout });
         }
         let stop_starting_at = started + (window - needed);
         let mut batch_size = limits.batch_size.unwrap_or(settings.batch_size);
@@ -115,7 +113,7 @@ impl Dispatcher {
         stop: Option<&CancellationToken>,
         tally: &mut Tally,
     ) -> Result<bool, DispatchError> {
-        let settings = &self.settings;
+        let settings = &self.config.dispatch;
         if receiver_breaker::take_probe(&self.pool, settings.lease).await?.is_none() {
             return Ok(false); // still cooling down, or another run is probing
         }
@@ -143,10 +141,9 @@ impl Dispatcher {
 
     /// Claims up to `limit` messages; rows that break the rules are failed on the way.
     async fn claim(&self, limit: u32, tally: &mut Tally) -> Result<Vec<Claim>, DispatchError> {
-        let settings = &self.settings;
+        let (lease, char_limit) = (self.config.dispatch.lease, self.config.messages.char_limit);
         let ClaimedBatch { claims, rejected } =
-            claims::claim_valid_batch(&self.pool, &self.cursor, limit, settings.lease, settings.char_limit)
-                .await?;
+            claim_valid_batch(&self.pool, &self.cursor, limit, lease, char_limit).await?;
         tally.run.claimed += count(claims.len() + rejected);
         tally.run.failed += count(rejected);
         tally.sendable += claims.len();
@@ -172,7 +169,7 @@ impl Dispatcher {
         let sending = async move {
             let mut attempts = stream::iter(claims)
                 .map(|claim| self.attempt(claim, stop_starting_at, stop, Some(breaker)))
-                .buffer_unordered(self.settings.worker_count);
+                .buffer_unordered(self.config.dispatch.worker_count);
             while let Some(attempt) = attempts.next().await {
                 if outcomes.send(attempt).is_err() {
                     break; // the recorder stopped: a write failed
@@ -256,14 +253,14 @@ impl Dispatcher {
         let mut records = records::outcome_records(
             chunk,
             context,
-            &self.settings.retry,
+            &self.config.dispatch.retry,
             chrono::Utc::now(),
             &mut rand::rng(),
         );
-        if !self.settings.attempt_log {
-            records.iter_mut().for_each(|record| record.attempt = None);
+        if !self.attempt_log {
+            records.iter_mut().for_each(|record| record.request = None);
         }
-        let applied = outcomes::record(&self.pool, &records).await?;
+        let applied = outcome::record(&self.pool, &records).await?;
         for outcome in &applied {
             let count = match outcome.kind {
                 OutcomeKind::Sent => &mut tally.run.sent,

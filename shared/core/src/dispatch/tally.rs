@@ -3,8 +3,9 @@
 //! reason nobody would guess (a stall must never be silent).
 
 use super::records::{Attempt, Unsent};
-use super::{DispatchSettings, RunSummary};
+use super::RunSummary;
 use crate::deadline::RECORD_MARGIN;
+use crate::Config;
 
 #[derive(Debug, Default)]
 pub(super) struct Tally {
@@ -40,20 +41,20 @@ impl Tally {
     }
 
     /// Why every claim went back unsent, when nothing an operator expects explains it.
-    pub fn stall_reason(&self, settings: &DispatchSettings) -> Option<String> {
+    pub fn stall_reason(&self, config: &Config) -> Option<String> {
         let all_unsent =
             self.sendable > 0 && self.unsent() + self.expired == self.sendable && self.unsent() > 0;
         if !all_unsent || self.shutdown > 0 || self.breaker > 0 {
             return None;
         }
-        let timeout = settings.webhook_timeout.as_secs_f64();
+        let timeout = config.webhook.timeout.as_secs_f64();
         let margin = RECORD_MARGIN.as_secs_f64();
         Some(if self.time_short >= self.no_rate_slot {
             format!(
                 "the run's time ran out before a send could start: it must start each send at least \
                  WEBHOOK_TIMEOUT_SECONDS ({timeout} s) + {margin} s before the smaller of its budget \
                  (the Lambda deadline, or the harness period) and MESSAGE_LEASE_SECONDS ({} s) ends",
-                settings.lease.as_secs()
+                config.dispatch.lease.as_secs()
             )
         } else {
             "the webhook rate limit had no free slot before the run had to stop starting sends \
@@ -63,9 +64,9 @@ impl Tally {
     }
 
     /// Logs the finished run, and why it sent nothing when that needs saying.
-    pub fn log(&self, settings: &DispatchSettings) {
+    pub fn log(&self, config: &Config) {
         let summary = &self.run;
-        if let Some(reason) = self.stall_reason(settings) {
+        if let Some(reason) = self.stall_reason(config) {
             tracing::warn!(
                 claimed = summary.claimed,
                 released = summary.released,

@@ -15,7 +15,7 @@ mod validated_text;
 
 pub use attempt_outcome::{AttemptOutcome, UnknownAttemptOutcome};
 pub use breaker_state::{BreakerState, UnknownBreakerState};
-pub use claim::Claim;
+pub use claim::{Claim, Hold};
 pub use content::{Content, ContentError, CONTENT_HARD_LIMIT};
 pub use delivery_status::{DeliveryStatus, UnknownDeliveryStatus};
 pub use error_code::ErrorCode;

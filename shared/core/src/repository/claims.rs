@@ -5,20 +5,18 @@
 //! The due scan walks `messages_due_idx (next_attempt_at, created_at, id) WHERE status =
 //! 'pending'` from a start position and stops at the first message not yet due, so messages
 //! scheduled for later or waiting for a retry are never read. The start position
-//! ([`ClaimFrom`], kept by [`super::claim_cursor::ClaimCursor`]) skips the index entries of
-//! messages claimed before, which an old snapshot elsewhere in the database keeps alive.
+//! ([`ClaimFrom`], kept by `claim_cursor::ClaimCursor`) skips the index entries of messages
+//! claimed before, which an old snapshot elsewhere in the database keeps alive.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgArguments;
-use sqlx::{Arguments, PgExecutor, PgPool};
+use sqlx::{Arguments, PgExecutor};
 use uuid::Uuid;
 
-use super::claim_cursor::ClaimCursor;
-use super::outcomes::{self, Outcome, OutcomeRecord};
-use crate::domain::{Claim, Content, ErrorCode, PhoneNumber};
+use crate::domain::{Claim, Content, ErrorCode, Hold, PhoneNumber};
 
 /// A row exactly as claimed, before the domain rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -28,6 +26,8 @@ pub struct ClaimedRow {
     pub content: String,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Webhook requests made before this claim.
+    pub request_count: i32,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -41,6 +41,17 @@ impl ClaimedRow {
     /// Its place in the claim order.
     pub fn position(&self) -> QueuePosition {
         QueuePosition { due_at: self.next_attempt_at, created_at: self.created_at, id: self.id }
+    }
+
+    /// What the claim holds, for recording its outcome.
+    pub fn hold(&self) -> Hold {
+        Hold {
+            id: self.id.into(),
+            version: self.version,
+            attempts: self.attempts,
+            request_count: self.request_count,
+            due_at: self.next_attempt_at,
+        }
     }
 }
 
@@ -119,8 +130,8 @@ pub const CLAIM_SQL: &str = r#"WITH lapsed AS (
        updated_at = now()
    -- An id array, not a join: at large batches the planner would hash-join the whole table.
    WHERE m.id = ANY (ARRAY(SELECT id FROM picked))
-   RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.version, m.created_at,
-             m.expires_at, m.next_attempt_at, now() AS claimed_at"#;
+   RETURNING m.id, m.phone_number, m.content, m.attempts, m.max_attempts, m.request_count, m.version,
+             m.created_at, m.expires_at, m.next_attempt_at, now() AS claimed_at"#;
 
 /// Claims up to `limit` due messages in one statement, first due first, looking where `from`
 /// says.
@@ -194,49 +205,11 @@ impl ClaimedRow {
             content,
             attempts: self.attempts,
             max_attempts: self.max_attempts,
+            request_count: self.request_count,
             version: self.version,
             expires_at: self.expires_at,
             due_at: self.next_attempt_at,
             created_at: self.created_at,
         })
     }
-}
-
-/// A claimed batch: the sendable claims, and how many rows were failed for breaking the rules.
-#[derive(Debug, Default)]
-pub struct ClaimedBatch {
-    pub claims: Vec<Claim>,
-    pub rejected: usize,
-}
-
-/// Claims a batch where `cursor` says and returns the sendable part. Rows that break the
-/// domain rules are recorded `failed` with an error_code at once, so they never block the queue.
-pub async fn claim_valid_batch(
-    pool: &PgPool,
-    cursor: &ClaimCursor,
-    limit: u32,
-    lease: Duration,
-    char_limit: usize,
-) -> sqlx::Result<ClaimedBatch> {
-    let rows = cursor.claim(pool, limit, lease).await?;
-    let mut claims = Vec::with_capacity(rows.len());
-    let mut rejected = Vec::new();
-    for row in rows {
-        let (id, version) = (row.id, row.version);
-        match row.validate(char_limit) {
-            Ok(claim) => claims.push(claim),
-            Err(rejection) => {
-                tracing::warn!(message_id = %id, error_code = %rejection.error_code, "claimed message breaks the rules; marking it failed");
-                let outcome = Outcome::Failed {
-                    error_code: rejection.error_code,
-                    last_error: rejection.detail,
-                    response: None,
-                };
-                // Never sent: no attempt to log.
-                rejected.push(OutcomeRecord { id: id.into(), version, outcome, attempt: None });
-            }
-        }
-    }
-    let rejected = if rejected.is_empty() { 0 } else { outcomes::record(pool, &rejected).await?.len() };
-    Ok(ClaimedBatch { claims, rejected })
 }

@@ -7,28 +7,17 @@ use sqlx::PgExecutor;
 use super::receiver_breaker::ReceiverBreaker;
 use crate::domain::BreakerState;
 
-/// A run as stored, read back.
+/// A run as stored, read back: its summary (zero counts while it goes), when, and its error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatchRun {
-    pub id: i64,
+    pub summary: RunSummary,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub claimed: i32,
-    pub sent: i32,
-    pub retried: i32,
-    pub failed: i32,
-    pub released: i32,
-    /// Messages that ended `expired` in the run.
-    pub expired: i32,
-    /// The run held back sends because the receiver breaker was open.
-    pub breaker_open: bool,
-    /// Messages past MESSAGE_RETENTION_DAYS the run deleted.
-    pub purged: i64,
     pub error: Option<String>,
 }
 
-/// What a run did: written to its row when it ends, answered by the dispatch function and
-/// printed by `local dispatch` (JSON, flat).
+/// What a run did: the one type for its counts, written to its row when it ends, answered by
+/// the dispatch function, printed by `local dispatch` (JSON, flat) and turned into its metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
     pub run_id: i64,
@@ -46,6 +35,21 @@ pub struct RunSummary {
     /// The run held back sends because the receiver breaker was open.
     pub breaker_open: bool,
     pub duration_ms: u64,
+}
+
+impl RunSummary {
+    /// Each count by the name its JSON field has: the dispatch function's metrics follow from it.
+    pub fn counts(&self) -> [(&'static str, i64); 7] {
+        [
+            ("claimed", self.claimed.into()),
+            ("sent", self.sent.into()),
+            ("retried", self.retried.into()),
+            ("failed", self.failed.into()),
+            ("released", self.released.into()),
+            ("expired", self.expired.into()),
+            ("purged", i64::try_from(self.purged).unwrap_or(i64::MAX)),
+        ]
+    }
 }
 
 /// What a run learns as it starts.
@@ -108,13 +112,31 @@ pub async fn finish(
 
 /// The newest runs first.
 pub async fn recent(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DispatchRun>> {
-    sqlx::query_as!(
-        DispatchRun,
+    let rows = sqlx::query!(
         r#"SELECT id, started_at, finished_at, claimed, sent, retried, failed, released, expired, breaker_open,
-                purged::int8 AS "purged!", error
+                purged::int8 AS "purged!", error,
+                (extract(epoch FROM finished_at - started_at) * 1000)::int8 AS duration_ms
          FROM dispatch_runs ORDER BY started_at DESC, id DESC LIMIT $1"#,
         limit,
     )
     .fetch_all(executor)
-    .await
+    .await?;
+    let runs = rows.into_iter().map(|row| DispatchRun {
+        summary: RunSummary {
+            run_id: row.id,
+            claimed: row.claimed,
+            sent: row.sent,
+            retried: row.retried,
+            failed: row.failed,
+            released: row.released,
+            purged: u64::try_from(row.purged).unwrap_or(0),
+            expired: row.expired,
+            breaker_open: row.breaker_open,
+            duration_ms: row.duration_ms.and_then(|ms| u64::try_from(ms).ok()).unwrap_or(0),
+        },
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        error: row.error,
+    });
+    Ok(runs.collect())
 }

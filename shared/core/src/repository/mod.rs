@@ -19,12 +19,11 @@ pub mod scheduler_state;
 pub mod throughput;
 pub mod transitions;
 
-pub use claims::{ClaimedBatch, ClaimedRow};
+pub use claims::ClaimedRow;
 pub use dispatch_runs::{DispatchRun, RunSummary};
 pub use insert_batching::InsertBatcher;
 pub use listing::{ListCursor, MessageFilter, MessageList};
 pub use messages::{Inserted, SentPage, Stats};
-pub use outcomes::{Applied, Outcome, OutcomeKind, OutcomeRecord};
 pub use receiver_breaker::ReceiverBreaker;
 pub use throughput::{MinuteCounts, Throughput};
 pub use transitions::Transition;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::support;
 use chrono::Utc;
-use dispatcher_core::dispatch::BreakerSettings;
+use dispatcher_core::config::BreakerConfig;
 use dispatcher_core::domain::{AttemptOutcome, MessageId};
 use dispatcher_core::repository::attempts::{self, LoggedAttempt};
 use dispatcher_core::repository::{claims, retention, transitions};
@@ -65,7 +65,7 @@ async fn a_message_answered_500_then_202_lists_both_attempts_in_order(pool: PgPo
 async fn a_request_without_an_answer_has_no_status_code(pool: PgPool) {
     let timed_out = support::insert(&pool, 1).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(3))).await;
-    let setup = Setup::default().with_settings(|s| s.webhook_timeout = Duration::from_secs(1));
+    let setup = Setup::default().with_settings(|s| s.webhook.timeout = Duration::from_secs(1));
     setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     let log = attempts_of(&pool, timed_out.id).await;
     assert_eq!((log[0].status_code, log[0].error_code.as_deref()), (None, Some("timeout")));
@@ -126,8 +126,8 @@ async fn under_eight_concurrent_runs_the_log_holds_exactly_the_requests_the_rece
     })
     .await;
     let setup = Setup::default().with_batches(50, 10).with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_millis(50), max: Duration::from_millis(100) };
-        s.breaker = BreakerSettings {
+        s.dispatch.retry = RetryPolicy { base: Duration::from_millis(50), max: Duration::from_millis(100) };
+        s.dispatch.breaker = BreakerConfig {
             // Only an unbroken window of 62 endpoint failures opens it: not here.
             window: 62,
             failure_rate: 100,
@@ -171,7 +171,7 @@ async fn a_crashed_runs_claims_are_logged_once_sent_after_the_lease(pool: PgPool
 async fn the_breakers_probe_is_in_the_log(pool: PgPool) {
     let messages = support::insert_each(&pool, 1..=3).await;
     let setup = Setup::default().with_settings(|s| {
-        s.breaker = BreakerSettings {
+        s.dispatch.breaker = BreakerConfig {
             // The first endpoint failure opens it.
             window: 1,
             failure_rate: 100,

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dispatcher_core::dispatch::{BreakerSettings, Dispatcher};
+use dispatcher_core::config::BreakerConfig;
+use dispatcher_core::dispatch::Dispatcher;
 use dispatcher_core::domain::BreakerState;
 use dispatcher_core::repository::receiver_breaker::{self, ReceiverBreaker};
 use dispatcher_core::retry_policy::RetryPolicy;
@@ -68,8 +69,8 @@ impl Flaky {
 /// 2 s doubling to at most 16 s (so a failed probe's message is pushed 32 s back).
 fn deployed(batch_size: u32) -> Setup {
     let mut setup = Setup::default().with_batches(batch_size, 64).with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_secs(1), max: Duration::from_secs(1800) };
-        s.breaker = BreakerSettings {
+        s.dispatch.retry = RetryPolicy { base: Duration::from_secs(1), max: Duration::from_secs(1800) };
+        s.dispatch.breaker = BreakerConfig {
             window: 20,
             failure_rate: 95,
             cooldown: Duration::from_secs(2),

@@ -65,8 +65,8 @@ async fn claims_of_an_aborted_run_are_sent_by_the_next_run_after_the_lease(pool:
     support::insert_each(&pool, 0..5).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(10))).await;
     let setup = Setup::default().with_settings(|s| {
-        s.lease = Duration::from_secs(2);
-        s.webhook_timeout = Duration::from_secs(1);
+        s.dispatch.lease = Duration::from_secs(2);
+        s.webhook.timeout = Duration::from_secs(1);
     });
     let dispatcher = setup.build(&pool, &receiver.url);
 
@@ -104,8 +104,8 @@ async fn a_run_out_of_time_hands_its_unsent_claims_back_to_pending(pool: PgPool)
     support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(250))).await;
     let setup = Setup::default().with_settings(|s| {
-        s.worker_count = 1;
-        s.webhook_timeout = Duration::from_secs(1);
+        s.dispatch.worker_count = 1;
+        s.webhook.timeout = Duration::from_secs(1);
     });
     let dispatcher = setup.build(&pool, &receiver.url);
 
@@ -153,7 +153,7 @@ async fn no_more_than_worker_count_requests_are_in_flight(pool: PgPool) {
 async fn a_shutdown_lets_sends_in_flight_finish_and_hands_back_the_rest(pool: PgPool) {
     support::insert_each(&pool, 0..10).await;
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_millis(300))).await;
-    let setup = Setup::default().with_settings(|s| s.worker_count = 2);
+    let setup = Setup::default().with_settings(|s| s.dispatch.worker_count = 2);
     let dispatcher = setup.build(&pool, &receiver.url);
     let stop = tokio_util::sync::CancellationToken::new();
     let trigger = stop.clone();
@@ -190,7 +190,7 @@ async fn sends_go_on_while_an_outcome_write_waits_for_the_database(pool: PgPool)
         Reply::accepted().after(Duration::from_millis(delay))
     })
     .await;
-    let setup = Setup::default().with_settings(|s| s.worker_count = 1);
+    let setup = Setup::default().with_settings(|s| s.dispatch.worker_count = 1);
     let dispatcher = setup.build(&pool, &receiver.url);
     let run = tokio::spawn(async move { dispatcher.run_once(limits()).await });
 

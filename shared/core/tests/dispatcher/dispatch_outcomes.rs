@@ -70,7 +70,7 @@ async fn a_server_error_is_retried_with_backoff(pool: PgPool) {
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn a_timeout_is_retried(pool: PgPool) {
     let receiver = Receiver::start(|_| Reply::accepted().after(Duration::from_secs(3))).await;
-    let setup = Setup::default().with_settings(|s| s.webhook_timeout = Duration::from_millis(300));
+    let setup = Setup::default().with_settings(|s| s.webhook.timeout = Duration::from_millis(300));
     let (message, response) = dispatch_one(&pool, &setup, &receiver.url).await;
     assert_retry(&message, "timeout", Duration::from_secs(30), 0.2);
     assert_eq!(message.last_error.as_deref(), Some("no answer within 0.3 s"));
@@ -96,7 +96,7 @@ async fn too_many_requests_honours_retry_after(pool: PgPool) {
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
 async fn a_retry_after_beyond_the_cap_is_clamped(pool: PgPool) {
     let receiver = Receiver::start(|_| Reply::status(503, "").with_header("retry-after", "999999")).await;
-    let setup = Setup::default().with_settings(|s| s.retry.max = Duration::from_secs(600));
+    let setup = Setup::default().with_settings(|s| s.dispatch.retry.max = Duration::from_secs(600));
     let (message, _) = dispatch_one(&pool, &setup, &receiver.url).await;
     assert_retry(&message, "http_503", Duration::from_secs(600), 0.02);
 }
@@ -138,8 +138,8 @@ async fn after_max_attempts_a_message_the_receiver_keeps_failing_ends_failed_wit
 ) {
     let receiver = Receiver::failing_message(1, Reply::status(503, "busy")).await;
     let setup = Setup::default().with_settings(|s| {
-        s.retry.base = Duration::from_secs(1);
-        s.worker_count = 1;
+        s.dispatch.retry.base = Duration::from_secs(1);
+        s.dispatch.worker_count = 1;
     });
     let dispatcher = setup.build(&pool, &receiver.url);
     let message = support::insert(&pool, 1).await; // max_attempts 3
@@ -175,7 +175,7 @@ async fn each_run_is_written_to_dispatch_runs(pool: PgPool) {
     assert_eq!((summary.claimed, summary.sent, summary.retried, summary.failed), (3, 3, 0, 0));
     let runs = dispatcher_core::repository::dispatch_runs::recent(&pool, 5).await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].id, summary.run_id);
-    assert_eq!((runs[0].claimed, runs[0].sent), (3, 3));
+    assert_eq!(runs[0].summary.run_id, summary.run_id);
+    assert_eq!((runs[0].summary.claimed, runs[0].summary.sent), (3, 3));
     assert!(runs[0].finished_at.is_some() && runs[0].error.is_none());
 }

@@ -22,7 +22,7 @@ async fn the_auth_key_is_in_no_log_line_at_trace_level(pool: PgPool) {
     );
 
     support::insert_each(&pool, 0..4).await;
-    let setup = Setup::default().with_settings(|s| s.webhook_timeout = Duration::from_millis(300));
+    let setup = Setup::default().with_settings(|s| s.webhook.timeout = Duration::from_millis(300));
     // Delivered, server error, client error echoing the request headers, timeout, refused.
     let receiver = Receiver::start(|r| match r.body.contains("number 0") {
         true => Reply::accepted(),

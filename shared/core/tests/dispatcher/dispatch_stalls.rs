@@ -25,7 +25,7 @@ async fn a_run_whose_time_cannot_fit_one_send_claims_nothing_and_says_why(pool: 
     );
     assert_eq!(support::status_of(&pool, &message).await, "pending");
     let runs = dispatcher_core::repository::dispatch_runs::recent(&pool, 1).await.unwrap();
-    assert_eq!(runs[0].claimed, 0);
+    assert_eq!(runs[0].summary.claimed, 0);
     assert!(runs[0].error.as_deref().unwrap().contains("WEBHOOK_TIMEOUT_SECONDS"));
     assert!(receiver.received().is_empty());
 }
@@ -41,7 +41,7 @@ async fn a_run_that_hands_every_claim_back_warns_why_unless_it_is_stopping(pool:
     let receiver = Receiver::accepting().await;
     let mut setup =
         Setup { rate_per_second: 1, redis_url: Some(support::dispatch::redis_url()), ..Setup::default() };
-    setup.settings.lease = Duration::from_secs(8);
+    setup.config.dispatch.lease = Duration::from_secs(8);
     let mut redis = redis::Client::open(setup.redis_url.clone().unwrap())
         .unwrap()
         .get_multiplexed_async_connection()

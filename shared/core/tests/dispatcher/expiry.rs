@@ -61,7 +61,7 @@ async fn a_retry_that_would_come_after_the_expiry_ends_expired(pool: PgPool) {
     let message = expiring_in(&pool, 1, 10.0).await;
     let receiver = Receiver::start(|_| Reply::status(503, "busy")).await;
     let setup = Setup::default().with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_secs(60), max: Duration::from_secs(60) }
+        s.dispatch.retry = RetryPolicy { base: Duration::from_secs(60), max: Duration::from_secs(60) }
     });
     let summary = setup.build(&pool, &receiver.url).run_once(limits()).await.unwrap();
     assert_eq!((summary.retried, summary.expired), (0, 1), "{summary:?}");

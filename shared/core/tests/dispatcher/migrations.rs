@@ -202,7 +202,7 @@ async fn the_attempt_log_migrates_down_and_up_with_data_and_invents_nothing(pool
         dispatcher_core::repository::claims::claim_batch(&pool, 1, std::time::Duration::from_secs(60))
             .await
             .unwrap();
-    dispatcher_core::repository::outcomes::record(&pool, &support::sent_records(&claimed)).await.unwrap();
+    dispatcher_core::dispatch::outcome::record(&pool, &support::sent_records(&claimed)).await.unwrap();
     let attempts = dispatcher_core::repository::attempts::of_message(&pool, logged_with_it.id).await.unwrap();
     assert_eq!(attempts.map(|log| log.len()), Some(1));
 

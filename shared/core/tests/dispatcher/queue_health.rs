@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use dispatcher_core::dispatch::outcome as outcomes;
 use dispatcher_core::repository::claim_cursor::ClaimCursor;
 use dispatcher_core::repository::claims::{self, ClaimFrom, CLAIM_SQL};
-use dispatcher_core::repository::outcomes;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;

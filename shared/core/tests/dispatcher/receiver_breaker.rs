@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use crate::support;
 use chrono::{DateTime, Utc};
-use dispatcher_core::dispatch::{BreakerSettings, Dispatcher};
+use dispatcher_core::config::BreakerConfig;
+use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome};
+use dispatcher_core::dispatch::Dispatcher;
 use dispatcher_core::domain::{BreakerState, ErrorCode};
 use dispatcher_core::repository::claims::{self, ClaimedRow};
-use dispatcher_core::repository::outcomes::{self, Outcome};
 use dispatcher_core::repository::receiver_breaker::{self, ReceiverBreaker};
 use dispatcher_core::retry_policy::RetryPolicy;
 use rand::{Rng, SeedableRng};
@@ -27,9 +28,9 @@ const COOLDOWN: Duration = Duration::from_millis(200);
 /// 400 ms; retries after 100 ms: an outage of many cooldowns in a few seconds.
 fn outage_setup() -> Setup {
     Setup::default().with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1) };
-        s.breaker =
-            BreakerSettings { window: 3, failure_rate: 100, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
+        s.dispatch.retry = RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1) };
+        s.dispatch.breaker =
+            BreakerConfig { window: 3, failure_rate: 100, cooldown: COOLDOWN, max_cooldown: COOLDOWN * 2 };
     })
 }
 
@@ -206,7 +207,8 @@ async fn message_level_failures_never_open_the_breaker(pool: PgPool) {
     .await;
     support::insert_each(&pool, 0..10).await;
     // A single endpoint failure would open it.
-    let setup = Setup::default().with_settings(|s| (s.breaker.window, s.breaker.failure_rate) = (1, 100));
+    let setup = Setup::default()
+        .with_settings(|s| (s.dispatch.breaker.window, s.dispatch.breaker.failure_rate) = (1, 100));
     drain(&setup.build(&pool, &receiver.url)).await;
     assert_eq!((status_count(&pool, "sent").await, status_count(&pool, "failed").await), (8, 2));
     let after = breaker(&pool).await;
@@ -230,7 +232,7 @@ async fn a_flaky_receiver_answering_30_percent_500s_still_delivers_everything_on
     // Ten attempts: a message whose ten requests all draw a 500 (0.3^10) is its own failure.
     sqlx::query("UPDATE messages SET max_attempts = 10").execute(&pool).await.unwrap();
     let setup = outage_setup().with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(200) };
+        s.dispatch.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(200) };
     });
     let dispatcher = setup.build(&pool, &receiver.url);
     recover(&pool, &dispatcher, 100).await;
@@ -255,7 +257,7 @@ async fn a_message_the_receiver_always_fails_while_others_pass_ends_failed_and_t
         .await
         .unwrap();
     let setup = outage_setup().with_batches(2, 1).with_settings(|s| {
-        s.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(100) }
+        s.dispatch.retry = RetryPolicy { base: Duration::from_millis(20), max: Duration::from_millis(100) }
     });
     let dispatcher = setup.build(&pool, &receiver.url);
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use crate::support;
 use chrono::Utc;
+use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome, OutcomeKind, OutcomeRecord};
 use dispatcher_core::domain::{ErrorCode, Message, MessageId};
 use dispatcher_core::repository::claim_cursor::ClaimCursor;
 use dispatcher_core::repository::claims;
-use dispatcher_core::repository::outcomes::{self, Outcome, OutcomeKind, OutcomeRecord};
 use sqlx::PgPool;
 use support::{insert, set_created_at, status_of};
 
@@ -113,7 +113,6 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
     assert_eq!(second.version, first.version + 1);
 
     let before: (String, i64, i32) = row_state(&pool, message.id).await;
-    let stale = first.version;
     let id = message.id;
     let sent = Outcome::Sent { webhook_message_id: "late".into(), response: None };
     let retry = Outcome::Retry {
@@ -126,19 +125,17 @@ async fn recording_with_a_stale_version_changes_nothing(pool: PgPool) {
     let failed =
         Outcome::Failed { error_code: ErrorCode::Http(400), last_error: "no".into(), response: None };
     for outcome in [sent, retry, failed, Outcome::Released] {
-        let stale_record = OutcomeRecord { id, version: stale, outcome, attempt: None };
+        let stale_record = OutcomeRecord { hold: first.hold(), outcome, request: None };
         assert!(outcomes::record(&pool, &[stale_record]).await.unwrap().is_empty());
     }
     assert_eq!(row_state(&pool, message.id).await, before);
 
     // The current claim still records.
     let current = Outcome::Sent { webhook_message_id: "ok".into(), response: None };
-    let applied = outcomes::record(
-        &pool,
-        &[OutcomeRecord { id, version: second.version, outcome: current, attempt: None }],
-    )
-    .await
-    .unwrap();
+    let applied =
+        outcomes::record(&pool, &[OutcomeRecord { hold: second.hold(), outcome: current, request: None }])
+            .await
+            .unwrap();
     assert_eq!(applied.iter().map(|a| (a.id, a.kind)).collect::<Vec<_>>(), [(id, OutcomeKind::Sent)]);
     assert_eq!(status_of(&pool, &message).await, "sent");
 }
@@ -186,7 +183,10 @@ async fn a_claimed_row_that_breaks_the_rules_is_failed_instead_of_blocking_the_q
     .unwrap();
     let good = insert(&pool, 1).await;
 
-    let claims = claims::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160).await.unwrap();
+    let claims =
+        dispatcher_core::dispatch::claim::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160)
+            .await
+            .unwrap();
     assert_eq!(claims.claims.iter().map(|c| c.id).collect::<Vec<_>>(), [good.id]);
     assert_eq!(claims.rejected, 1);
 
@@ -207,7 +207,10 @@ async fn a_message_reclaimed_past_its_attempts_ends_failed(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let batch = claims::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160).await.unwrap();
+    let batch =
+        dispatcher_core::dispatch::claim::claim_valid_batch(&pool, &ClaimCursor::new(), 10, LEASE, 160)
+            .await
+            .unwrap();
     assert!(batch.claims.is_empty());
     assert_eq!(batch.rejected, 1);
     let failed = dispatcher_core::repository::messages::get(&pool, message.id).await.unwrap().unwrap();

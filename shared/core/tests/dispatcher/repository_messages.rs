@@ -2,9 +2,9 @@
 
 use crate::support;
 use chrono::{Duration, Utc};
+use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome};
 use dispatcher_core::domain::{MessageId, MessageStatus};
 use dispatcher_core::repository::claims;
-use dispatcher_core::repository::outcomes::{self, Outcome};
 use dispatcher_core::repository::{messages, Inserted};
 use sqlx::PgPool;
 use support::{insert, new_message};

@@ -3,7 +3,6 @@
 //! runs going on during a purge lose nothing. Real PostgreSQL, a real receiver.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use crate::support;
 use chrono::{DateTime, Utc};
@@ -123,12 +122,12 @@ async fn the_dispatch_path_purges_once_a_minute_and_says_so(pool: PgPool) {
     messages_in(&pool, 0, 30, "sent", 40).await;
     messages_in(&pool, 100, 2, "pending", 0).await;
     let receiver = Receiver::accepting().await;
-    let setup = Setup::default().with_settings(|s| s.retention = Some(Duration::from_secs(30 * 86_400)));
+    let setup = Setup::default().with_settings(|s| s.dispatch.retention_days = 30);
     let dispatcher = setup.build(&pool, &receiver.url);
     let first = dispatcher.run_once(limits()).await.unwrap();
     assert_eq!((first.sent, first.purged), (2, 30), "{first:?}");
     let runs = dispatcher_core::repository::dispatch_runs::recent(&pool, 1).await.unwrap();
-    assert_eq!(runs[0].purged, 30);
+    assert_eq!(runs[0].summary.purged, 30);
 
     // Within the minute, neither this process nor another purges again.
     messages_in(&pool, 200, 5, "failed", 40).await;
@@ -161,7 +160,7 @@ async fn concurrent_dispatch_runs_during_a_purge_lose_nothing(pool: PgPool) {
     messages_in(&pool, 0, 5000, "sent", 40).await;
     testkit::messages::insert_pending(&pool, 600).await;
     let receiver = Receiver::accepting().await;
-    let setup = Setup::default().with_settings(|s| s.batch_size = 50);
+    let setup = Setup::default().with_settings(|s| s.dispatch.batch_size = 50);
     let runs = (0..4).map(|_| {
         let dispatcher = setup.build(&pool, &receiver.url);
         async move { drain(&dispatcher).await }

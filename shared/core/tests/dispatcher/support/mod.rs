@@ -9,21 +9,19 @@ pub use testkit::messages::{count, insert, insert_each, new_message, set_created
 pub use testkit::table_lock;
 
 use chrono::{DateTime, Utc};
+use dispatcher_core::dispatch::outcome::{Outcome, OutcomeRecord, Request};
 use dispatcher_core::domain::ErrorCode;
 use dispatcher_core::repository::claims::ClaimedRow;
-use dispatcher_core::repository::outcomes::{AttemptRecord, Outcome, OutcomeRecord};
 
 /// `outcome` for each claimed row, under its claim's version, after a request that took 5 ms
 /// (none for a released claim, which sent nothing).
 pub fn records(rows: &[ClaimedRow], outcome: Outcome) -> Vec<OutcomeRecord> {
-    let attempt = (outcome != Outcome::Released).then(|| AttemptRecord {
+    let request = (outcome != Outcome::Released).then(|| Request {
         started_at: Utc::now(),
         duration_ms: 5,
         status_code: Some(202),
     });
-    rows.iter()
-        .map(|r| OutcomeRecord { id: r.id.into(), version: r.version, outcome: outcome.clone(), attempt })
-        .collect()
+    rows.iter().map(|r| OutcomeRecord { hold: r.hold(), outcome: outcome.clone(), request }).collect()
 }
 
 /// Each claimed row sent, as a run would record it after a 202.
@@ -63,14 +61,7 @@ pub fn expired_records(rows: &[ClaimedRow]) -> Vec<OutcomeRecord> {
         last_error: "expired before it was sent".into(),
         response: None,
     };
-    rows.iter()
-        .map(|r| OutcomeRecord {
-            id: r.id.into(),
-            version: r.version,
-            outcome: outcome.clone(),
-            attempt: None,
-        })
-        .collect()
+    rows.iter().map(|r| OutcomeRecord { hold: r.hold(), outcome: outcome.clone(), request: None }).collect()
 }
 
 /// Each claimed row handed back unsent.
