@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::params::{MessageIdErrors, MessagePath};
 use crate::problem::ApiError;
-use crate::AppState;
+use crate::state::AppState;
+use crate::wire::wire_enum;
 
 /// One webhook request of a message.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,14 +30,9 @@ pub struct AttemptOut {
     pub response_body: Option<String>,
 }
 
-/// What the request led to: `sent`, `retry` (the message went back to the queue) or `failed`.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
-#[schema(as = AttemptOutcome)]
-#[serde(rename_all = "lowercase")]
-pub enum AttemptOutcomeOut {
-    Sent,
-    Retry,
-    Failed,
+wire_enum! {
+    /// What the request led to: `sent`, `retry` (the message went back to the queue) or `failed`.
+    AttemptOutcomeOut for AttemptOutcome, named "AttemptOutcome"
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -48,11 +44,7 @@ pub struct AttemptListOut {
 
 impl From<LoggedAttempt> for AttemptOut {
     fn from(attempt: LoggedAttempt) -> Self {
-        let outcome = match attempt.outcome {
-            AttemptOutcome::Sent => AttemptOutcomeOut::Sent,
-            AttemptOutcome::Retry => AttemptOutcomeOut::Retry,
-            AttemptOutcome::Failed => AttemptOutcomeOut::Failed,
-        };
+        let outcome = attempt.outcome.into();
         Self {
             number: attempt.number,
             started_at: attempt.started_at,

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use dispatcher_core::domain::DeliveryStatus;
 use dispatcher_core::repository::receipts::{self, Receipt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,8 +14,8 @@ use serde_json::Value;
 use crate::json_body::{from_value, JsonObjectOrArrayBody};
 use crate::params::BodyErrors;
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 use crate::wire::DeliveryStatusOut;
-use crate::AppState;
 
 pub const MAX_RECEIPTS: usize = 1000;
 const MAX_ERROR_CODE_LEN: usize = 64;
@@ -71,10 +70,7 @@ impl ReceiptIn {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let status = match self.status {
-            DeliveryStatusOut::Delivered => DeliveryStatus::Delivered,
-            DeliveryStatusOut::Undelivered => DeliveryStatus::Undelivered,
-        };
+        let status = self.status.0;
         Ok(Receipt {
             provider_message_id: message_id.to_owned(),
             status,

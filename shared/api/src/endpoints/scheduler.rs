@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::params::{QueryErrors, QueryParams};
 use crate::problem::ApiError;
 use crate::scheduler::{rate_interval, ScheduleInfo, ScheduleState, SchedulerError};
-use crate::wire::StatsOut;
-use crate::AppState;
+use crate::state::AppState;
+use crate::wire::{wire_enum, StatsOut};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SchedulerStatus {
@@ -110,27 +110,11 @@ impl From<ReceiverBreaker> for ReceiverBreakerOut {
     }
 }
 
-/// The receiver breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[schema(as = BreakerState)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerStateOut {
-    /// The receiver answers: send as usual.
-    Closed,
-    /// The receiver looks down: nothing is sent until the next probe.
-    Open,
-    /// One run is sending one probe; its answer closes or reopens the breaker.
-    HalfOpen,
-}
-
-impl From<BreakerState> for BreakerStateOut {
-    fn from(state: BreakerState) -> Self {
-        match state {
-            BreakerState::Closed => Self::Closed,
-            BreakerState::Open => Self::Open,
-            BreakerState::HalfOpen => Self::HalfOpen,
-        }
-    }
+wire_enum! {
+    /// The receiver breaker's state: `closed` (the receiver answers: send as usual), `open` (it
+    /// looks down: nothing is sent until the next probe) or `half_open` (one run is sending one
+    /// probe; its answer closes or reopens the breaker).
+    BreakerStateOut for BreakerState, named "BreakerState"
 }
 
 impl From<SchedulerError> for ApiError {

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use dispatcher_core::domain::{Delivery, DeliveryStatus, Message, MessageStatus};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
+
+use super::stored_enum::wire_enum;
 
 /// A stored message. Times are RFC 3339 UTC; absent values are `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -43,22 +45,14 @@ pub struct DeliveryOut {
     pub error_code: Option<String>,
 }
 
-/// `delivered`: on the phone; `undelivered`: the carrier gave up on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = DeliveryStatus)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryStatusOut {
-    Delivered,
-    Undelivered,
+wire_enum! {
+    /// `delivered`: on the phone; `undelivered`: the carrier gave up on it.
+    DeliveryStatusOut for DeliveryStatus, named "DeliveryStatus"
 }
 
-impl From<DeliveryStatus> for DeliveryStatusOut {
-    fn from(status: DeliveryStatus) -> Self {
-        match status {
-            DeliveryStatus::Delivered => Self::Delivered,
-            DeliveryStatus::Undelivered => Self::Undelivered,
-        }
-    }
+wire_enum! {
+    /// Where a message is in its life.
+    MessageStatusOut for MessageStatus, named "MessageStatus"
 }
 
 impl From<Delivery> for DeliveryOut {
@@ -85,34 +79,6 @@ impl From<Message> for MessageOut {
             error_code: message.error_code,
             expires_at: message.expires_at,
             delivery,
-        }
-    }
-}
-
-/// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = MessageStatus)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageStatusOut {
-    Pending,
-    Processing,
-    Sent,
-    Failed,
-    /// Withdrawn before it was sent; terminal, never claimed.
-    Cancelled,
-    /// Not sent by its `expires_at`; terminal, never sent after it.
-    Expired,
-}
-
-impl From<MessageStatus> for MessageStatusOut {
-    fn from(status: MessageStatus) -> Self {
-        match status {
-            MessageStatus::Pending => Self::Pending,
-            MessageStatus::Processing => Self::Processing,
-            MessageStatus::Sent => Self::Sent,
-            MessageStatus::Failed => Self::Failed,
-            MessageStatus::Cancelled => Self::Cancelled,
-            MessageStatus::Expired => Self::Expired,
         }
     }
 }

@@ -2,7 +2,11 @@
 //! endpoint's own request and answer types sit beside it; these are shared.
 
 mod message;
+mod sent_page;
 mod stats;
+mod stored_enum;
 
 pub use message::{DeliveryOut, DeliveryStatusOut, MessageOut, MessageStatusOut};
+pub use sent_page::SentPageOut;
 pub use stats::StatsOut;
+pub(crate) use stored_enum::wire_enum;

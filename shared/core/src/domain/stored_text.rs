@@ -30,6 +30,8 @@ macro_rules! stored_enum {
 
         impl $type {
             pub const ALL: &'static [$type] = &[$(Self::$variant),+];
+            /// The stored spelling of each of `ALL`, in the same order.
+            pub const NAMES: &'static [&'static str] = &[$($stored),+];
 
             pub fn as_str(self) -> &'static str {
                 match self {
