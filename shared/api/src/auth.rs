@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::problem::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 pub async fn require_bearer(
     State(state): State<AppState>,

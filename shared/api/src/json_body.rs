@@ -7,6 +7,12 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::{ApiError, FieldError};
 
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// The batch route's limit: room for 1,000 messages at the hard content limit. (On AWS, a
+/// Lambda request is capped at 6 MB before it reaches the code.)
+pub const BATCH_BODY_LIMIT_BYTES: usize = 10 * 1024 * 1024;
+
 /// A JSON object body, parsed into `T`.
 pub struct JsonBody<T>(pub T);
 
@@ -69,8 +75,7 @@ async fn read_json<S: Send + Sync>(
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(format!(
                 "the body is larger than {} bytes ({} for a batch)",
-                super::BODY_LIMIT_BYTES,
-                super::BATCH_BODY_LIMIT_BYTES
+                BODY_LIMIT_BYTES, BATCH_BODY_LIMIT_BYTES
             ))
         } else {
             ApiError::BadRequest(format!("cannot read the body: {rejection}"))

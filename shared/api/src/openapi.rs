@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::endpoints::{self, CreateMessageRequest};
-use crate::AppState;
+use crate::state::AppState;
 use dispatcher_core::domain::CONTENT_HARD_LIMIT;
 
 #[derive(OpenApi)]

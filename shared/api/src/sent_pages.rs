@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use dispatcher_core::batching::{Batcher, SharedError};
 use dispatcher_core::repository::messages;
 
-use crate::endpoints::SentPageOut;
+use crate::wire::SentPageOut;
 
 /// (page, page_size)
 type PageKey = (u32, u32);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::json_body::JsonBody;
 use crate::problem::{ApiError, FieldError, Problem};
-use crate::AppState;
+use crate::state::AppState;
 use dispatcher_core::repository::transitions::{self, FailedFilter};
 
 pub const DEFAULT_LIMIT: u32 = 10_000;

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// One variant of the page, as plain HTML and gzipped.
 struct Page {

@@ -5,8 +5,8 @@ use axum::Json;
 
 use crate::params::{MessagePath, TransitionErrors};
 use crate::problem::ApiError;
+use crate::state::AppState;
 use crate::wire::MessageOut;
-use crate::AppState;
 use dispatcher_core::domain::MessageId;
 use dispatcher_core::repository::transitions::{self, Transition};
 

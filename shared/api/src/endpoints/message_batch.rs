@@ -12,8 +12,8 @@ use super::messages::CreateMessageRequest;
 use crate::json_body::{from_value, JsonArrayBody};
 use crate::params::{valid_idempotency_key, BodyErrors};
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 use crate::wire::MessageOut;
-use crate::AppState;
 use dispatcher_core::domain::NewMessage;
 use dispatcher_core::repository::messages;
 

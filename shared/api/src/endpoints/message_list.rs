@@ -10,13 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dispatcher_core::domain::{DeliveryStatus, MessageStatus, PhoneNumber};
 use dispatcher_core::repository::listing::{self, ListCursor, MessageFilter, MessageList};
-use dispatcher_core::repository::SentPage;
 use serde::Serialize;
 
 use crate::params::{QueryErrors, QueryParams, MAX_PAGE_SIZE};
 use crate::problem::{ApiError, FieldError};
-use crate::wire::{DeliveryStatusOut, MessageOut, MessageStatusOut};
-use crate::AppState;
+use crate::state::AppState;
+use crate::wire::{DeliveryStatusOut, MessageOut, MessageStatusOut, SentPageOut};
 
 /// One page of the keyset listing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -31,24 +30,6 @@ pub struct MessageListOut {
 impl From<MessageList> for MessageListOut {
     fn from(list: MessageList) -> Self {
         Self { items: list.items.into_iter().map(MessageOut::from).collect(), next_cursor: list.next_cursor }
-    }
-}
-
-/// One numbered page of sent messages.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = SentPage)]
-pub struct SentPageOut {
-    pub items: Vec<MessageOut>,
-    pub page: u32,
-    pub page_size: u32,
-    /// Sent messages in all.
-    pub total: i64,
-}
-
-impl From<SentPage> for SentPageOut {
-    fn from(sent: SentPage) -> Self {
-        let SentPage { items, page, page_size, total } = sent;
-        Self { items: items.into_iter().map(MessageOut::from).collect(), page, page_size, total }
     }
 }
 

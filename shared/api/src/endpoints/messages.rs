@@ -15,8 +15,8 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::json_body::JsonBody;
 use crate::params::{idempotency_key, BodyErrors, MessageIdErrors, MessagePath};
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 use crate::wire::{MessageOut, StatsOut};
-use crate::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {

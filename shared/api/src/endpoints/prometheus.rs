@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 use dispatcher_core::domain::{DeliveryStatus, MessageStatus};
 use dispatcher_core::repository::gauges::{self, Gauges};
 use dispatcher_core::repository::{messages, Stats};

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::params::{QueryErrors, QueryParams};
 use crate::problem::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Throughput)]
