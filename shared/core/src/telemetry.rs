@@ -2,6 +2,11 @@
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// The log filter (tracing's `EnvFilter` syntax).
+pub const FILTER_VARIABLE: &str = "RUST_LOG";
+/// `json` or `text`, over the detection.
+pub const FORMAT_VARIABLE: &str = "LOG_FORMAT";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -11,7 +16,7 @@ pub enum LogFormat {
 impl LogFormat {
     /// JSON when running inside Lambda, text otherwise; `LOG_FORMAT=json|text` overrides.
     pub fn detect() -> Self {
-        match std::env::var("LOG_FORMAT").as_deref() {
+        match std::env::var(FORMAT_VARIABLE).as_deref() {
             Ok("json") => Self::Json,
             Ok("text") => Self::Text,
             _ if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() => Self::Json,
@@ -27,7 +32,7 @@ pub fn init(format: LogFormat) {
 
 /// [`init`] with another default filter (used when `RUST_LOG` is unset).
 pub fn init_with_filter(format: LogFormat, default: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_env(FILTER_VARIABLE).unwrap_or_else(|_| EnvFilter::new(default));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Json => builder

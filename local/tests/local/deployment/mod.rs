@@ -7,6 +7,7 @@
 mod functions;
 mod operations;
 mod permissions;
+mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

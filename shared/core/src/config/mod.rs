@@ -110,6 +110,11 @@ pub struct ApiConfig {
 
 pub const MAX_BATCH_SIZE: u32 = 10_000;
 
+/// Settings that are read only to refuse them, naming what replaced them.
+pub const REFUSED: &[&str] = &[BREAKER_FAILURES];
+/// The breaker opened on failures in a row before it opened on a failure rate.
+const BREAKER_FAILURES: &str = "RECEIVER_BREAKER_FAILURES";
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|var| std::env::var(var).ok())
@@ -133,9 +138,9 @@ impl Config {
             Duration::from_secs(env.int("RECEIVER_BREAKER_COOLDOWN_SECONDS", 30, 1, 86_400)?);
         let breaker_max_cooldown =
             Duration::from_secs(env.int("RECEIVER_BREAKER_MAX_COOLDOWN_SECONDS", 600, 1, 604_800)?);
-        if let Some(old) = env.text("RECEIVER_BREAKER_FAILURES") {
+        if let Some(old) = env.text(BREAKER_FAILURES) {
             return Err(ConfigError::new(
-                "RECEIVER_BREAKER_FAILURES",
+                BREAKER_FAILURES,
                 Some(&old),
                 "it unset: the breaker opens on a failure rate now; set RECEIVER_BREAKER_WINDOW \
                  and RECEIVER_BREAKER_FAILURE_RATE instead (docs/design.md, \"Receiver breaker\")",

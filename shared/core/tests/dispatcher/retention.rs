@@ -208,7 +208,7 @@ async fn an_idempotency_key_deduplicates_until_its_message_is_purged(pool: PgPoo
     .unwrap();
     assert_eq!(retention::purge_chunk(&pool, cutoff(30), 1000).await.unwrap(), 1);
     let Inserted::Created(after) = create_with_key(&pool, "order-42").await else {
-        panic!("past retention the key makes a new message, as the README says");
+        panic!("past retention the key makes a new message, as docs/design.md says");
     };
     assert_ne!(after.id, first.id);
 }
