@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 
 use crate::problem::{ApiError, FieldError, Problem};
-use dispatcher_core::domain::MessageId;
+use dispatcher_core::domain::{Label, MessageId};
 
 /// The largest page of either message list.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -126,6 +126,12 @@ impl QueryParams {
             errors.push(FieldError::new(name, format!("{raw:?} is not one of {}", known.join(", "))));
         }
         found
+    }
+
+    /// A [`Label`] parameter (a campaign); a problem naming it is pushed to `errors` otherwise.
+    pub fn label(&self, name: &str, errors: &mut Vec<FieldError>) -> Option<Label> {
+        let parsed = Label::parse(self.get(name)?);
+        parsed.map_err(|err| errors.push(FieldError::new(name, err.to_string()))).ok()
     }
 
     /// The one integer parameter of a route, within `min..=max`: a 400 naming it otherwise.

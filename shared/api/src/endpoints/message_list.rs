@@ -8,14 +8,14 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use dispatcher_core::domain::{DeliveryStatus, MessageStatus, PhoneNumber};
+use dispatcher_core::domain::{DeliveryStatus, MessageStatus, PhoneNumber, Priority};
 use dispatcher_core::repository::listing::{self, ListCursor, MessageFilter, MessageList};
 use serde::Serialize;
 
 use crate::params::{QueryErrors, QueryParams, MAX_PAGE_SIZE};
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
-use crate::wire::{DeliveryStatusOut, MessageOut, MessageStatusOut, SentPageOut};
+use crate::wire::{DeliveryStatusOut, MessageOut, MessageStatusOut, PriorityOut, SentPageOut};
 
 /// One page of the keyset listing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -33,7 +33,8 @@ impl From<MessageList> for MessageListOut {
     }
 }
 
-/// Messages newest first (`created_at`, then id), optionally by status and phone number.
+/// Messages newest first (`created_at`, then id), optionally by status, phone number, delivery,
+/// priority and campaign (filters combine with AND).
 /// Keyset paging: pass `next_cursor` back as `cursor`; pages stay fast at any depth and do
 /// not shift when new messages arrive.
 #[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
@@ -41,6 +42,8 @@ impl From<MessageList> for MessageListOut {
         ("status" = Option<MessageStatusOut>, Query, description = "only messages in this status"),
         ("delivery_status" = Option<DeliveryStatusOut>, Query, description = "only messages whose latest delivery receipt says this"),
         ("phone_number" = Option<String>, Query, pattern = r"^\+[0-9]{8,15}$", description = "only messages to this E.164 number"),
+        ("priority" = Option<PriorityOut>, Query, description = "only messages in this lane"),
+        ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_.-]{1,64}$", description = "only this campaign's messages"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "page size (default 20)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
@@ -56,6 +59,8 @@ pub async fn list(
     let mut filter = MessageFilter {
         status: query.choice("status", MessageStatus::ALL, &mut errors),
         delivery: query.choice("delivery_status", DeliveryStatus::ALL, &mut errors),
+        priority: query.choice("priority", Priority::ALL, &mut errors),
+        campaign: query.label("campaign", &mut errors),
         ..MessageFilter::default()
     };
     if let Some(raw) = query.get("phone_number") {

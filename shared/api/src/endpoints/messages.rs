@@ -6,17 +6,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use dispatcher_core::domain::{Content, NewMessage, PhoneNumber};
-use dispatcher_core::repository::{messages, Inserted};
+use dispatcher_core::domain::{Content, Label, NewMessage, PhoneNumber, Priority};
+use dispatcher_core::repository::{messages, stats, Inserted};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::json_body::JsonBody;
-use crate::params::{idempotency_key, BodyErrors, MessageIdErrors, MessagePath};
+use crate::params::{idempotency_key, BodyErrors, MessageIdErrors, MessagePath, QueryErrors, QueryParams};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
-use crate::wire::{MessageOut, StatsOut};
+use crate::wire::{MessageOut, PriorityOut, StatsOut};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessageRequest {
@@ -34,6 +34,21 @@ pub struct CreateMessageRequest {
     /// After now and after `send_at`.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+    /// The message's lane (default `normal`): a run claims every due `high` message before any
+    /// `normal` one, and those before any `low` one. `high` for one-time codes, `low` for campaigns.
+    #[serde(default)]
+    #[schema(value_type = Option<PriorityOut>)]
+    pub priority: Option<String>,
+    /// A label to list, count and cancel the message by with others (1 to 64 letters, digits,
+    /// `_`, `.` or `-`).
+    #[serde(default)]
+    #[schema(
+        example = "spring-sale-2026",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_.-]{1,64}$"
+    )]
+    pub campaign: Option<String>,
     /// Any other field: refused, each named (a misspelt `sendAt` must not send a campaign now).
     #[serde(flatten)]
     #[schema(ignore)]
@@ -54,6 +69,19 @@ impl CreateMessageRequest {
             .map_err(|err| errors.push(FieldError::new("phone_number", err.to_string())));
         let content = Content::parse(&self.content, char_limit)
             .map_err(|err| errors.push(FieldError::new("content", err.to_string())));
+        let priority = match self.priority.as_deref().map(str::parse::<Priority>) {
+            None => Priority::default(),
+            Some(Ok(priority)) => priority,
+            Some(Err(_)) => {
+                errors.push(FieldError::new("priority", "must be high, normal or low"));
+                Priority::default()
+            }
+        };
+        let campaign = self.campaign.as_deref().map(Label::parse).transpose();
+        let campaign = campaign.unwrap_or_else(|err| {
+            errors.push(FieldError::new("campaign", err.to_string()));
+            None
+        });
         if let Some(expires_at) = self.expires_at {
             if expires_at <= now {
                 errors.push(FieldError::new("expires_at", "must be in the future"));
@@ -66,6 +94,8 @@ impl CreateMessageRequest {
                 let mut new = NewMessage::new(phone, content, max_attempts);
                 new.send_at = self.send_at;
                 new.expires_at = self.expires_at;
+                new.priority = priority;
+                new.campaign = campaign;
                 Ok(new)
             }
             _ => Err(errors),
@@ -130,9 +160,19 @@ pub async fn get(
         .ok_or_else(|| ApiError::NotFound(format!("no message with id {id}")))
 }
 
-/// Message counts by status.
+/// Message counts by status, of every message or of one campaign's.
 #[utoipa::path(get, path = "/api/v1/messages/stats", tag = "messages",
-    responses((status = 200, description = "counts", body = StatsOut)))]
-pub async fn stats(State(state): State<AppState>) -> Result<Json<StatsOut>, ApiError> {
-    Ok(Json(messages::stats(&state.pool).await?.into()))
+    params(("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_.-]{1,64}$", description = "only this campaign's messages (zero counts for a campaign no message has)")),
+    responses((status = 200, description = "counts", body = StatsOut), QueryErrors))]
+pub async fn stats(State(state): State<AppState>, query: QueryParams) -> Result<Json<StatsOut>, ApiError> {
+    let mut errors = Vec::new();
+    let campaign = query.label("campaign", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let counts = match campaign {
+        None => stats::all(&state.pool).await?,
+        Some(campaign) => stats::of_campaign(&state.pool, &campaign).await?,
+    };
+    Ok(Json(counts.into()))
 }

@@ -4,6 +4,7 @@
 //! served.
 
 mod attempts;
+mod bulk_cancel;
 mod bulk_retry;
 mod dashboard;
 mod health;
@@ -35,6 +36,7 @@ pub fn guarded() -> OpenApiRouter<AppState> {
         .routes(routes!(message_list::list_sent))
         .routes(routes!(messages::stats))
         .routes(routes!(bulk_retry::retry_failed))
+        .routes(routes!(bulk_cancel::cancel_pending))
         .routes(routes!(messages::get))
         .routes(routes!(attempts::list_attempts))
         .routes(routes!(message_actions::retry))

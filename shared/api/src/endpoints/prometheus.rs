@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::problem::ApiError;
 use crate::state::AppState;
-use dispatcher_core::domain::{DeliveryStatus, MessageStatus};
+use dispatcher_core::domain::{DeliveryStatus, MessageStatus, Priority};
 use dispatcher_core::repository::gauges::{self, Gauges};
-use dispatcher_core::repository::{messages, Stats};
+use dispatcher_core::repository::{stats, Stats};
 
 pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -23,7 +23,7 @@ pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
         (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
     ))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let stats = messages::stats(&state.pool).await?;
+    let stats = stats::all(&state.pool).await?;
     let gauges = gauges::read(&state.pool).await?;
     Ok(([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], render(&stats, &gauges)).into_response())
 }
@@ -50,10 +50,18 @@ pub fn render(stats: &Stats, gauges: &Gauges) -> String {
         .map(|status| (format!("{{status=\"{status}\"}}"), stats.deliveries(status) as f64))
         .collect();
     gauge("deliveries", "Sent messages by their latest delivery receipt.", &by_delivery);
+    // The unlabelled series (any lane) is kept for the alarms and dashboards made before lanes.
+    let mut ages = vec![(String::new(), gauges.oldest_pending_age_seconds)];
+    ages.extend(
+        Priority::ALL
+            .iter()
+            .zip(gauges.oldest_pending_age_by_priority)
+            .map(|(priority, age)| (format!("{{priority=\"{priority}\"}}"), age)),
+    );
     gauge(
         "oldest_pending_age_seconds",
-        "How long the oldest due pending message (the next to claim) has been due; 0 when none is.",
-        &[(String::new(), gauges.oldest_pending_age_seconds)],
+        "How long the oldest due pending message has been due, of any lane and of each (priority); 0 when none is.",
+        &ages,
     );
     gauge(
         "receiver_breaker_open",
@@ -92,6 +100,7 @@ mod tests {
         .with_deliveries([(DeliveryStatus::Delivered, 31), (DeliveryStatus::Undelivered, 4)]);
         let gauges = Gauges {
             oldest_pending_age_seconds: 12.5,
+            oldest_pending_age_by_priority: [0.0, 12.5, 3.0],
             breaker_open: true,
             receiver_failure_rate: 0.95,
             last_run_at: Some(chrono::Utc.timestamp_millis_opt(1_764_000_000_250).unwrap()),
@@ -110,9 +119,12 @@ message_dispatcher_messages{status=\"expired\"} 5
 # TYPE message_dispatcher_deliveries gauge
 message_dispatcher_deliveries{status=\"delivered\"} 31
 message_dispatcher_deliveries{status=\"undelivered\"} 4
-# HELP message_dispatcher_oldest_pending_age_seconds How long the oldest due pending message (the next to claim) has been due; 0 when none is.
+# HELP message_dispatcher_oldest_pending_age_seconds How long the oldest due pending message has been due, of any lane and of each (priority); 0 when none is.
 # TYPE message_dispatcher_oldest_pending_age_seconds gauge
 message_dispatcher_oldest_pending_age_seconds 12.5
+message_dispatcher_oldest_pending_age_seconds{priority=\"high\"} 0
+message_dispatcher_oldest_pending_age_seconds{priority=\"normal\"} 12.5
+message_dispatcher_oldest_pending_age_seconds{priority=\"low\"} 3
 # HELP message_dispatcher_receiver_breaker_open 1 while the receiver breaker is open or probing (the receiver looks down), else 0.
 # TYPE message_dispatcher_receiver_breaker_open gauge
 message_dispatcher_receiver_breaker_open 1

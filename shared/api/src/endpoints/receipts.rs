@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use dispatcher_core::domain::Label;
 use dispatcher_core::repository::receipts::{self, Receipt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +19,6 @@ use crate::state::AppState;
 use crate::wire::DeliveryStatusOut;
 
 pub const MAX_RECEIPTS: usize = 1000;
-const MAX_ERROR_CODE_LEN: usize = 64;
 const MAX_MESSAGE_ID_LEN: usize = 512;
 
 /// One delivery receipt.
@@ -59,13 +59,8 @@ impl ReceiptIn {
             errors
                 .push(FieldError::new("messageId", format!("must be 1 to {MAX_MESSAGE_ID_LEN} characters")));
         }
-        let code_ok = |code: &str| {
-            (1..=MAX_ERROR_CODE_LEN).contains(&code.len())
-                && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        };
-        if self.error_code.as_deref().is_some_and(|code| !code_ok(code)) {
-            let message = format!("must be 1 to {MAX_ERROR_CODE_LEN} of A-Z, a-z, 0-9, _ . -");
-            errors.push(FieldError::new("error_code", message));
+        if let Some(Err(err)) = self.error_code.as_deref().map(Label::parse) {
+            errors.push(FieldError::new("error_code", err.to_string()));
         }
         if !errors.is_empty() {
             return Err(errors);

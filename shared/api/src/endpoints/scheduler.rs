@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use dispatcher_core::domain::BreakerState;
-use dispatcher_core::repository::{dispatch_runs, messages, receiver_breaker, DispatchRun, ReceiverBreaker};
+use dispatcher_core::repository::{dispatch_runs, receiver_breaker, stats, DispatchRun, ReceiverBreaker};
 use serde::Serialize;
 
 use crate::params::{QueryErrors, QueryParams};
@@ -161,7 +161,7 @@ async fn status_with(state: &AppState, schedule: ScheduleInfo) -> Result<Json<Sc
         interval_seconds: interval.as_secs(),
         batch_size: state.config.dispatch.batch_size,
         last_run: last_run.map(DispatchRunOut::from),
-        stats: messages::stats(&state.pool).await?.into(),
+        stats: stats::all(&state.pool).await?.into(),
         receiver: receiver_breaker::get(&state.pool).await?.into(),
     }))
 }

@@ -1,7 +1,7 @@
 //! `Message`, as every message route answers it.
 
 use chrono::{DateTime, Utc};
-use dispatcher_core::domain::{Delivery, DeliveryStatus, Message, MessageStatus};
+use dispatcher_core::domain::{Delivery, DeliveryStatus, Message, MessageStatus, Priority};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -17,6 +17,9 @@ pub struct MessageOut {
     #[schema(example = "Your verification code is 482913")]
     pub content: String,
     pub status: MessageStatusOut,
+    pub priority: PriorityOut,
+    /// The campaign it was created with; `null`: none.
+    pub campaign: Option<String>,
     /// Attempts spent so far (a claim spends one; an attempt lost to a receiver outage is given back).
     pub attempts: i32,
     pub max_attempts: i32,
@@ -55,6 +58,12 @@ wire_enum! {
     MessageStatusOut for MessageStatus, named "MessageStatus"
 }
 
+wire_enum! {
+    /// A message's lane: every due `high` message is claimed before any `normal` one, and those
+    /// before any `low` one; first due first inside a lane.
+    PriorityOut for Priority, named "Priority"
+}
+
 impl From<Delivery> for DeliveryOut {
     fn from(delivery: Delivery) -> Self {
         Self { status: delivery.status.into(), at: delivery.at, error_code: delivery.error_code }
@@ -69,6 +78,8 @@ impl From<Message> for MessageOut {
             phone_number: message.phone_number.to_string(),
             content: message.content.to_string(),
             status: message.status.into(),
+            priority: message.priority.into(),
+            campaign: message.campaign.map(|campaign| campaign.to_string()),
             attempts: message.attempts,
             max_attempts: message.max_attempts,
             created_at: message.created_at,

@@ -6,7 +6,7 @@ mod sent_page;
 mod stats;
 mod stored_enum;
 
-pub use message::{DeliveryOut, DeliveryStatusOut, MessageOut, MessageStatusOut};
+pub use message::{DeliveryOut, DeliveryStatusOut, MessageOut, MessageStatusOut, PriorityOut};
 pub use sent_page::SentPageOut;
 pub use stats::StatsOut;
 pub(crate) use stored_enum::wire_enum;

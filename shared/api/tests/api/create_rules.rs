@@ -33,7 +33,7 @@ async fn expires_at_must_come_after_now_and_after_send_at(pool: PgPool) {
     let stored: chrono::DateTime<chrono::Utc> = created.body["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(stored.timestamp(), expires_at.parse::<chrono::DateTime<chrono::Utc>>().unwrap().timestamp());
     assert_eq!(created.body["delivery"], Value::Null);
-    assert_eq!(created.body.as_object().unwrap().len(), 14, "the documented Message: {}", created.body);
+    assert_eq!(created.body.as_object().unwrap().len(), 16, "the documented Message: {}", created.body);
 }
 
 #[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]

@@ -9,6 +9,7 @@ mod support;
 mod attempts;
 mod batch;
 mod bulk_retry;
+mod campaigns;
 mod create_rules;
 mod health;
 mod messages;

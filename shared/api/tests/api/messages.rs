@@ -4,7 +4,7 @@
 use crate::support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 use support::api::{app, assert_problem, get, post_json, send};
 
@@ -23,7 +23,8 @@ async fn create_returns_201_and_the_message(pool: PgPool) {
         assert!(m[field].is_null(), "{field} is null");
     }
     let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 14, "{keys:?}");
+    assert_eq!(keys.len(), 16, "{keys:?}");
+    assert_eq!((m["priority"].as_str(), &m["campaign"]), (Some("normal"), &Value::Null), "the defaults");
     assert!(m["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
     assert!(m["created_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(support::count(&pool).await, 1);

@@ -45,6 +45,7 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
         "POST /api/v1/receipts",
         "POST /api/v1/messages/{id}/cancel",
         "POST /api/v1/messages/retry",
+        "POST /api/v1/messages/cancel",
         "GET /api/v1/messages/sent",
         "GET /api/v1/messages/stats",
         "GET /api/v1/metrics/throughput",

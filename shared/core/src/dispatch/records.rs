@@ -185,6 +185,7 @@ mod tests {
             id: MessageId::new(),
             phone_number: PhoneNumber::parse("+905551111111").unwrap(),
             content: Content::parse("hi", 160).unwrap(),
+            priority: crate::domain::Priority::Normal,
             attempts,
             max_attempts: 3,
             request_count: attempts - 1,

@@ -10,7 +10,7 @@ use super::records::{self, Attempt, FailureContext, Unsent};
 use super::tally::Tally;
 use super::{DispatchError, Dispatcher, RunLimits, RunSummary};
 use crate::deadline::room_for_one_send;
-use crate::domain::{BreakerState, Claim};
+use crate::domain::{BreakerState, Claim, Priority};
 use crate::repository::claims::QueuePosition;
 use crate::repository::dispatch_runs;
 use crate::repository::receiver_breaker::{self, ReceiverBreaker};
@@ -245,11 +245,14 @@ impl Dispatcher {
         tally: &mut Tally,
     ) -> Result<(), DispatchError> {
         tally.note_unsent(&chunk);
-        let handed_back = chunk
-            .iter()
-            .filter(|attempt| matches!(&attempt.result, Err(unsent) if *unsent != Unsent::Expired))
-            .map(|attempt| QueuePosition::of(&attempt.claim))
-            .min();
+        // The first place in each lane of a claim handed back: the next claim starts there.
+        let mut handed_back = [None; Priority::LANES];
+        for attempt in chunk.iter().filter(|a| matches!(&a.result, Err(unsent) if *unsent != Unsent::Expired))
+        {
+            let first = &mut handed_back[usize::try_from(attempt.claim.priority.lane()).unwrap_or(0)];
+            let position = QueuePosition::of(&attempt.claim);
+            *first = Some(first.map_or(position, |earlier: QueuePosition| earlier.min(position)));
+        }
         let mut records = records::outcome_records(
             chunk,
             context,
@@ -271,8 +274,10 @@ impl Dispatcher {
             };
             *count += 1;
         }
-        if let Some(position) = handed_back {
-            self.cursor.hand_back(position);
+        for (lane, position) in Priority::ALL.iter().zip(handed_back) {
+            if let Some(position) = position {
+                self.cursor.hand_back(*lane, position);
+            }
         }
         self.cache.remember(&records::cache_entries(&records, &applied)).await;
         Ok(())

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::{Content, MessageId, PhoneNumber};
+use super::{Content, MessageId, PhoneNumber, Priority};
 
 /// A claimed message that passed the domain rules: ready to send. The repository makes one from
 /// a claimed row; the webhook client sends it; every record of its outcome names its `version`.
@@ -9,6 +9,8 @@ pub struct Claim {
     pub id: MessageId,
     pub phone_number: PhoneNumber,
     pub content: Content,
+    /// Its lane: a claim handed back goes back to its place there.
+    pub priority: Priority,
     /// Attempts including this one.
     pub attempts: i32,
     pub max_attempts: i32,

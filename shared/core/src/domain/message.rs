@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::{Content, DeliveryStatus, MessageId, MessageStatus, PhoneNumber};
+use super::{Content, DeliveryStatus, Label, MessageId, MessageStatus, PhoneNumber, Priority};
 
 /// A stored message and where it is in its life; read straight from its row (see
 /// `repository::columns`).
@@ -10,6 +10,10 @@ pub struct Message {
     pub phone_number: PhoneNumber,
     pub content: Content,
     pub status: MessageStatus,
+    /// Its lane: claimed strictly after every due message of a higher one.
+    pub priority: Priority,
+    /// The campaign it belongs to, if any: listed, counted and cancelled together.
+    pub campaign: Option<Label>,
     pub attempts: i32,
     pub max_attempts: i32,
     pub created_at: DateTime<Utc>,
@@ -58,10 +62,21 @@ pub struct NewMessage {
     pub idempotency_key: Option<String>,
     /// Never sent at or after this time; `None` means no limit.
     pub expires_at: Option<DateTime<Utc>>,
+    pub priority: Priority,
+    pub campaign: Option<Label>,
 }
 
 impl NewMessage {
     pub fn new(phone_number: PhoneNumber, content: Content, max_attempts: i32) -> Self {
-        Self { phone_number, content, max_attempts, send_at: None, idempotency_key: None, expires_at: None }
+        Self {
+            phone_number,
+            content,
+            max_attempts,
+            send_at: None,
+            idempotency_key: None,
+            expires_at: None,
+            priority: Priority::Normal,
+            campaign: None,
+        }
     }
 }

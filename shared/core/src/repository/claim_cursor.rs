@@ -1,5 +1,5 @@
-//! A process's place in the claim order, so that its claims start where the due work is instead
-//! of at the front of the due index. A message claimed leaves its old entry there until vacuum
+//! A process's place in each lane's claim order, so that its claims start where the due work is
+//! instead of at the front of the due index. A message claimed leaves its old entry there until vacuum
 //! removes it, and vacuum cannot while any snapshot older than the claim is open (an analytics
 //! query, a `pg_dump`, a forgotten session): a claim starting at the front would walk every
 //! entry claimed since, slower each minute. Starting from the first position the last claim
@@ -19,6 +19,7 @@ use sqlx::PgExecutor;
 use tokio::time::Instant;
 
 use super::claims::{self, ClaimFrom, ClaimedRow, QueuePosition};
+use crate::domain::Priority;
 
 /// How far behind the last claim's own time a claim starts: longer than any write of due
 /// messages takes (a create, a batch of 1,000, a record, a retry by hand).
@@ -48,8 +49,9 @@ impl Default for ClaimCursor {
 
 #[derive(Debug, Default)]
 struct State {
-    /// The first position the last claim that took anything took, and the database's time then.
-    taken: Option<(QueuePosition, DateTime<Utc>)>,
+    /// In each lane, the first position the last claim that took from it took, and the
+    /// database's time then.
+    taken: [Option<(QueuePosition, DateTime<Utc>)>; Priority::LANES],
     full_pass_at: Option<Instant>,
     lapsed_looked_at: Option<Instant>,
     /// Lapsed leases that ended before this were all taken by a look that found fewer than it
@@ -82,20 +84,21 @@ impl ClaimCursor {
         Ok(rows)
     }
 
-    /// A claim handed back unsent keeps its place (`position`): the next claim starts there at
-    /// the latest, so the message goes out in its turn.
-    pub fn hand_back(&self, position: QueuePosition) {
+    /// A claim handed back unsent keeps its place (`position` in `lane`): the next claim starts
+    /// there at the latest, so the message goes out in its turn.
+    pub fn hand_back(&self, lane: Priority, position: QueuePosition) {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.handed_back += 1;
-        if let Some((first, at)) = state.taken {
-            state.taken = Some((first.min(position), at));
+        let taken = &mut state.taken[lane_index(lane)];
+        if let Some((first, at)) = *taken {
+            *taken = Some((first.min(position), at));
         }
     }
 
     /// Where the next claim with `lease` looks: everything on a full pass (the first, then once
-    /// per FULL_PASS_EVERY); else from the last claim's first position, at most
-    /// LATE_WRITE_MARGIN behind its time, and lapsed leases once per LAPSED_EVERY (or quarter
-    /// lease).
+    /// per FULL_PASS_EVERY); else in each lane from the first position the last claim from it
+    /// took, at most LATE_WRITE_MARGIN behind its time, and lapsed leases once per
+    /// LAPSED_EVERY (or quarter lease).
     pub fn next(&self, lease: Duration) -> ClaimFrom {
         self.next_with_generation(lease / 4).0
     }
@@ -108,10 +111,10 @@ impl ClaimCursor {
             state.lapsed_looked_at = Some(now);
             return (ClaimFrom::everything(), state.handed_back);
         }
-        let due = match state.taken {
+        let due = state.taken.map(|taken| match taken {
             Some((first, at)) => first.min(QueuePosition::due_at(at - LATE_WRITE_MARGIN)),
             None => QueuePosition::first(),
-        };
+        });
         let lapsed_every = self.lapsed_every.min(quarter_lease);
         let lapsed = if state.lapsed_looked_at.is_none_or(|at| now - at >= lapsed_every) {
             state.lapsed_looked_at = Some(now);
@@ -122,19 +125,29 @@ impl ClaimCursor {
         (ClaimFrom { due, lapsed }, state.handed_back)
     }
 
-    /// Learns from a claim's rows (in claim order): where the next starts, and, after a look
-    /// for lapsed leases that did not fill the batch, from when the next look starts.
+    /// Learns from a claim's rows (in claim order): where the next starts in each lane it took
+    /// from, and, after a look for lapsed leases that did not fill the batch, from when the next
+    /// look starts.
     fn learn(&self, from: ClaimFrom, handed_back: u64, rows: &[ClaimedRow], limit: u32) {
         let Some(first) = rows.first() else { return };
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let position = match state.taken {
-            // A hand-back since this claim began: it may lie before what this claim took.
-            Some((earlier, _)) if state.handed_back != handed_back => earlier.min(first.position()),
-            _ => first.position(),
-        };
-        state.taken = Some((position, first.claimed_at));
+        let handed_back_since = state.handed_back != handed_back;
+        for lane in Priority::ALL {
+            let Some(first_in_lane) = rows.iter().find(|row| row.priority == *lane) else { continue };
+            let taken = &mut state.taken[lane_index(*lane)];
+            let position = match *taken {
+                // A hand-back since this claim began: it may lie before what this claim took.
+                Some((earlier, _)) if handed_back_since => earlier.min(first_in_lane.position()),
+                _ => first_in_lane.position(),
+            };
+            *taken = Some((position, first_in_lane.claimed_at));
+        }
         if from.lapsed.is_some() && rows.len() < limit as usize {
             state.lapsed_from = Some(first.claimed_at - LATE_WRITE_MARGIN);
         }
     }
+}
+
+fn lane_index(lane: Priority) -> usize {
+    usize::try_from(lane.lane()).unwrap_or(0)
 }

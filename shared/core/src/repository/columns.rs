@@ -9,8 +9,8 @@ use sqlx::{Decode, Postgres, Type};
 use uuid::Uuid;
 
 use crate::domain::{
-    AttemptOutcome, BreakerState, Content, DeliveryStatus, MessageId, MessageStatus, PhoneNumber,
-    CONTENT_HARD_LIMIT,
+    AttemptOutcome, BreakerState, Content, DeliveryStatus, Label, MessageId, MessageStatus, PhoneNumber,
+    Priority, CONTENT_HARD_LIMIT,
 };
 
 /// `Type` and `Decode` for a type stored as text and parsed by `$parse`.
@@ -41,6 +41,21 @@ text_column!(MessageStatus, str::parse::<MessageStatus>);
 text_column!(BreakerState, str::parse::<BreakerState>);
 text_column!(AttemptOutcome, str::parse::<AttemptOutcome>);
 text_column!(DeliveryStatus, str::parse::<DeliveryStatus>);
+text_column!(Label, Label::parse);
+
+/// A priority is stored as its lane number (`smallint`), so that the lanes sort in claim order.
+impl Type<Postgres> for Priority {
+    fn type_info() -> PgTypeInfo {
+        <i16 as Type<Postgres>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Priority {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let lane = <i16 as Decode<Postgres>>::decode(value)?;
+        Ok(Priority::of_lane(lane).ok_or_else(|| format!("no priority has lane {lane}"))?)
+    }
+}
 
 impl Type<Postgres> for MessageId {
     fn type_info() -> PgTypeInfo {

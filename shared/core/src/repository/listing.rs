@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::{DeliveryStatus, Message, MessageStatus, PhoneNumber};
+use crate::domain::{DeliveryStatus, Label, Message, MessageStatus, PhoneNumber, Priority};
 
 /// Where the next page starts: the last listed message's `created_at` and id. Its text form
 /// (`<microseconds since the epoch>-<id as 32 hex digits>`) is opaque to clients.
@@ -52,6 +52,8 @@ pub struct MessageFilter {
     pub phone_number: Option<PhoneNumber>,
     /// Messages whose latest delivery receipt says this.
     pub delivery: Option<DeliveryStatus>,
+    pub priority: Option<Priority>,
+    pub campaign: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +64,8 @@ pub struct MessageList {
 }
 
 /// The listed columns of `messages AS m` (every page reads `messages` under that name).
-const COLUMNS: &str = "m.id, m.phone_number, m.content, m.status, m.attempts, m.max_attempts, \
+const COLUMNS: &str =
+    "m.id, m.phone_number, m.content, m.status, m.priority, m.campaign, m.attempts, m.max_attempts, \
                        m.created_at, m.sent_at, m.next_attempt_at, m.webhook_message_id, \
                        m.last_error, m.error_code, m.expires_at, m.delivery_status, m.delivery_at, \
                        m.delivery_error_code";
@@ -71,9 +74,10 @@ const COLUMNS: &str = "m.id, m.phone_number, m.content, m.status, m.attempts, m.
 ///
 /// Built at run time so each filter combination is its own statement with the status as a
 /// literal (from the enum, never from input): the planner can then pick that status's partial
-/// index, which a `status = $1` parameter would not let it prove usable. Without a status or a
-/// phone number nor a delivery, each status's newest rows are taken from its own index and
-/// merged; with a delivery, the page walks `messages_delivery_created_idx`.
+/// index, which a `status = $1` parameter would not let it prove usable. Without a status, a
+/// phone number or a delivery, each status's newest rows are taken from its own index (with a
+/// campaign, from `messages_campaign_idx` under that campaign and status) and merged; with a
+/// delivery, the page walks `messages_delivery_created_idx`. A priority filters what those walk.
 #[tracing::instrument(skip(pool))]
 pub async fn list(
     pool: &PgPool,
@@ -85,12 +89,12 @@ pub async fn list(
     let fetch = i64::from(limit) + 1;
     let mut query = QueryBuilder::<Postgres>::new("");
     match filter {
-        MessageFilter { status: None, phone_number: None, delivery: None } => {
+        MessageFilter { status: None, phone_number: None, delivery: None, .. } => {
             // `*`: the merged pages select exactly COLUMNS.
             query.push("SELECT * FROM (");
             for (i, status) in MessageStatus::ALL.iter().enumerate() {
                 query.push(if i == 0 { "(" } else { " UNION ALL (" });
-                let one_status = MessageFilter { status: Some(*status), ..MessageFilter::default() };
+                let one_status = MessageFilter { status: Some(*status), ..filter.clone() };
                 push_page(&mut query, &one_status, cursor, fetch);
                 query.push(")");
             }
@@ -137,6 +141,12 @@ fn push_page(
     }
     if let Some(delivery) = filter.delivery {
         query.push(format_args!(" AND m.delivery_status = '{}'", delivery.as_str()));
+    }
+    if let Some(priority) = filter.priority {
+        query.push(format_args!(" AND m.priority = {}", priority.lane()));
+    }
+    if let Some(campaign) = &filter.campaign {
+        query.push(" AND m.campaign = ").push_bind(campaign.as_str().to_owned());
     }
     if let Some(cursor) = cursor {
         query.push(format_args!(" AND ({order}created_at, {order}id) < (")).push_bind(cursor.created_at);

@@ -1,11 +1,11 @@
-//! Writing and reading messages for the API: insert, get, the sent list, stats.
+//! Writing and reading messages for the API: insert, get, the sent list.
 
 use std::collections::HashMap;
 
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{DeliveryStatus, Message, MessageId, MessageStatus, NewMessage};
+use crate::domain::{Message, MessageId, NewMessage};
 
 /// The result of an insert: a new row, or the first row stored under the same idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,40 +30,6 @@ pub struct SentPage {
     pub total: i64,
 }
 
-/// Messages by status, and sent ones by delivery receipt, from the counts the schema's
-/// triggers keep (O(1) at any size).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    by_status: HashMap<MessageStatus, i64>,
-    by_delivery: HashMap<DeliveryStatus, i64>,
-}
-
-impl Stats {
-    pub fn from_counts(counts: impl IntoIterator<Item = (MessageStatus, i64)>) -> Self {
-        Self { by_status: counts.into_iter().collect(), by_delivery: HashMap::new() }
-    }
-
-    /// These counts with these delivery counts.
-    pub fn with_deliveries(mut self, counts: impl IntoIterator<Item = (DeliveryStatus, i64)>) -> Self {
-        self.by_delivery = counts.into_iter().collect();
-        self
-    }
-
-    /// Messages whose latest receipt says `status`.
-    pub fn deliveries(&self, status: DeliveryStatus) -> i64 {
-        self.by_delivery.get(&status).copied().unwrap_or(0)
-    }
-
-    /// Messages in `status`; 0 for a status no message is in.
-    pub fn count(&self, status: MessageStatus) -> i64 {
-        self.by_status.get(&status).copied().unwrap_or(0)
-    }
-
-    pub fn total(&self) -> i64 {
-        self.by_status.values().sum()
-    }
-}
-
 /// Stores a message. With an idempotency key already in use, returns the first message instead.
 #[tracing::instrument(skip_all, fields(message_id))]
 pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
@@ -72,11 +38,11 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
     let created = sqlx::query_as!(
         Message,
         r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key,
-                                expires_at)
-           VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6, $7)
+                                expires_at, priority, campaign)
+           VALUES ($1, $2, $3, $4, GREATEST($5::timestamptz, now()), $6, $7, $8, $9)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
-                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     status AS "status: _", priority AS "priority: _", campaign AS "campaign: _", attempts, max_attempts, created_at, sent_at,
                      next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
                      delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         id.as_uuid(),
@@ -86,6 +52,8 @@ pub async fn insert(pool: &PgPool, new: &NewMessage) -> sqlx::Result<Inserted> {
         new.send_at,
         new.idempotency_key.as_deref(),
         new.expires_at,
+        new.priority.lane(),
+        new.campaign.as_ref().map(|campaign| campaign.as_str()),
     )
     .fetch_optional(pool)
     .await?;
@@ -103,7 +71,7 @@ pub async fn get(executor: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<O
     sqlx::query_as!(
         Message,
         r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
-                  status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                  status AS "status: _", priority AS "priority: _", campaign AS "campaign: _", attempts, max_attempts, created_at, sent_at,
                   next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
                   delivery_status AS "delivery_status: _", delivery_at, delivery_error_code
            FROM messages WHERE id = $1"#,
@@ -134,7 +102,7 @@ struct SentRow {
 pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result<SentPage> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
     let sql = format!(
-        "SELECT id, phone_number, content, status, attempts, max_attempts, created_at, sent_at,
+        "SELECT id, phone_number, content, status, priority, campaign, attempts, max_attempts, created_at, sent_at,
                 next_attempt_at, webhook_message_id, last_error, error_code, expires_at, delivery_status,
                 delivery_at, delivery_error_code, ({SENT_TOTAL}) AS total
          FROM messages WHERE status = 'sent'
@@ -152,32 +120,6 @@ pub async fn list_sent(pool: &PgPool, page: u32, page_size: u32) -> sqlx::Result
 
 /// Sent messages in all, from the trigger-kept counts.
 const SENT_TOTAL: &str = "SELECT coalesce(sum(n), 0)::int8 FROM message_counts WHERE status = 'sent'";
-
-/// Message counts by status and by delivery, in one round trip.
-#[tracing::instrument(skip_all)]
-pub async fn stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Stats> {
-    let rows = sqlx::query!(
-        r#"SELECT false AS "delivery!", status AS "status!", coalesce(sum(n), 0)::int8 AS "n!"
-           FROM message_counts GROUP BY status
-           UNION ALL
-           SELECT true, status, coalesce(sum(n), 0)::int8 FROM delivery_counts GROUP BY status"#
-    )
-    .fetch_all(executor)
-    .await?;
-    let (mut by_status, mut by_delivery) = (Vec::new(), Vec::new());
-    for row in rows {
-        let decode = |err| sqlx::Error::Decode(Box::new(err));
-        if row.delivery {
-            by_delivery.push((row.status.parse::<DeliveryStatus>().map_err(decode)?, row.n));
-        } else {
-            by_status.push((
-                row.status.parse::<MessageStatus>().map_err(|err| sqlx::Error::Decode(Box::new(err)))?,
-                row.n,
-            ));
-        }
-    }
-    Ok(Stats::from_counts(by_status).with_deliveries(by_delivery))
-}
 
 /// Stores many messages in one statement. Rows whose idempotency key is already taken are
 /// skipped and not returned: the result is the messages created, in input order (unlike
@@ -229,7 +171,7 @@ async fn find_by_idempotency_keys(
     sqlx::query_as!(
         Message,
         r#"SELECT id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
-                  status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                  status AS "status: _", priority AS "priority: _", campaign AS "campaign: _", attempts, max_attempts, created_at, sent_at,
                   next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
                   delivery_status AS "delivery_status: _", delivery_at, delivery_error_code
            FROM messages WHERE idempotency_key = ANY($1)
@@ -252,20 +194,23 @@ async fn insert_with_ids(
     let send_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.send_at).collect();
     let keys: Vec<Option<&str>> = batch.iter().map(|m| m.idempotency_key.as_deref()).collect();
     let expires_at: Vec<Option<chrono::DateTime<chrono::Utc>>> = batch.iter().map(|m| m.expires_at).collect();
+    let lanes: Vec<i16> = batch.iter().map(|m| m.priority.lane()).collect();
+    let campaigns: Vec<Option<&str>> =
+        batch.iter().map(|m| m.campaign.as_ref().map(|c| c.as_str())).collect();
     let mut messages = sqlx::query_as!(
         Message,
         r#"INSERT INTO messages (id, phone_number, content, max_attempts, next_attempt_at, idempotency_key,
-                                created_at, expires_at)
+                                created_at, expires_at, priority, campaign)
            SELECT id, phone_number, content, max_attempts, GREATEST(send_at, now()), idempotency_key,
-                  clock_timestamp(), expires_at
+                  clock_timestamp(), expires_at, priority, campaign
            FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[],
-                       $7::timestamptz[])
+                       $7::timestamptz[], $8::int2[], $9::text[])
                 WITH ORDINALITY AS input(id, phone_number, content, max_attempts, send_at, idempotency_key,
-                                         expires_at, position)
+                                         expires_at, priority, campaign, position)
            ORDER BY position
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
-                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     status AS "status: _", priority AS "priority: _", campaign AS "campaign: _", attempts, max_attempts, created_at, sent_at,
                      next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
                      delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         ids,
@@ -275,6 +220,8 @@ async fn insert_with_ids(
         &send_at as &[Option<chrono::DateTime<chrono::Utc>>],
         &keys as &[Option<&str>],
         &expires_at as &[Option<chrono::DateTime<chrono::Utc>>],
+        &lanes,
+        &campaigns as &[Option<&str>],
     )
     .fetch_all(executor)
     .await?;

@@ -2,6 +2,7 @@
 //! Functions take an executor so they compose with transactions.
 
 pub mod attempts;
+pub mod cancellation;
 pub mod claim_cursor;
 pub mod claims;
 mod columns;
@@ -16,6 +17,7 @@ pub mod receipts;
 pub mod receiver_breaker;
 pub mod retention;
 pub mod scheduler_state;
+pub mod stats;
 pub mod throughput;
 pub mod transitions;
 
@@ -23,7 +25,8 @@ pub use claims::ClaimedRow;
 pub use dispatch_runs::{DispatchRun, RunSummary};
 pub use insert_batching::InsertBatcher;
 pub use listing::{ListCursor, MessageFilter, MessageList};
-pub use messages::{Inserted, SentPage, Stats};
+pub use messages::{Inserted, SentPage};
 pub use receiver_breaker::ReceiverBreaker;
+pub use stats::Stats;
 pub use throughput::{MinuteCounts, Throughput};
 pub use transitions::Transition;

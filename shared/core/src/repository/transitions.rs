@@ -47,7 +47,7 @@ async fn change(
                locked_until = NULL, updated_at = now(), version = version + 1
            WHERE id = $1 AND status = $2
            RETURNING id AS "id: _", phone_number AS "phone_number: _", content AS "content: _",
-                     status AS "status: _", attempts, max_attempts, created_at, sent_at,
+                     status AS "status: _", priority AS "priority: _", campaign AS "campaign: _", attempts, max_attempts, created_at, sent_at,
                      next_attempt_at, webhook_message_id, last_error, error_code, expires_at,
                      delivery_status AS "delivery_status: _", delivery_at, delivery_error_code"#,
         id.as_uuid(),

@@ -36,7 +36,7 @@ async fn a_message_past_its_expiry_is_never_sent_and_ends_expired(pool: PgPool) 
     assert_eq!(late.attempts, 0, "no attempt spent");
     assert_eq!(attempts::of_message(&pool, late.id).await.unwrap(), Some(vec![]), "no request logged");
     assert_eq!(reread(&pool, &on_time).await.status, MessageStatus::Sent);
-    let stats = messages::stats(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(&pool).await.unwrap();
     assert_eq!((stats.count(MessageStatus::Expired), stats.total()), (1, 2));
 }
 

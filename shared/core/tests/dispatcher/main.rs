@@ -8,6 +8,7 @@ mod support;
 
 mod attempt_log;
 mod breaker_scenarios;
+mod bulk_cancel;
 mod db_pool;
 mod dispatch_concurrency;
 mod dispatch_outcomes;
@@ -16,6 +17,7 @@ mod dispatch_secrets;
 mod dispatch_stalls;
 mod dispatch_wire;
 mod expiry;
+mod lanes;
 mod migrations;
 mod parsers_properties;
 mod queue_health;

@@ -55,7 +55,7 @@ async fn reverting_the_cancelled_status_keeps_cancelled_messages_as_failed(pool:
     assert!(refused.is_err(), "the old schema knows no cancelled status");
 
     migrator.run(&pool).await.unwrap();
-    let stats = dispatcher_core::repository::messages::stats(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(&pool).await.unwrap();
     let counts =
         [MessageStatus::Pending, MessageStatus::Failed, MessageStatus::Cancelled].map(|s| stats.count(s));
     assert_eq!((counts, stats.total()), ([1, 1, 0], 2));
@@ -268,7 +268,7 @@ async fn the_due_order_index_goes_and_comes_back_with_every_message_claimable(po
     let index_count = || async {
         testkit::database::fetch_i64(
             &pool,
-            "SELECT count(*) FROM pg_indexes WHERE indexname = 'messages_due_idx'",
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN ('messages_due_idx', 'messages_due_lane_idx')",
         )
         .await
     };
@@ -294,27 +294,22 @@ async fn the_breaker_window_marks_retries_already_waiting_for_the_receiver_and_r
     let migrator = &dispatcher_core::db::MIGRATOR;
     migrator.run(&pool).await.unwrap();
     migrator.undo(&pool, 12).await.unwrap();
-    let probe = support::insert(&pool, 1).await;
-    support::update_one(
+    let probe = insert_as_of_old(&pool, 1).await;
+    update_by_id(
         &pool,
-        &probe,
+        probe,
         "next_attempt_at = now() + interval '20 minutes', error_code = 'http_503',
          last_error = 'HTTP 503 (receiver breaker open: attempt not counted)'",
     )
     .await;
-    let own = support::insert(&pool, 2).await;
-    support::update_one(
-        &pool,
-        &own,
-        "next_attempt_at = now() + interval '5 minutes', last_error = 'HTTP 503'",
-    )
-    .await;
-    support::insert(&pool, 3).await;
+    let own = insert_as_of_old(&pool, 2).await;
+    update_by_id(&pool, own, "next_attempt_at = now() + interval '5 minutes', last_error = 'HTTP 503'").await;
+    insert_as_of_old(&pool, 3).await;
 
     migrator.run(&pool).await.unwrap();
     let waiting: Vec<uuid::Uuid> =
         sqlx::query_scalar("SELECT id FROM messages WHERE awaits_receiver").fetch_all(&pool).await.unwrap();
-    assert_eq!(waiting, [probe.id.as_uuid()]);
+    assert_eq!(waiting, [probe]);
     let (bits, results): (i64, i32) =
         sqlx::query_as("SELECT window_bits, window_results FROM receiver_breaker")
             .fetch_one(&pool)
@@ -324,5 +319,62 @@ async fn the_breaker_window_marks_retries_already_waiting_for_the_receiver_and_r
 
     migrator.undo(&pool, 12).await.unwrap();
     assert_eq!(support::count(&pool).await, 3, "reverting keeps every message");
+    migrator.run(&pool).await.unwrap();
+}
+
+/// A message inserted with the columns every schema version has (as the code of that version
+/// would); its id.
+async fn insert_as_of_old(pool: &PgPool, n: i32) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO messages (phone_number, content) VALUES ('+90555' || lpad($1::text, 7, '0'), 'message ' || $1)
+         RETURNING id",
+    )
+    .bind(n)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn update_by_id(pool: &PgPool, id: uuid::Uuid, set: &str) {
+    sqlx::query(&format!("UPDATE messages SET {set} WHERE id = $1")).bind(id).execute(pool).await.unwrap();
+}
+
+/// 0014 adds the lanes and campaigns: a deployed queue's pending messages all become `normal`,
+/// with no campaign, and are claimed in the order the claim before took them (first due
+/// first); reverting keeps every message.
+#[sqlx::test(migrations = false)]
+async fn the_lanes_keep_a_deployed_queues_order_and_revert(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 13).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=40 {
+        ids.push(insert_as_of_old(&pool, n).await);
+    }
+    // Due at scattered times in the past: the order is the due time, not the creation.
+    for (i, id) in ids.iter().enumerate() {
+        let minutes_ago = (i * 17) % 40;
+        update_by_id(&pool, *id, &format!("next_attempt_at = now() - interval '{minutes_ago} minutes'"))
+            .await;
+    }
+    let before: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE status = 'pending' ORDER BY next_attempt_at, created_at, id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+
+    migrator.run(&pool).await.unwrap();
+    let lanes: Vec<(i16, Option<String>)> =
+        sqlx::query_as("SELECT DISTINCT priority, campaign FROM messages").fetch_all(&pool).await.unwrap();
+    assert_eq!(lanes, [(1, None)], "every existing message is normal, with no campaign");
+    let claimed =
+        dispatcher_core::repository::claims::claim_batch(&pool, 100, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+    assert_eq!(claimed.iter().map(|row| row.id).collect::<Vec<_>>(), before);
+
+    migrator.undo(&pool, 13).await.unwrap();
+    assert_eq!(support::count(&pool).await, 40, "reverting keeps every message");
     migrator.run(&pool).await.unwrap();
 }

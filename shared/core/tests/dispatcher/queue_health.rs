@@ -49,7 +49,7 @@ async fn explain_claim(conn: &mut PgConnection, limit: u32, from: ClaimFrom) -> 
     sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
     let plan: Value = sqlx::query_scalar_with(&sql, arguments).fetch_one(&mut *conn).await.unwrap();
     let due_entries_read: i64 =
-        sqlx::query_scalar("SELECT pg_stat_get_xact_tuples_returned('messages_due_idx'::regclass)")
+        sqlx::query_scalar("SELECT pg_stat_get_xact_tuples_returned('messages_due_lane_idx'::regclass)")
             .fetch_one(&mut *conn)
             .await
             .unwrap();
@@ -83,6 +83,32 @@ async fn a_claim_reads_none_of_the_scheduled_messages_created_before_the_due_one
     assert!(full_pass.due_entries_read <= 101, "{} due index entries read", full_pass.due_entries_read);
     let claimed = claims::claim_batch(&pool, 1000, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 300, "the due messages, and only them");
+}
+
+/// The rule holds per lane: a claim the high lane fills reads nothing of a low backlog, nor of
+/// the high messages scheduled for later.
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
+async fn a_claim_reads_nothing_of_a_lower_lanes_backlog_nor_of_its_own_lanes_later_messages(pool: PgPool) {
+    testkit::messages::insert_pending(&pool, 20_000).await;
+    sqlx::query("UPDATE messages SET priority = 2").execute(&pool).await.unwrap();
+    insert_scheduled(&pool, 5_000).await;
+    sqlx::query("UPDATE messages SET priority = 0 WHERE priority = 1").execute(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO messages (phone_number, content, priority)
+         SELECT '+90544' || lpad(i::text, 7, '0'), 'code ' || i, 0 FROM generate_series(1, 100) AS i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE messages").execute(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let high_only = explain_claim(&mut conn, 100, ClaimFrom::everything()).await;
+    assert_eq!((high_only.claimed, high_only.rows_removed), (100, 0));
+    assert!(high_only.due_entries_read <= 101, "{} due index entries read", high_only.due_entries_read);
+    // With room left, the low lane gives only what is left of the batch.
+    let with_room = explain_claim(&mut conn, 150, ClaimFrom::everything()).await;
+    assert_eq!((with_room.claimed, with_room.rows_removed), (150, 0));
+    assert!(with_room.due_entries_read <= 152, "{} due index entries read", with_room.due_entries_read);
 }
 
 /// `n` pending messages that arrived over the last hour, each due as it arrived, and another
@@ -202,7 +228,7 @@ async fn claims_handed_back_keep_their_place_in_the_order(pool: PgPool) {
     let first_run = cursor.claim(&pool, 2, LEASE).await.unwrap();
     let second_run = cursor.claim(&pool, 2, LEASE).await.unwrap();
     outcomes::record(&pool, &crate::support::released_records(&first_run)).await.unwrap();
-    cursor.hand_back(first_run[0].position());
+    cursor.hand_back(first_run[0].priority, first_run[0].position());
     let next = cursor.claim(&pool, 3, LEASE).await.unwrap();
     let expected: Vec<Uuid> = first_run.iter().map(|row| row.id).chain(std::iter::once(next[2].id)).collect();
     assert_eq!(next.iter().map(|row| row.id).collect::<Vec<_>>(), expected, "the handed back two first");

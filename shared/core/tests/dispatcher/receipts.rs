@@ -101,13 +101,13 @@ async fn deliveries_are_counted_exactly_through_receipts_and_deletes(pool: PgPoo
     )
     .await
     .unwrap();
-    let stats = messages::stats(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(&pool).await.unwrap();
     assert_eq!(
         (stats.deliveries(DeliveryStatus::Delivered), stats.deliveries(DeliveryStatus::Undelivered)),
         (2, 2)
     );
     sqlx::query("DELETE FROM messages WHERE webhook_message_id = 'wm-1'").execute(&pool).await.unwrap();
-    let stats = messages::stats(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(&pool).await.unwrap();
     assert_eq!(stats.deliveries(DeliveryStatus::Delivered), 1, "the kept counts see deletes");
 }
 

@@ -112,10 +112,10 @@ async fn stats_count_every_status(pool: PgPool) {
     records.extend(support::failed_records(&claimed[1..2]));
     outcomes::record(&pool, &records).await.unwrap();
 
-    let stats = messages::stats(&pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(&pool).await.unwrap();
     assert_eq!(
         stats,
-        messages::Stats::from_counts([
+        dispatcher_core::repository::Stats::from_counts([
             (MessageStatus::Pending, 3),
             (MessageStatus::Processing, 1),
             (MessageStatus::Sent, 1),
@@ -151,7 +151,7 @@ async fn the_schema_rejects_rows_that_would_break_the_dispatcher(pool: PgPool) {
 
 /// The trigger-kept counts against a full count, status by status.
 async fn assert_counts_match(pool: &PgPool) {
-    let kept = messages::stats(pool).await.unwrap();
+    let kept = dispatcher_core::repository::stats::all(pool).await.unwrap();
     let counted: Vec<(String, i64)> = sqlx::query_as("SELECT status, count(*) FROM messages GROUP BY status")
         .fetch_all(pool)
         .await

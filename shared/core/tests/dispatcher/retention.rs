@@ -46,7 +46,7 @@ async fn counted(pool: &PgPool) -> HashMap<String, i64> {
 
 async fn assert_counts_exact(pool: &PgPool) {
     let truth = counted(pool).await;
-    let stats = messages::stats(pool).await.unwrap();
+    let stats = dispatcher_core::repository::stats::all(pool).await.unwrap();
     let of = |status: &str| truth.get(status).copied().unwrap_or(0);
     for &status in MessageStatus::ALL {
         assert_eq!(stats.count(status), of(status.as_str()), "the kept count of {status} matches count(*)");
