@@ -16,7 +16,9 @@
 // expired messages and opens EXPIRED_MESSAGE_ID's detail (when it expired), then to the
 // delivered and the undelivered ones and opens DELIVERED_MESSAGE_ID's and
 // UNDELIVERED_MESSAGE_ID's (their delivery receipts; each must be the newest of its kind, so on
-// the list's first page), retries the failed message from its button, checks the receiver
+// the list's first page), filters it to the campaign CAMPAIGN (every one of its messages pending,
+// low priority) and cancels that campaign (refusing first, then confirming), retries the failed
+// message from its button, checks the receiver
 // panel, retries the rest with "Retry all" and looks at phone width.
 // Screenshots: dashboard.png, dashboard-detail.png and dashboard-phone.png in SCREENSHOT_DIR.
 //
@@ -101,6 +103,7 @@ function readConfig() {
     expiredId: required('EXPIRED_MESSAGE_ID'),
     deliveredId: required('DELIVERED_MESSAGE_ID'),
     undeliveredId: required('UNDELIVERED_MESSAGE_ID'),
+    campaign: required('CAMPAIGN'),
     screenshotDir: required('SCREENSHOT_DIR'),
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   };
@@ -450,9 +453,83 @@ async function run(config, state) {
     return { ok: rows.length === Math.min(config.expected.total, LIST_LIMIT), seen: `${rows.length} row(s)` };
   });
 
+  // 8b. The campaign: filtered to it, the list shows only its messages, each with its priority
+  // and campaign (and so does the detail); "Cancel campaign" says how many pending messages it
+  // will cancel and asks first: "Keep sending" cancels nothing, confirming cancels them all.
+  const campaignStats = await apiGet(config, `/api/v1/messages/stats?campaign=${encodeURIComponent(config.campaign)}`);
+  if (campaignStats.pending < 1 || campaignStats.pending !== campaignStats.total) {
+    fail(`the campaign ${config.campaign} must be all pending, the API says ${JSON.stringify(campaignStats)}`);
+  }
+  await byTestId('filter-campaign').fill(config.campaign);
+  await byTestId('filter-campaign').press('Enter');
+  const readCampaignRows = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="messages-list"] li[data-message-id]')].map((li) => ({
+        id: li.dataset.messageId,
+        status: li.querySelector('[data-testid="list-status"]')?.textContent.trim() ?? null,
+        priority: li.querySelector('[data-testid="list-priority"]')?.textContent.trim() ?? null,
+        campaign: li.querySelector('[data-testid="list-campaign"]')?.textContent.trim() ?? null,
+      })),
+    );
+  const campaignRows = await expectSoon(`filtered to campaign ${config.campaign}, messages-list did not show its messages`, async () => {
+    const rows = await readCampaignRows();
+    const ok = rows.length === Math.min(campaignStats.total, LIST_LIMIT)
+      && rows.every((r) => r.status === 'pending' && r.priority === 'low' && r.campaign === `#${config.campaign}`);
+    return { ok, rows, seen: JSON.stringify(rows) + (ok ? '' : await pageSays()) };
+  });
+  await byTestId(`list-open-${campaignRows.rows[0].id}`).click({ position: { x: 8, y: 8 } });
+  await expectSoon('the detail did not show the priority and the campaign', async () => {
+    const seen = await page.evaluate(() => {
+      const dialog = document.querySelector('[data-testid="message-detail"]');
+      const read = (id) => dialog?.querySelector(`[data-testid="${id}"]`)?.textContent.trim() ?? null;
+      return { visible: Boolean(dialog?.checkVisibility()), priority: read('detail-priority'), campaign: read('detail-campaign') };
+    });
+    const ok = seen.visible && seen.priority === 'low' && seen.campaign === config.campaign;
+    return { ok, seen: JSON.stringify(seen) + (ok ? '' : await pageSays()) };
+  });
+  await page.keyboard.press('Escape');
+  const cancelLabel = `Cancel ${campaignStats.pending} pending`;
+  await expectSoon(`cancel-campaign did not read "${cancelLabel}"`, async () => {
+    const seen = (await byTestId('cancel-campaign').isVisible()) ? await text('cancel-campaign') : 'hidden';
+    return { ok: seen === cancelLabel, seen: `"${seen}"` };
+  });
+  const askFirst = async () => {
+    await byTestId('cancel-campaign').click();
+    await expectSoon('the confirmation did not name the count and the campaign', async () => {
+      const seen = (await byTestId('confirm-cancel').isVisible()) ? await text('confirm-text') : 'hidden';
+      const ok = seen.includes(`${campaignStats.pending} pending`) && seen.includes(config.campaign);
+      return { ok, seen: `"${seen}"` };
+    });
+  };
+  await askFirst();
+  await byTestId('confirm-no').click();
+  await sleep(300);
+  const kept = await apiGet(config, `/api/v1/messages/stats?campaign=${encodeURIComponent(config.campaign)}`);
+  if (kept.pending !== campaignStats.pending) fail(`"Keep sending" cancelled messages: ${JSON.stringify(kept)}`);
+  await askFirst();
+  await byTestId('confirm-yes').click();
+  const afterCancel = {
+    ...config.expected,
+    pending: config.expected.pending - campaignStats.pending,
+    cancelled: config.expected.cancelled + campaignStats.pending,
+  };
+  await expectSoon(`after confirming, the campaign's rows were not cancelled or the tiles did not show ${JSON.stringify(afterCancel)}`, async () => {
+    const rows = await readCampaignRows();
+    const tiles = await tilesMatch(afterCancel);
+    const hidden = !(await byTestId('cancel-campaign').isVisible());
+    const ok = tiles.ok && hidden && rows.length > 0 && rows.every((r) => r.status === 'cancelled');
+    return { ok, seen: `${JSON.stringify(rows.map((r) => r.status))}, button ${hidden ? 'hidden' : 'shown'}, tiles ${tiles.seen}` };
+  });
+  const cancelledStats = await apiGet(config, `/api/v1/messages/stats?campaign=${encodeURIComponent(config.campaign)}`);
+  if (cancelledStats.cancelled !== campaignStats.pending || cancelledStats.pending !== 0) {
+    fail(`after confirming, the API counts the campaign ${JSON.stringify(cancelledStats)}`);
+  }
+  await byTestId('filter-campaign').fill('');
+  await byTestId('filter-campaign').press('Enter');
+
   // 9. Retry the failed message: its row goes, the tiles move one from failed to pending.
   await byTestId(`retry-${config.failedId}`).click();
-  const afterRetry = { ...config.expected, failed: config.expected.failed - 1, pending: config.expected.pending + 1 };
+  const afterRetry = { ...afterCancel, failed: afterCancel.failed - 1, pending: afterCancel.pending + 1 };
   await expectSoon(`after Retry, the row did not disappear or the tiles did not show ${JSON.stringify(afterRetry)}`, async () => {
     const rows = await row.count();
     const tiles = await tilesMatch(afterRetry);

@@ -5,7 +5,8 @@
 //! failed message's detail from its row (its state and the attempt log seeded here, row by row;
 //! another row replaces it, Escape and its close button close it), filter its message list by
 //! status and by delivery and open an expired, a delivered and an undelivered message's detail
-//! (when it expired, its delivery receipt), show the receiver breaker, requeue a failed message
+//! (when it expired, its delivery receipt), filter it by campaign (priority and campaign on each
+//! row and in the detail) and cancel that campaign after confirming, show the receiver breaker, requeue a failed message
 //! from its retry button (which does not open the detail) and the rest with "Retry all".
 //!
 //! Needs `/usr/bin/chromium` and `local/browser/node_modules` (`scripts/browser-tools`
@@ -80,8 +81,9 @@ struct Seeded {
 /// A believable hour: a steady flow of sent messages, most of them with a delivery receipt (340
 /// delivered, 12 undelivered with the carrier's error code, 68 without one yet), a few failures
 /// with their error codes (the `invalid_response` one with its three attempts logged), some
-/// cancelled, 4 expired before they could be sent, some scheduled for tomorrow (so nothing
-/// changes while the browser looks), and the dispatch runs that did the work.
+/// cancelled, 4 expired before they could be sent, a low-priority campaign (`autumn-sale`, 12
+/// messages) scheduled for tomorrow (so nothing changes while the browser looks, until it
+/// cancels the campaign), and the dispatch runs that did the work.
 async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> Seeded {
     let statements = [
         "INSERT INTO messages (phone_number, content, status, attempts, sent_at, next_attempt_at,
@@ -91,9 +93,9 @@ async fn seed_an_hour_of_traffic(db: &ScratchDatabase) -> Seeded {
          FROM (SELECT i, now() - ((i * 37) % 3540) * interval '1 second'
                              - (CASE WHEN i % 5 = 0 THEN 1200 ELSE 0 END) * interval '1 second' AS sent_at
                FROM generate_series(1, 420) AS i) AS s",
-        "INSERT INTO messages (phone_number, content, next_attempt_at, created_at)
+        "INSERT INTO messages (phone_number, content, next_attempt_at, created_at, priority, campaign)
          SELECT '+90532' || lpad(i::text, 7, '0'), 'Campaign reminder #' || i,
-                now() + interval '1 day', now() - i * interval '1 minute'
+                now() + interval '1 day', now() - i * interval '1 minute', 2, 'autumn-sale'
          FROM generate_series(1, 12) AS i",
         "INSERT INTO messages (phone_number, content, status, next_attempt_at, created_at)
          SELECT '+90533' || lpad(i::text, 7, '0'), 'Withdrawn offer #' || i, 'cancelled', now(),
@@ -242,6 +244,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("DELIVERED_MESSAGE_ID", &seeded.delivered)
         .env("UNDELIVERED_MESSAGE_ID", &seeded.undelivered)
         .env("EXPECTED_ATTEMPTS", expected_attempts().to_string())
+        .env("CAMPAIGN", "autumn-sale")
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROMIUM", &chromium)
         .output()
@@ -261,6 +264,12 @@ async fn the_dashboard_works_in_a_real_browser() {
         sqlx::query_scalar("SELECT state FROM scheduler_state").fetch_one(&db.pool).await.unwrap();
     assert_eq!(scheduler, "stopped");
     assert_eq!(db.status_count("failed").await, 0, "one failed message requeued, then the rest");
+    let campaign_pending = testkit::database::fetch_i64(
+        &db.pool,
+        "SELECT count(*) FROM messages WHERE campaign = 'autumn-sale' AND status = 'pending'",
+    )
+    .await;
+    assert_eq!(campaign_pending, 0, "the campaign was cancelled from the page");
     for shot in ["dashboard.png", "dashboard-detail.png", "dashboard-phone.png"] {
         let size = std::fs::metadata(screenshots.join(shot)).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{shot} written ({size} bytes)");
