@@ -144,6 +144,17 @@ impl Drain<'_> {
 
 /// Messages per second to send the `total` pending messages the table holds.
 pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Result<f64> {
+    drain_those(db, total, how, "true").await
+}
+
+/// [`drain`] where only the messages matching `condition` (a WHERE clause) must end sent:
+/// others beside them (scheduled for later, cancelled) are left as they are.
+pub async fn drain_those(
+    db: &BenchDatabase,
+    total: i64,
+    how: Drain<'_>,
+    condition: &str,
+) -> anyhow::Result<f64> {
     let stop = CancellationToken::new();
     let url = fast_receiver(&stop).await?;
     let dispatcher = dispatcher(db, &url, how)?;
@@ -166,7 +177,8 @@ pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Re
     let elapsed = started.elapsed();
     stop.cancel();
     // Messages with an expiry may rightly end `expired` (the expiry part puts them beside).
-    let unsent = db.count_messages("status <> 'sent' AND expires_at IS NULL").await?;
+    let unsent =
+        db.count_messages(&format!("status <> 'sent' AND expires_at IS NULL AND ({condition})")).await?;
     ensure!(unsent == 0, "{unsent} of {total} messages were not sent");
     Ok(total as f64 / elapsed.as_secs_f64())
 }

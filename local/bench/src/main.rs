@@ -4,6 +4,7 @@
 //! `bench-results.json` with the same figures (see `results`).
 
 mod api;
+mod campaigns;
 mod claims;
 mod database;
 mod dispatch;
@@ -76,6 +77,9 @@ enum Part {
     History,
     /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
     Scaleout,
+    /// Lanes and campaigns: a code's wait behind a million low messages, claims beside them, a
+    /// campaign's stats in ten million rows, the bulk cancel of a million beside dispatch.
+    Campaigns,
 }
 
 impl Cli {
@@ -125,6 +129,7 @@ pub struct Sizes {
     /// Pending messages past their expiry, expired beside the drain.
     pub expiry_backlog: i64,
     pub queue: queue_health::QueueSizes,
+    pub campaigns: campaigns::CampaignSizes,
     /// The two history sizes compared (1M and 10M sent messages).
     pub history_rows: [i64; 2],
     /// Dispatch processes at once, and how long each count runs.
@@ -144,6 +149,7 @@ impl Sizes {
                 purge_rows: 20_000,
                 expiry_backlog: 10_000,
                 queue: queue_health::QueueSizes::new(true),
+                campaigns: campaigns::CampaignSizes::new(true),
                 history_rows: [20_000, 100_000],
                 scaleout_processes: &[1, 2],
                 scaleout_window: Duration::from_secs(1),
@@ -158,6 +164,7 @@ impl Sizes {
                 purge_rows: 1_000_000,
                 expiry_backlog: 100_000,
                 queue: queue_health::QueueSizes::new(false),
+                campaigns: campaigns::CampaignSizes::new(false),
                 history_rows: [1_000_000, 10_000_000],
                 scaleout_processes: &[1, 2, 4, 8],
                 scaleout_window: Duration::from_secs(5),
@@ -203,6 +210,9 @@ async fn measure(
     }
     if cli.runs(Part::QueueHealth) {
         results.queue_health = Some(queue_health::measure(db, &sizes.queue).await?);
+    }
+    if cli.runs(Part::Campaigns) {
+        results.campaigns = Some(campaigns::measure(db, &sizes.campaigns).await?);
     }
     if cli.runs(Part::Latency) {
         eprintln!("filling {} sent and {} pending rows ...", sizes.sent_rows, sizes.pending_rows);

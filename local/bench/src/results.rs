@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::campaigns::CampaignFigures;
 use crate::claims::LatencyFigures;
 use crate::dispatch::DispatchFigures;
 use crate::expiry::ExpiryFigures;
@@ -27,6 +28,8 @@ pub struct Results {
     pub expiry: Option<ExpiryFigures>,
     #[serde(flatten)]
     pub queue_health: Option<QueueHealthFigures>,
+    #[serde(flatten)]
+    pub campaigns: Option<CampaignFigures>,
     #[serde(flatten)]
     pub latency: Option<LatencyFigures>,
     #[serde(flatten)]
@@ -56,6 +59,10 @@ const TARGETS: &[(&str, Bound)] = &[
     ("retry_wait_claim_p99_growth", Bound::AtMost(2.0)),
     ("horizon_dispatch_ratio", Bound::AtLeast(0.6)),
     ("dispatch_share_of_end_to_end_limit", Bound::AtLeast(0.6)),
+    ("priority_wait_margin_ms", Bound::AtMost(250.0)),
+    ("priority_claim_p99_growth", Bound::AtMost(2.0)),
+    ("campaign_stats_p99_ms", Bound::AtMost(50.0)),
+    ("cancel_dispatch_ratio", Bound::AtLeast(0.5)),
     ("claim_p99_ms", Bound::AtMost(10.0)),
     ("api_create_rps", Bound::AtLeast(3000.0)),
     ("api_sent_page_p99_ms", Bound::AtMost(20.0)),
@@ -210,6 +217,7 @@ mod tests {
                 receipts: Some(ReceiptFigures::default()),
                 expiry: Some(ExpiryFigures::default()),
                 queue_health: Some(QueueHealthFigures::default()),
+                campaigns: Some(CampaignFigures::default()),
                 latency: Some(LatencyFigures::default()),
                 history: Some(HistoryFigures::default()),
                 scaleout: Some(scaleout),
