@@ -8,7 +8,7 @@ use anyhow::{ensure, Context};
 use chrono::Utc;
 use dispatcher_core::dispatch::outcome::{self as outcomes, Outcome, OutcomeRecord, Request};
 use dispatcher_core::dispatch::{Dispatcher, RunLimits};
-use dispatcher_core::repository::claims;
+use dispatcher_core::repository::claim_cursor::ClaimCursor;
 use dispatcher_core::webhook::WebhookSigner;
 use dispatcher_core::Config;
 use local::mock_receiver;
@@ -18,7 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::database::BenchDatabase;
 use crate::http_load::{self, LoadRequest};
+use crate::minimal_ceiling::Record;
 use crate::percentile::percentile;
+use crate::process_cpu::{self, ChildReceiver};
 use crate::{minimal_ceiling, Sizes};
 
 /// Concurrent runs, as concurrent Lambda invocations (or harness ticks) would make.
@@ -38,6 +40,10 @@ pub struct DispatchFigures {
     pub pg_claim_ceiling_rows_per_sec: f64,
     /// The minimal claim + record (a primary key and the FIFO index, no triggers).
     pub pg_minimal_ceiling_rows_per_sec: f64,
+    /// The same with one narrow attempt row inserted per message in the record's statement: the
+    /// like-for-like floor of our SQL, and ours over it.
+    pub pg_minimal_attempt_ceiling_rows_per_sec: f64,
+    pub pg_claim_share_of_attempt_ceiling: f64,
     /// Dispatch at batch 1,000 with the attempt log turned off (only here), and the rate with
     /// it over that: what logging every request costs (medians of alternating drains).
     pub dispatch_msgs_per_sec_without_attempt_log: f64,
@@ -45,6 +51,10 @@ pub struct DispatchFigures {
     /// Dispatch at batch 1,000 over each ceiling.
     pub dispatch_share_of_claim_ceiling: f64,
     pub dispatch_share_of_minimal_ceiling: f64,
+    pub dispatch_share_of_attempt_ceiling: f64,
+    /// User + system CPU of the dispatching process per message sent at batch 1,000 (the
+    /// receiver answering from another process), in microseconds.
+    pub dispatch_cpu_us_per_msg: f64,
     /// The HTTP half alone: a minimal hyper client POSTing the same body to the same receiver
     /// with as many requests in flight, no database.
     pub http_minimal_ceiling_msgs_per_sec: f64,
@@ -77,14 +87,23 @@ pub async fn measure(
     figures.dispatch_msgs_per_sec_without_attempt_log = without;
     figures.attempt_write_cost_ratio = with / without;
     eprintln!("database ceiling: the same claim and record SQL without HTTP ...");
-    figures.pg_claim_ceiling_rows_per_sec = ceiling(db, sizes.drain, largest).await?;
+    figures.pg_claim_ceiling_rows_per_sec = ceiling(db, sizes.drain, largest, AttemptRows::Logged).await?;
     eprintln!("database minimum: a FIFO claim and one UPDATE on a table with two indexes ...");
     figures.pg_minimal_ceiling_rows_per_sec =
-        minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS).await?;
+        minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS, Record::Update).await?;
+    eprintln!("database floor: the same with one attempt row per message ...");
+    figures.pg_minimal_attempt_ceiling_rows_per_sec =
+        minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS, Record::UpdateAndAttempt)
+            .await?;
+    eprintln!("dispatch: CPU per message, the receiver in another process ...");
+    figures.dispatch_cpu_us_per_msg = cpu_per_message(db, sizes.drain, largest).await?;
     eprintln!("HTTP minimum: a minimal client and the same receiver, no database ...");
     figures.http_minimal_ceiling_msgs_per_sec = http_minimal_ceiling(sizes.drain, largest).await?;
     figures.dispatch_share_of_claim_ceiling = at_largest / figures.pg_claim_ceiling_rows_per_sec;
     figures.dispatch_share_of_minimal_ceiling = at_largest / figures.pg_minimal_ceiling_rows_per_sec;
+    figures.dispatch_share_of_attempt_ceiling = at_largest / figures.pg_minimal_attempt_ceiling_rows_per_sec;
+    figures.pg_claim_share_of_attempt_ceiling =
+        figures.pg_claim_ceiling_rows_per_sec / figures.pg_minimal_attempt_ceiling_rows_per_sec;
     figures.end_to_end_limit_msgs_per_sec = 1.0
         / (1.0 / figures.pg_minimal_ceiling_rows_per_sec + 1.0 / figures.http_minimal_ceiling_msgs_per_sec);
     figures.dispatch_share_of_end_to_end_limit = at_largest / figures.end_to_end_limit_msgs_per_sec;
@@ -142,6 +161,41 @@ impl Drain<'_> {
     }
 }
 
+/// Microseconds of this process's CPU per message while it drains `total` at `batch`, the
+/// receiver answering from a child process.
+async fn cpu_per_message(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
+    db.only_pending(total).await?;
+    let receiver = ChildReceiver::start().await?;
+    let dispatcher = dispatcher(db, &receiver.url, Drain::at(batch))?;
+    let before = process_cpu::cpu_seconds()?;
+    run_until_idle(&dispatcher).await?;
+    let used = process_cpu::cpu_seconds()? - before;
+    drop(receiver);
+    let sent = db.count_messages("status = 'sent'").await?;
+    ensure!(sent == total, "{sent} of {total} messages were sent");
+    Ok(used * 1e6 / total as f64)
+}
+
+/// Runs RUNNERS runs at once, each again until one claims nothing.
+async fn run_until_idle(dispatcher: &Dispatcher) -> anyhow::Result<()> {
+    let mut runners = Vec::new();
+    for _ in 0..RUNNERS {
+        let dispatcher = dispatcher.clone();
+        runners.push(tokio::spawn(async move {
+            loop {
+                let summary = dispatcher.run_once(RunLimits { batch_size: None, budget: LEASE }).await?;
+                if summary.claimed == 0 {
+                    return Ok::<_, anyhow::Error>(());
+                }
+            }
+        }));
+    }
+    for runner in runners {
+        runner.await??;
+    }
+    Ok(())
+}
+
 /// Messages per second to send the `total` pending messages the table holds.
 pub async fn drain(db: &BenchDatabase, total: i64, how: Drain<'_>) -> anyhow::Result<f64> {
     drain_those(db, total, how, "true").await
@@ -159,21 +213,7 @@ pub async fn drain_those(
     let url = fast_receiver(&stop).await?;
     let dispatcher = dispatcher(db, &url, how)?;
     let started = Instant::now();
-    let mut runners = Vec::new();
-    for _ in 0..RUNNERS {
-        let dispatcher = dispatcher.clone();
-        runners.push(tokio::spawn(async move {
-            loop {
-                let summary = dispatcher.run_once(RunLimits { batch_size: None, budget: LEASE }).await?;
-                if summary.claimed == 0 {
-                    return Ok::<_, anyhow::Error>(());
-                }
-            }
-        }));
-    }
-    for runner in runners {
-        runner.await??;
-    }
+    run_until_idle(&dispatcher).await?;
     let elapsed = started.elapsed();
     stop.cancel();
     // Messages with an expiry may rightly end `expired` (the expiry part puts them beside).
@@ -206,17 +246,32 @@ async fn http_minimal_ceiling(total: i64, batch: u32) -> anyhow::Result<f64> {
     Ok(load.per_second())
 }
 
+/// Whether the ceiling's records carry their request (an attempt row each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptRows {
+    Logged,
+    /// Only to measure what the attempt rows cost.
+    Skipped,
+}
+
 /// Rows per second through the claim and the outcome statement alone (every message sent),
 /// with the same concurrency.
-pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
+pub async fn ceiling(
+    db: &BenchDatabase,
+    total: i64,
+    batch: u32,
+    attempt_rows: AttemptRows,
+) -> anyhow::Result<f64> {
     db.only_pending(total).await?;
     let started = Instant::now();
     let mut runners = Vec::new();
+    // One process's runs share its cursor, as the dispatcher's do.
+    let cursor = std::sync::Arc::new(ClaimCursor::new());
     for _ in 0..RUNNERS {
-        let pool = db.pool.clone();
+        let (pool, cursor) = (db.pool.clone(), cursor.clone());
         runners.push(tokio::spawn(async move {
             loop {
-                let claimed = claims::claim_batch(&pool, batch, LEASE).await?;
+                let claimed = cursor.claim(&pool, batch, LEASE).await?;
                 if claimed.is_empty() {
                     return Ok::<_, anyhow::Error>(());
                 }
@@ -228,7 +283,7 @@ pub async fn ceiling(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Resu
                             webhook_message_id: "ceiling".into(),
                             response: Some(r#"{"message":"Accepted","messageId":"ceiling"}"#.into()),
                         },
-                        request: Some(Request {
+                        request: (attempt_rows == AttemptRows::Logged).then(|| Request {
                             started_at: Utc::now(),
                             duration_ms: 1,
                             status_code: Some(202),

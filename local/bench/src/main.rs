@@ -14,11 +14,13 @@ mod history;
 mod http_load;
 mod minimal_ceiling;
 mod percentile;
+mod process_cpu;
 mod purge;
 mod queue_health;
 mod receipts;
 mod results;
 mod scaleout;
+mod sql_cost;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,9 @@ struct Cli {
     /// (the smoke test passes its debug build).
     #[arg(long, value_name = "DIR")]
     binaries: Option<PathBuf>,
+    /// Serve the quiet receiver on this port until killed (the CPU measurement's child process).
+    #[arg(long, hide = true, value_name = "PORT")]
+    serve_receiver: Option<u16>,
 }
 
 /// The benchmark's parts, for `--only`.
@@ -77,6 +82,9 @@ enum Part {
     History,
     /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
     Scaleout,
+    /// Where our claim and record SQL's time goes: the database ceiling with one piece of the
+    /// schema taken away at a time.
+    SqlCost,
     /// Lanes and campaigns: a code's wait behind a million low messages, claims beside them, a
     /// campaign's stats in ten million rows, the bulk cancel of a million beside dispatch.
     Campaigns,
@@ -103,6 +111,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(port) = cli.serve_receiver {
+        return process_cpu::serve_receiver(port).await;
+    }
     let config = Config::from_env()?;
     let options = HarnessOptions::from_env()?;
     let sizes = Sizes::new(cli.quick);
@@ -210,6 +221,9 @@ async fn measure(
     }
     if cli.runs(Part::QueueHealth) {
         results.queue_health = Some(queue_health::measure(db, &sizes.queue).await?);
+    }
+    if cli.runs(Part::SqlCost) {
+        results.sql_cost = Some(sql_cost::measure(db, sizes.drain, if cli.quick { 1 } else { 3 }).await?);
     }
     if cli.runs(Part::Campaigns) {
         results.campaigns = Some(campaigns::measure(db, &sizes.campaigns).await?);

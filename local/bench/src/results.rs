@@ -15,6 +15,7 @@ use crate::purge::RetentionFigures;
 use crate::queue_health::QueueHealthFigures;
 use crate::receipts::ReceiptFigures;
 use crate::scaleout::ScaleoutFigures;
+use crate::sql_cost::SqlCostFigures;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Results {
@@ -30,6 +31,8 @@ pub struct Results {
     pub queue_health: Option<QueueHealthFigures>,
     #[serde(flatten)]
     pub campaigns: Option<CampaignFigures>,
+    #[serde(flatten)]
+    pub sql_cost: Option<SqlCostFigures>,
     #[serde(flatten)]
     pub latency: Option<LatencyFigures>,
     #[serde(flatten)]
@@ -52,6 +55,7 @@ const TARGETS: &[(&str, Bound)] = &[
     ("dispatch_msgs_per_sec_by_batch.batch_1000", Bound::AtLeast(5000.0)),
     ("dispatch_share_of_claim_ceiling", Bound::AtLeast(0.5)),
     ("dispatch_share_of_minimal_ceiling", Bound::AtLeast(0.4)),
+    ("pg_claim_share_of_attempt_ceiling", Bound::AtLeast(0.8)),
     ("attempt_write_cost_ratio", Bound::AtLeast(0.9)),
     ("receipts_per_sec", Bound::AtLeast(20_000.0)),
     ("expiry_dispatch_ratio", Bound::AtLeast(0.5)),
@@ -218,6 +222,7 @@ mod tests {
                 expiry: Some(ExpiryFigures::default()),
                 queue_health: Some(QueueHealthFigures::default()),
                 campaigns: Some(CampaignFigures::default()),
+                sql_cost: Some(SqlCostFigures::default()),
                 latency: Some(LatencyFigures::default()),
                 history: Some(HistoryFigures::default()),
                 scaleout: Some(scaleout),
