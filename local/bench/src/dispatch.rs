@@ -52,9 +52,6 @@ pub struct DispatchFigures {
     pub dispatch_share_of_claim_ceiling: f64,
     pub dispatch_share_of_minimal_ceiling: f64,
     pub dispatch_share_of_attempt_ceiling: f64,
-    /// User + system CPU of the dispatching process per message sent at batch 1,000 (the
-    /// receiver answering from another process), in microseconds.
-    pub dispatch_cpu_us_per_msg: f64,
     /// The HTTP half alone: a minimal hyper client POSTing the same body to the same receiver
     /// with as many requests in flight, no database.
     pub http_minimal_ceiling_msgs_per_sec: f64,
@@ -95,8 +92,6 @@ pub async fn measure(
     figures.pg_minimal_attempt_ceiling_rows_per_sec =
         minimal_ceiling::rows_per_sec(db, sizes.drain, i64::from(largest), RUNNERS, Record::UpdateAndAttempt)
             .await?;
-    eprintln!("dispatch: CPU per message, the receiver in another process ...");
-    figures.dispatch_cpu_us_per_msg = cpu_per_message(db, sizes.drain, largest).await?;
     eprintln!("HTTP minimum: a minimal client and the same receiver, no database ...");
     figures.http_minimal_ceiling_msgs_per_sec = http_minimal_ceiling(sizes.drain, largest).await?;
     figures.dispatch_share_of_claim_ceiling = at_largest / figures.pg_claim_ceiling_rows_per_sec;
@@ -162,18 +157,27 @@ impl Drain<'_> {
 }
 
 /// Microseconds of this process's CPU per message while it drains `total` at `batch`, the
-/// receiver answering from a child process.
-async fn cpu_per_message(db: &BenchDatabase, total: i64, batch: u32) -> anyhow::Result<f64> {
-    db.only_pending(total).await?;
+/// receiver answering from a child process: the median of `drains`.
+pub async fn cpu_per_message(
+    db: &BenchDatabase,
+    total: i64,
+    batch: u32,
+    drains: usize,
+) -> anyhow::Result<f64> {
+    eprintln!("dispatch: CPU per message, the receiver in another process ({drains} drains) ...");
     let receiver = ChildReceiver::start().await?;
     let dispatcher = dispatcher(db, &receiver.url, Drain::at(batch))?;
-    let before = process_cpu::cpu_seconds()?;
-    run_until_idle(&dispatcher).await?;
-    let used = process_cpu::cpu_seconds()? - before;
-    drop(receiver);
-    let sent = db.count_messages("status = 'sent'").await?;
-    ensure!(sent == total, "{sent} of {total} messages were sent");
-    Ok(used * 1e6 / total as f64)
+    let mut samples = Vec::with_capacity(drains);
+    for _ in 0..drains {
+        db.only_pending(total).await?;
+        let before = process_cpu::cpu_seconds()?;
+        run_until_idle(&dispatcher).await?;
+        let used = process_cpu::cpu_seconds()? - before;
+        let sent = db.count_messages("status = 'sent'").await?;
+        ensure!(sent == total, "{sent} of {total} messages were sent");
+        samples.push(used * 1e6 / total as f64);
+    }
+    Ok(percentile(&mut samples, 50.0))
 }
 
 /// Runs RUNNERS runs at once, each again until one claims nothing.
@@ -290,7 +294,7 @@ pub async fn ceiling(
                         }),
                     })
                     .collect();
-                for chunk in records.chunks(256) {
+                for chunk in records.chunks(dispatcher_core::dispatch::RECORD_CHUNK) {
                     outcomes::record(&pool, chunk).await?;
                 }
             }

@@ -82,6 +82,8 @@ enum Part {
     History,
     /// 1, 2, 4 and 8 dispatch function processes against a receiver answering in 50 ms.
     Scaleout,
+    /// The dispatching process's CPU per message, the receiver in another process.
+    DispatchCpu,
     /// Where our claim and record SQL's time goes: the database ceiling with one piece of the
     /// schema taken away at a time.
     SqlCost,
@@ -221,6 +223,9 @@ async fn measure(
     }
     if cli.runs(Part::QueueHealth) {
         results.queue_health = Some(queue_health::measure(db, &sizes.queue).await?);
+    }
+    if cli.runs(Part::DispatchCpu) {
+        results.cpu = Some(process_cpu::measure(db, sizes.drain).await?);
     }
     if cli.runs(Part::SqlCost) {
         results.sql_cost = Some(sql_cost::measure(db, sizes.drain, if cli.quick { 1 } else { 3 }).await?);

@@ -5,8 +5,23 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+use crate::database::BenchDatabase;
+use crate::dispatch;
+
+#[derive(Debug, Default, Serialize)]
+pub struct CpuFigures {
+    /// User + system CPU of the dispatching process per message sent at batch 1,000 (the
+    /// receiver answering from another process), in microseconds: the median of five drains.
+    pub dispatch_cpu_us_per_msg: f64,
+}
+
+pub async fn measure(db: &BenchDatabase, total: i64) -> anyhow::Result<CpuFigures> {
+    Ok(CpuFigures { dispatch_cpu_us_per_msg: dispatch::cpu_per_message(db, total, 1000, 5).await? })
+}
 
 /// Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux architecture we run on).
 const TICKS_PER_SECOND: f64 = 100.0;

@@ -11,6 +11,7 @@ use crate::dispatch::DispatchFigures;
 use crate::expiry::ExpiryFigures;
 use crate::functions::FunctionFigures;
 use crate::history::HistoryFigures;
+use crate::process_cpu::CpuFigures;
 use crate::purge::RetentionFigures;
 use crate::queue_health::QueueHealthFigures;
 use crate::receipts::ReceiptFigures;
@@ -33,6 +34,8 @@ pub struct Results {
     pub campaigns: Option<CampaignFigures>,
     #[serde(flatten)]
     pub sql_cost: Option<SqlCostFigures>,
+    #[serde(flatten)]
+    pub cpu: Option<CpuFigures>,
     #[serde(flatten)]
     pub latency: Option<LatencyFigures>,
     #[serde(flatten)]
@@ -223,6 +226,7 @@ mod tests {
                 queue_health: Some(QueueHealthFigures::default()),
                 campaigns: Some(CampaignFigures::default()),
                 sql_cost: Some(SqlCostFigures::default()),
+                cpu: Some(CpuFigures::default()),
                 latency: Some(LatencyFigures::default()),
                 history: Some(HistoryFigures::default()),
                 scaleout: Some(scaleout),

@@ -26,6 +26,7 @@ use crate::webhook::WebhookClient;
 use crate::Config;
 
 pub use crate::repository::RunSummary;
+pub use run::RECORD_CHUNK;
 
 /// Bounds on one run.
 #[derive(Debug, Clone, Copy)]
