@@ -25,6 +25,10 @@ pub struct AttemptOut {
     /// The HTTP status; `null` when no HTTP answer came (timeout, refused, TLS).
     pub status_code: Option<i16>,
     pub outcome: AttemptOutcomeOut,
+    /// Whether the request spent one of the message's `max_attempts`: `false` for one made
+    /// while the receiver breaker judged the receiver down (open, or brought to its failure rate
+    /// by the same results), so a message gets at most `max_attempts` counted requests.
+    pub counted: bool,
     pub error_code: Option<String>,
     /// The answer's first 4 KiB.
     pub response_body: Option<String>,
@@ -51,6 +55,7 @@ impl From<LoggedAttempt> for AttemptOut {
             duration_ms: attempt.duration_ms,
             status_code: attempt.status_code,
             outcome,
+            counted: attempt.counted,
             error_code: attempt.error_code,
             response_body: attempt.response_body,
         }
@@ -59,7 +64,7 @@ impl From<LoggedAttempt> for AttemptOut {
 
 /// A message's webhook requests, oldest first: when each went out, how long it took, what the
 /// receiver answered and what it led to.
-#[utoipa::path(get, path = "/api/v1/messages/{id}/attempts", tag = "messages",
+#[utoipa::path(get, path = "/api/v1/messages/{id}/attempts", tag = "messages", operation_id = "list_message_attempts",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses((status = 200, description = "the attempts, oldest first", body = AttemptListOut), MessageIdErrors))]
 pub async fn list_attempts(

@@ -32,13 +32,27 @@ async fn a_message_lists_each_request_with_what_the_receiver_answered(pool: PgPo
     let keys: Vec<&String> = items[0].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["duration_ms", "error_code", "number", "outcome", "response_body", "started_at", "status_code"],
+        [
+            "counted",
+            "duration_ms",
+            "error_code",
+            "number",
+            "outcome",
+            "response_body",
+            "started_at",
+            "status_code"
+        ],
         "the documented Attempt"
     );
     let first = &items[0];
     assert_eq!((first["number"].as_i64(), first["status_code"].as_i64()), (Some(1), Some(503)));
     assert_eq!((first["outcome"].as_str(), first["error_code"].as_str()), (Some("retry"), Some("http_503")));
     assert_eq!(first["response_body"], "maintenance");
+    assert_eq!(
+        (&first["counted"], &items[1]["counted"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "the receiver was up"
+    );
     let second = &items[1];
     assert_eq!((second["number"].as_i64(), second["status_code"].as_i64()), (Some(2), Some(202)));
     assert_eq!((second["outcome"].as_str(), &second["error_code"]), (Some("sent"), &Value::Null));

@@ -65,9 +65,16 @@ async fn the_served_document_is_valid_openapi_and_lists_every_route(pool: PgPool
     assert_eq!(listed, expected);
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let attempt = &doc["components"]["schemas"]["Attempt"]["properties"];
-    for field in
-        ["number", "started_at", "duration_ms", "status_code", "outcome", "error_code", "response_body"]
-    {
+    for field in [
+        "number",
+        "started_at",
+        "duration_ms",
+        "status_code",
+        "outcome",
+        "counted",
+        "error_code",
+        "response_body",
+    ] {
         assert!(attempt[field].is_object(), "the Attempt schema documents {field}: {attempt}");
     }
     let message = &doc["components"]["schemas"]["Message"]["properties"];

@@ -84,7 +84,7 @@ impl<'a> RunBreaker<'a> {
     }
 
     /// Endpoint failures in a row before the next chunk.
-    pub fn known_failures(&self) -> i32 {
+    fn known_failures(&self) -> i32 {
         self.known_failures.load(Ordering::Relaxed)
     }
 

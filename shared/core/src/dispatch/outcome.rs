@@ -128,7 +128,8 @@ impl Outcome {
             answer: None,
             attempt: None,
         };
-        // What the attempt log says the request led to; a claim handed back made none.
+        // What the attempt log says the request led to, and whether it spent an attempt; a claim
+        // handed back made none.
         let logged = match self {
             Self::Sent { webhook_message_id, response } => {
                 row.status = MessageStatus::Sent;
@@ -138,7 +139,7 @@ impl Outcome {
                     response: response.clone(),
                     ..Answer::default()
                 });
-                Some(AttemptOutcome::Sent)
+                Some((AttemptOutcome::Sent, true))
             }
             Self::Retry { next_attempt_at, counted, error_code, last_error, response } => {
                 row.status = MessageStatus::Pending;
@@ -147,11 +148,11 @@ impl Outcome {
                 // A retry that spends no attempt waits for the receiver.
                 row.awaits_receiver = !counted;
                 row.answer = Some(failure(error_code, last_error, response));
-                Some(AttemptOutcome::Retry)
+                Some((AttemptOutcome::Retry, *counted))
             }
             Self::Failed { error_code, last_error, response } => {
                 row.answer = Some(failure(error_code, last_error, response));
-                Some(AttemptOutcome::Failed)
+                Some((AttemptOutcome::Failed, true))
             }
             Self::Released => {
                 // Handed back unsent, a message keeps its place in the claim order.
@@ -165,15 +166,16 @@ impl Outcome {
                 row.attempts = attempts(*counted);
                 row.answer = Some(failure(error_code, last_error, response));
                 // A request whose retry would come after expires_at failed the message's delivery.
-                Some(AttemptOutcome::Failed)
+                Some((AttemptOutcome::Failed, *counted))
             }
         };
         row.request_count += i32::from(request.is_some() && logged.is_some());
-        row.attempt = request.zip(logged).map(|(request, outcome)| AttemptRow {
+        row.attempt = request.zip(logged).map(|(request, (outcome, counted))| AttemptRow {
             started_at: request.started_at,
             duration_ms: request.duration_ms,
             status_code: request.status_code,
             outcome,
+            counted,
         });
         row
     }
@@ -233,9 +235,9 @@ mod tests {
         }
     }
 
-    /// (status, attempts, request count, waits for the receiver, due, logged as)
-    fn columns(row: &OutcomeRow) -> (MessageStatus, i32, i32, bool, bool, Option<AttemptOutcome>) {
-        let logged = row.attempt.map(|a| a.outcome);
+    /// (status, attempts, request count, waits for the receiver, due, logged as and counted)
+    fn columns(row: &OutcomeRow) -> (MessageStatus, i32, i32, bool, bool, Option<(AttemptOutcome, bool)>) {
+        let logged = row.attempt.map(|a| (a.outcome, a.counted));
         (
             row.status,
             row.attempts,
@@ -250,19 +252,22 @@ mod tests {
     fn each_outcome_decides_every_column_from_what_the_claim_holds() {
         let hold = hold();
         let sent = Outcome::Sent { webhook_message_id: "w".into(), response: None }.row(&hold, request());
-        assert_eq!(columns(&sent), (MessageStatus::Sent, 2, 5, false, false, Some(AttemptOutcome::Sent)));
+        assert_eq!(
+            columns(&sent),
+            (MessageStatus::Sent, 2, 5, false, false, Some((AttemptOutcome::Sent, true)))
+        );
         assert!(sent.stamps_sent_at);
         assert_eq!(sent.answer.unwrap().webhook_message_id.as_deref(), Some("w"));
 
         let counted = retry(true).row(&hold, request());
         assert_eq!(
             columns(&counted),
-            (MessageStatus::Pending, 2, 5, false, true, Some(AttemptOutcome::Retry))
+            (MessageStatus::Pending, 2, 5, false, true, Some((AttemptOutcome::Retry, true)))
         );
         let uncounted = retry(false).row(&hold, request());
         assert_eq!(
             columns(&uncounted),
-            (MessageStatus::Pending, 1, 5, true, true, Some(AttemptOutcome::Retry))
+            (MessageStatus::Pending, 1, 5, true, true, Some((AttemptOutcome::Retry, false)))
         );
 
         let failed =
@@ -270,7 +275,7 @@ mod tests {
         let failed = failed.row(&hold, request());
         assert_eq!(
             columns(&failed),
-            (MessageStatus::Failed, 2, 5, false, false, Some(AttemptOutcome::Failed))
+            (MessageStatus::Failed, 2, 5, false, false, Some((AttemptOutcome::Failed, true)))
         );
         assert_eq!(failed.answer.unwrap().error_code.as_deref(), Some("http_400"));
 
@@ -283,7 +288,7 @@ mod tests {
         let logged = expired.row(&hold, request());
         assert_eq!(
             columns(&logged),
-            (MessageStatus::Expired, 2, 5, false, false, Some(AttemptOutcome::Failed))
+            (MessageStatus::Expired, 2, 5, false, false, Some((AttemptOutcome::Failed, true)))
         );
     }
 

@@ -1,6 +1,8 @@
 //! Turning what each attempt got into the outcome to record: sent, retry later, failed, or
-//! handed back. An endpoint failure (the receiver down, not the message bad) never ends a
-//! message `failed` while the receiver looks down: its attempt is not counted.
+//! handed back. An endpoint failure (the receiver down, not the message bad) spends no attempt
+//! only while the receiver breaker judges the receiver down (open, or opened by the chunk's own
+//! results); otherwise it counts, so a message gets at most MESSAGE_MAX_ATTEMPTS requests from a
+//! receiver that is up, however flaky.
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -35,10 +37,9 @@ pub(super) struct Attempt {
 /// What the receiver breaker says about a chunk's endpoint failures.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct FailureContext {
-    /// The breaker is open (or this was its failed probe): endpoint failures spend no attempt.
+    /// The breaker judges the receiver down: it was open, the chunk's results brought its window
+    /// to the failure rate, or this was its failed probe. Endpoint failures spend no attempt.
     pub breaker_open: bool,
-    /// Endpoint failures in a row just before the chunk's first outcome.
-    pub failures_before: i32,
     /// Uncounted endpoint failures are due again at once, not after a backoff (the breaker
     /// holds them back meanwhile). A failed probe's own message is pushed back instead, by
     /// this much, so that the next probe tries another message.
@@ -53,11 +54,7 @@ pub(super) fn outcome_records(
     now: DateTime<Utc>,
     rng: &mut impl Rng,
 ) -> Vec<OutcomeRecord> {
-    // Did the receiver answer anything in this chunk? Then a failure here is the message's.
-    let receiver_answered =
-        attempts.iter().any(|attempt| attempt.result.as_ref().is_ok_and(|e| !e.verdict.receiver_down()));
-    let mut chunk =
-        Chunk { context, policy, now, rng, receiver_answered, failures_in_a_row: context.failures_before };
+    let mut chunk = Chunk { context, policy, now, rng };
     attempts
         .into_iter()
         .map(|Attempt { claim, result }| {
@@ -90,15 +87,11 @@ struct Chunk<'a, R> {
     policy: &'a RetryPolicy,
     now: DateTime<Utc>,
     rng: &'a mut R,
-    receiver_answered: bool,
-    /// Endpoint failures in a row up to and including the current attempt.
-    failures_in_a_row: i32,
 }
 
 impl<R: Rng> Chunk<'_, R> {
     /// What one answered attempt's verdict means for its message.
     fn outcome(&mut self, claim: &Claim, verdict: Verdict) -> Outcome {
-        self.failures_in_a_row = if verdict.receiver_down() { self.failures_in_a_row + 1 } else { 0 };
         let (error_code, reason, retry_after, response, receiver_down) = match verdict {
             Verdict::Delivered { message_id, body } => {
                 return Outcome::Sent { webhook_message_id: message_id, response: Some(body) };
@@ -127,16 +120,9 @@ impl<R: Rng> Chunk<'_, R> {
             },
         };
         let last_attempt = claim.attempts >= claim.max_attempts;
-        let failures = self.failures_in_a_row;
         if receiver_down && self.context.breaker_open {
             let due = self.now + self.context.probe_push_back.unwrap_or_default();
             retry(due, false, format!("{reason} (receiver breaker open: attempt not counted)"))
-        } else if receiver_down && last_attempt && !self.receiver_answered && failures >= 2 {
-            // Not this message's fault as far as anyone can tell: the requests just before it
-            // failed too, and nothing got an answer. Wait, uncounted, for the receiver (or for
-            // the breaker to open).
-            let note = format!("{reason} ({failures} endpoint failures in a row: attempt not counted)");
-            retry(self.backoff(claim, retry_after), false, note)
         } else if last_attempt {
             let last_error = format!("{reason} (gave up after {} attempts)", claim.attempts);
             Outcome::Failed { error_code, last_error, response }
@@ -256,21 +242,24 @@ mod tests {
         assert_eq!(last_error, "HTTP 503 (gave up after 3 attempts)");
     }
 
+    /// However many endpoint failures came before it, in this chunk or earlier ones: until the
+    /// breaker judges the receiver down, a last attempt that fails is the message's last request.
     #[test]
-    fn a_last_attempt_after_other_endpoint_failures_is_not_counted() {
-        let context = FailureContext { failures_before: 1, ..FailureContext::default() };
-        let outcomes = outcomes(vec![(3, down())], context);
-        let (due, counted, last_error) = retry_of(&outcomes[0]);
-        assert!(!counted);
-        assert!(due > Utc::now() + chrono::Duration::seconds(60), "after a backoff");
-        assert!(last_error.contains("attempt not counted"), "{last_error}");
+    fn a_last_attempt_after_other_endpoint_failures_counts_while_the_breaker_is_closed() {
+        let r = outcomes(vec![(2, down()), (1, down()), (3, down())], FailureContext::default());
+        assert_eq!(kinds(&r), [OutcomeKind::Retry, OutcomeKind::Retry, OutcomeKind::Failed]);
+        let Outcome::Failed { last_error, .. } = &r[2] else { panic!("not failed: {r:?}") };
+        assert_eq!(last_error, "HTTP 503 (gave up after 3 attempts)");
+        assert!(retry_of(&r[0]).1 && retry_of(&r[1]).1, "every retry counts: {r:?}");
     }
 
     #[test]
-    fn a_last_attempt_failure_is_the_messages_own_when_the_receiver_answered_others() {
-        let context = FailureContext { failures_before: 4, ..FailureContext::default() };
-        let r = outcomes(vec![(3, down()), (1, delivered())], context);
-        assert_eq!(kinds(&r), [OutcomeKind::Failed, OutcomeKind::Sent]);
+    fn a_last_attempt_is_not_counted_once_the_breaker_judges_the_receiver_down() {
+        let context = FailureContext { breaker_open: true, ..FailureContext::default() };
+        let outcomes = outcomes(vec![(3, down())], context);
+        let (_, counted, last_error) = retry_of(&outcomes[0]);
+        assert!(!counted);
+        assert!(last_error.contains("attempt not counted"), "{last_error}");
     }
 
     #[test]
@@ -287,8 +276,7 @@ mod tests {
     #[test]
     fn a_failed_probes_message_is_pushed_back_past_the_next_probe() {
         let push_back = chrono::Duration::seconds(120);
-        let context =
-            FailureContext { breaker_open: true, failures_before: 0, probe_push_back: Some(push_back) };
+        let context = FailureContext { breaker_open: true, probe_push_back: Some(push_back) };
         let (due, counted, _) = retry_of(&outcomes(vec![(1, down())], context)[0]);
         assert!(due >= Utc::now() + chrono::Duration::seconds(119));
         assert!(!counted);
@@ -296,7 +284,7 @@ mod tests {
 
     #[test]
     fn message_level_answers_are_the_same_whatever_the_breaker_says() {
-        let context = FailureContext { breaker_open: true, failures_before: 9, probe_push_back: None };
+        let context = FailureContext { breaker_open: true, probe_push_back: None };
         let rejected =
             Verdict::Permanent { error_code: ErrorCode::Http(400), reason: "HTTP 400".into(), body: None };
         let r = outcomes(vec![(1, rejected), (1, delivered())], context);
@@ -305,8 +293,7 @@ mod tests {
 
     #[test]
     fn an_ordinary_retry_counts_its_attempt() {
-        let context = FailureContext { failures_before: 3, ..FailureContext::default() };
-        let outcomes = outcomes(vec![(1, down())], context);
+        let outcomes = outcomes(vec![(1, down())], FailureContext::default());
         let (_, counted, last_error) = retry_of(&outcomes[0]);
         assert!(counted);
         assert_eq!(last_error, "HTTP 503");

@@ -135,8 +135,7 @@ impl Dispatcher {
         // Pushed back past the next probe, so that one tries another message: a message the
         // receiver always fails must not keep the breaker open for everyone.
         let push_back = chrono::Duration::from_std(settings.breaker.max_cooldown * 2).unwrap_or_default();
-        let context =
-            FailureContext { breaker_open: !closed, failures_before: 0, probe_push_back: Some(push_back) };
+        let context = FailureContext { breaker_open: !closed, probe_push_back: Some(push_back) };
         self.record(vec![attempt], context, tally).await?;
         Ok(closed)
     }
@@ -182,9 +181,8 @@ impl Dispatcher {
         let recording = async move {
             let mut chunk = Vec::with_capacity(RECORD_CHUNK);
             while arrived.recv_many(&mut chunk, RECORD_CHUNK).await > 0 {
-                let failures_before = breaker.known_failures();
                 let breaker_open = breaker.report(&Evidence::of(&chunk)).await?;
-                let context = FailureContext { breaker_open, failures_before, probe_push_back: None };
+                let context = FailureContext { breaker_open, probe_push_back: None };
                 self.record(std::mem::take(&mut chunk), context, tally).await?;
             }
             Ok(())

@@ -16,6 +16,9 @@ pub struct LoggedAttempt {
     /// `None`: no HTTP answer came (timeout, refused, TLS).
     pub status_code: Option<i16>,
     pub outcome: AttemptOutcome,
+    /// Spent one of the message's `max_attempts`: false for a request made while the receiver
+    /// breaker judged the receiver down.
+    pub counted: bool,
     pub error_code: Option<String>,
     /// The answer's first 4 KiB.
     pub response_body: Option<String>,
@@ -30,7 +33,8 @@ pub async fn of_message(
 ) -> sqlx::Result<Option<Vec<LoggedAttempt>>> {
     let rows = sqlx::query!(
         r#"SELECT a.number AS "number?", a.started_at AS "started_at?", a.duration_ms AS "duration_ms?",
-                  a.status_code, a.outcome AS "outcome?: AttemptOutcome", a.error_code, a.response_body
+                  a.status_code, a.outcome AS "outcome?: AttemptOutcome", a.counted AS "counted?",
+                  a.error_code, a.response_body
            FROM messages AS m LEFT JOIN message_attempts AS a ON a.message_id = m.id
            WHERE m.id = $1
            ORDER BY a.number"#,
@@ -50,6 +54,7 @@ pub async fn of_message(
                 duration_ms: row.duration_ms?,
                 status_code: row.status_code,
                 outcome: row.outcome?,
+                counted: row.counted?,
                 error_code: row.error_code,
                 response_body: row.response_body,
             })

@@ -59,6 +59,8 @@ pub struct AttemptRow {
     /// `None`: no HTTP answer came.
     pub status_code: Option<i16>,
     pub outcome: AttemptOutcome,
+    /// Spent one of the message's `max_attempts`: false while the receiver was judged down.
+    pub counted: bool,
 }
 
 /// A row that was applied: the message was still held by its claim.
@@ -89,6 +91,7 @@ struct Columns<'a> {
     started: Vec<Option<DateTime<Utc>>>,
     durations: Vec<Option<i32>>,
     status_codes: Vec<Option<i16>>,
+    counted: Vec<bool>,
 }
 
 impl<'a> Columns<'a> {
@@ -113,6 +116,7 @@ impl<'a> Columns<'a> {
             c.started.push(row.attempt.map(|a| a.started_at));
             c.durations.push(row.attempt.map(|a| a.duration_ms));
             c.status_codes.push(row.attempt.and_then(|a| a.status_code));
+            c.counted.push(row.attempt.is_none_or(|a| a.counted));
         }
         c
     }
@@ -140,10 +144,11 @@ pub async fn apply(executor: impl PgExecutor<'_>, rows: &[OutcomeRow]) -> sqlx::
                    locked_until = NULL, updated_at = now(), version = m.version + 1
                FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::timestamptz[], $5::int4[], $6::int4[],
                            $7::bool[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[],
-                           $13::text[], $14::text[], $15::timestamptz[], $16::int4[], $17::int2[])
+                           $13::text[], $14::text[], $15::timestamptz[], $16::int4[], $17::int2[],
+                           $18::bool[])
                     AS r(id, version, status, next_attempt_at, attempts, request_count, awaits_receiver,
                          stamps_sent_at, writes_answer, webhook_message_id, error_code, last_error,
-                         response, attempt_outcome, started_at, duration_ms, status_code)
+                         response, attempt_outcome, started_at, duration_ms, status_code, counted)
                -- ANY($1) lets the planner look rows up by primary key instead of scanning the table.
                -- The status is compared to a subquery, not a literal, so that the planner cannot
                -- prove the partial index of processing rows (messages_expired_claims_idx) covers
@@ -152,12 +157,12 @@ pub async fn apply(executor: impl PgExecutor<'_>, rows: &[OutcomeRow]) -> sqlx::
                WHERE m.id = ANY ($1) AND m.id = r.id AND m.version = r.version
                  AND m.status = (SELECT 'processing')
                RETURNING m.id, m.sent_at, r.request_count, r.attempt_outcome, r.started_at, r.duration_ms,
-                         r.status_code, r.error_code, r.response
+                         r.status_code, r.error_code, r.response, r.counted
            ), logged AS (
                INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code,
-                                             outcome, error_code, response_body)
+                                             outcome, error_code, response_body, counted)
                SELECT id, request_count, started_at, duration_ms, status_code, attempt_outcome, error_code,
-                      response
+                      response, counted
                FROM applied WHERE attempt_outcome IS NOT NULL
            )
            SELECT id, sent_at FROM applied"#,
@@ -179,6 +184,7 @@ pub async fn apply(executor: impl PgExecutor<'_>, rows: &[OutcomeRow]) -> sqlx::
     .bind(&c.started)
     .bind(&c.durations)
     .bind(&c.status_codes)
+    .bind(&c.counted)
     .persistent(PLANNED_PER_CALL)
     .fetch_all(executor)
     .await?;

@@ -56,6 +56,15 @@ impl Flaky {
         *self.failing.lock().unwrap() = p;
     }
 
+    /// The most requests any one message got, from the receiver's own record.
+    fn most_requests_for_one_message(&self) -> usize {
+        let mut per_message: HashMap<String, usize> = HashMap::new();
+        for key in self.receiver.keys() {
+            *per_message.entry(key).or_default() += 1;
+        }
+        per_message.into_values().max().unwrap_or(0)
+    }
+
     /// Messages accepted, after checking that none was accepted twice.
     fn accepted_once_each(&self) -> usize {
         let accepted = self.accepted.lock().unwrap();
@@ -201,12 +210,65 @@ async fn a_receiver_failing_40_percent_at_random_never_opens_the_breaker_and_95_
     assert_eq!(fetch_i64(&pool, "SELECT count(*) FROM dispatch_runs WHERE breaker_open").await, 0);
     let in_flight = receiver.receiver.peak_in_flight();
     assert!(in_flight >= 10, "only {in_flight} requests in flight at once");
+    let most = receiver.most_requests_for_one_message();
+    assert!(most <= 6, "a message got {most} requests with MESSAGE_MAX_ATTEMPTS 6");
+    assert_attempts_are_the_counted_requests(&pool).await;
     println!(
         "RELIABILITY flaky_receiver_40pct_503: messages=120 batch=40 peak_in_flight={in_flight} requests={requests} sent={sent} \
-         failed={} seconds={took:.1} breaker_openings=0 highest_window_failure_rate={:.2}",
+         failed={} seconds={took:.1} breaker_openings=0 highest_window_failure_rate={:.2} most_requests_per_message={most}",
         status_count(&pool, "failed").await,
         watch.highest_failure_rate
     );
+}
+
+/// MESSAGE_MAX_ATTEMPTS bounds what a receiver that is up gets, however flaky: at 40 % 503s
+/// and dozens in flight, runs of failures in a chunk come by chance (hundreds of last attempts
+/// here, dozens of them failing right after other failures), and none buys a message an extra
+/// request; the breaker never judges the receiver down, so every request counts.
+#[sqlx::test(migrator = "dispatcher_core::db::MIGRATOR")]
+async fn a_receiver_failing_40_percent_gets_at_most_max_attempts_requests_per_message(pool: PgPool) {
+    let receiver = Flaky::start(0.4, 36).await;
+    testkit::messages::insert_pending(&pool, 400).await;
+    sqlx::query("UPDATE messages SET max_attempts = 2").execute(&pool).await.unwrap();
+    let dispatcher = deployed(100).build(&pool, &receiver.receiver.url);
+    let started = Instant::now();
+    let mut watch = Watch::default();
+    while status_count(&pool, "sent").await + status_count(&pool, "failed").await < 400 {
+        assert!(started.elapsed() < Duration::from_secs(60), "not settled within 60 s: {watch:?}");
+        dispatcher.run_once(limits()).await.unwrap();
+        watch.look(&pool).await;
+        assert!(watch.openings.is_empty(), "the breaker opened: {watch:?}");
+        tokio::time::sleep(TICK).await;
+    }
+    let most = receiver.most_requests_for_one_message();
+    let requests = receiver.receiver.received().len();
+    let (sent, failed) = (status_count(&pool, "sent").await, status_count(&pool, "failed").await);
+    assert!(most <= 2, "a message got {most} requests with MESSAGE_MAX_ATTEMPTS 2");
+    assert_eq!(receiver.accepted_once_each() as i64, sent);
+    let uncounted = fetch_i64(&pool, "SELECT count(*) FROM message_attempts WHERE NOT counted").await;
+    assert_eq!(uncounted, 0, "a request went uncounted while the receiver was up");
+    assert_eq!(requests as i64, fetch_i64(&pool, "SELECT count(*) FROM message_attempts").await);
+    // About 0.4 x 0.4 of them fail both attempts: the bound is what ends them.
+    assert!(failed > 0, "no message used up its attempts ({requests} requests)");
+    assert_attempts_are_the_counted_requests(&pool).await;
+    let in_flight = receiver.receiver.peak_in_flight();
+    assert!(in_flight >= 30, "only {in_flight} requests in flight at once");
+    println!(
+        "RELIABILITY flaky_receiver_40pct_max_attempts: messages=400 max_attempts=2 batch=100 peak_in_flight={in_flight} \
+         requests={requests} most_requests_per_message={most} sent={sent} failed={failed} uncounted=0"
+    );
+}
+
+/// Each message's `attempts` is the number of its logged requests that counted (no retry by hand
+/// here), so the attempt log shows which requests an outage did not count.
+async fn assert_attempts_are_the_counted_requests(pool: &PgPool) {
+    let off = fetch_i64(
+        pool,
+        "SELECT count(*) FROM messages AS m
+         WHERE m.attempts <> (SELECT count(*) FROM message_attempts AS a WHERE a.message_id = m.id AND a.counted)",
+    )
+    .await;
+    assert_eq!(off, 0, "messages whose attempts differ from their counted requests");
 }
 
 /// A receiver down (503, or connections refused) for 30 s: the breaker opens on the 20th
@@ -228,6 +290,11 @@ async fn outage_of_30_s(pool: PgPool, refused: bool) {
     let during = fetch_i64(&pool, "SELECT count(*) FROM message_attempts").await;
     let spent = fetch_i64(&pool, "SELECT max(attempts)::int8 FROM messages").await;
     assert_eq!(spent, 1, "the outage spent at most the attempt that found it");
+    // The requests that found it closed counted; the ones after it judged the receiver down
+    // (the probes, the results that brought the window to its rate) show as not counted.
+    let uncounted = fetch_i64(&pool, "SELECT count(*) FROM message_attempts WHERE NOT counted").await;
+    assert!(uncounted >= 3 && uncounted <= during, "{uncounted} of {during} requests not counted");
+    assert_attempts_are_the_counted_requests(&pool).await;
 
     if refused {
         receiver.receiver.up().await;
@@ -248,7 +315,7 @@ async fn outage_of_30_s(pool: PgPool, refused: bool) {
     let mode = if refused { "refused" } else { "503" };
     println!(
         "RELIABILITY receiver_down_30s_{mode}: messages=60 batch=10 requests_before_open={before_open} \
-         requests_during_outage={during} probes={probes} open_s={open_for:.1} last_sent_after_close_s={after_close:.1} \
+         requests_during_outage={during} uncounted={uncounted} probes={probes} open_s={open_for:.1} last_sent_after_close_s={after_close:.1} \
          failed=0 delivered=60 duplicates=0"
     );
 }

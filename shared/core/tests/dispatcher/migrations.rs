@@ -378,3 +378,45 @@ async fn the_lanes_keep_a_deployed_queues_order_and_revert(pool: PgPool) {
     assert_eq!(support::count(&pool).await, 40, "reverting keeps every message");
     migrator.run(&pool).await.unwrap();
 }
+
+/// 0015 adds `counted` to the attempt log: every logged request counted before it, except the
+/// last request of a message whose last error says it was not counted; reverting keeps every
+/// attempt.
+#[sqlx::test(migrations = false)]
+async fn the_uncounted_flag_marks_the_requests_an_outage_did_not_count_and_reverts(pool: PgPool) {
+    let migrator = &dispatcher_core::db::MIGRATOR;
+    migrator.run(&pool).await.unwrap();
+    migrator.undo(&pool, 14).await.unwrap();
+    let held_back = insert_as_of_old(&pool, 1).await;
+    let own = insert_as_of_old(&pool, 2).await;
+    for (id, last_error) in
+        [(held_back, "HTTP 503 (receiver breaker open: attempt not counted)"), (own, "HTTP 503")]
+    {
+        update_by_id(&pool, id, &format!("request_count = 2, attempts = 1, last_error = '{last_error}'"))
+            .await;
+        for number in 1..=2 {
+            sqlx::query(
+                "INSERT INTO message_attempts (message_id, number, started_at, duration_ms, status_code, outcome)
+                 VALUES ($1, $2, now(), 5, 503, 'retry')",
+            )
+            .bind(id)
+            .bind(number)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+
+    migrator.run(&pool).await.unwrap();
+    let uncounted: Vec<(uuid::Uuid, i32)> =
+        sqlx::query_as("SELECT message_id, number FROM message_attempts WHERE NOT counted")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(uncounted, [(held_back, 2)]);
+
+    migrator.undo(&pool, 14).await.unwrap();
+    let kept = testkit::database::fetch_i64(&pool, "SELECT count(*) FROM message_attempts").await;
+    assert_eq!(kept, 4, "reverting keeps every attempt");
+    migrator.run(&pool).await.unwrap();
+}
