@@ -3,11 +3,13 @@
 //! built `From` the core's types, so the stored form can change without the API changing.
 
 mod auth;
+mod document_rules;
 mod endpoints;
 mod json_body;
 mod openapi;
 mod params;
 mod problem;
+mod request_fields;
 mod request_id;
 pub mod scheduler;
 mod sent_pages;

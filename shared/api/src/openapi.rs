@@ -75,6 +75,7 @@ pub fn documented(
     let schema = CreateMessageRequest::schema_with_char_limit(char_limit);
     let components = api.get_openapi_mut().components.get_or_insert_with(Default::default);
     components.schemas.insert("CreateMessageRequest".into(), schema);
+    crate::document_rules::apply(api.get_openapi_mut());
     api
 }
 

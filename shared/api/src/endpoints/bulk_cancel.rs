@@ -41,11 +41,11 @@ pub struct BulkCancelRequest {
     #[serde(default)]
     pub priority: Option<String>,
     /// Only messages created before this time (RFC 3339).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::request_fields::time")]
     pub created_before: Option<DateTime<Utc>>,
     /// At most this many, oldest first (default 1,000,000).
     #[schema(minimum = 1, maximum = 1000000, example = 1000000)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::request_fields::whole_number")]
     pub limit: Option<u64>,
     /// Any other field: refused, each named.
     #[serde(flatten)]

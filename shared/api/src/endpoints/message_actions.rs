@@ -12,7 +12,7 @@ use dispatcher_core::repository::transitions::{self, Transition};
 
 /// Puts a `failed` message back in the queue: `pending`, due now, attempts reset to 0; its
 /// `last_error` and `error_code` are kept until it is sent.
-#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "messages",
+#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "messages", operation_id = "retry_message",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses((status = 200, description = "requeued: now pending", body = MessageOut), TransitionErrors))]
 #[tracing::instrument(skip(state))]
@@ -24,7 +24,7 @@ pub async fn retry(
 }
 
 /// Withdraws a `pending` message: it becomes `cancelled` and is never sent.
-#[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "messages",
+#[utoipa::path(post, path = "/api/v1/messages/{id}/cancel", tag = "messages", operation_id = "cancel_message",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses((status = 200, description = "cancelled: never sent", body = MessageOut), TransitionErrors))]
 #[tracing::instrument(skip(state))]

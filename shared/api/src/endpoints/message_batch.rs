@@ -35,7 +35,11 @@ pub struct BatchMessageRequest {
 
 /// Stores up to 1,000 messages at once. Every item is checked first; one bad item stores
 /// nothing and the problem's `errors` name each bad item by its 0-based `index`.
-#[utoipa::path(post, path = "/api/v1/messages/batch", tag = "messages", request_body = Vec<BatchMessageRequest>,
+///
+/// Rules the schema cannot say, each refused with a 400 naming the item and field: an item's
+/// `expires_at` must be in the future and after its `send_at`; `idempotency_key`s are unique
+/// within the batch.
+#[utoipa::path(post, path = "/api/v1/messages/batch", tag = "messages", operation_id = "create_message_batch", request_body = Vec<BatchMessageRequest>,
     responses(
         (status = 201, description = "all stored, in input order (an item with a known idempotency key is the earlier message)", body = Vec<MessageOut>),
         (status = 400, description = "not a JSON array, empty, over 1,000 items, or a bad item (nothing stored)", body = Problem, content_type = "application/problem+json"),

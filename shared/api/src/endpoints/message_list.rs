@@ -45,7 +45,7 @@ impl From<MessageList> for MessageListOut {
         ("priority" = Option<PriorityOut>, Query, description = "only messages in this lane"),
         ("campaign" = Option<String>, Query, pattern = r"^[A-Za-z0-9_.-]{1,64}$", description = "only this campaign's messages"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "page size (default 20)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, pattern = r"^([0-9]{1,18}-[0-9a-fA-F]{32})?$", description = "`next_cursor` of the previous page; empty or absent: the first page"),
     ),
     responses(
         (status = 200, description = "one page", body = MessageListOut),
@@ -70,7 +70,9 @@ pub async fn list(
         }
     }
     let limit = query.int("limit", 20, 1, MAX_PAGE_SIZE, &mut errors);
-    let cursor = match query.get("cursor").map(|raw| raw.parse::<ListCursor>()) {
+    // An empty cursor (a client sending `cursor=` with no page before) is the first page.
+    let cursor = match query.get("cursor").filter(|raw| !raw.is_empty()).map(|raw| raw.parse::<ListCursor>())
+    {
         None => None,
         Some(Ok(cursor)) => Some(cursor),
         Some(Err(err)) => {

@@ -28,11 +28,11 @@ pub struct CreateMessageRequest {
     #[schema(example = "Your verification code is 482913", min_length = 1, pattern = r"^[^\u0000]*$")]
     pub content: String,
     /// Not sent before this time (RFC 3339); a past time means now.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::request_fields::time")]
     pub send_at: Option<DateTime<Utc>>,
     /// Never sent at or after this time (RFC 3339): a message still unsent then ends `expired`.
     /// After now and after `send_at`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::request_fields::time")]
     pub expires_at: Option<DateTime<Utc>>,
     /// The message's lane (default `normal`): a run claims every due `high` message before any
     /// `normal` one, and those before any `low` one. `high` for one-time codes, `low` for campaigns.
@@ -116,7 +116,10 @@ impl CreateMessageRequest {
 }
 
 /// Stores a message to send. A repeated `Idempotency-Key` returns the first message (200).
-#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = CreateMessageRequest,
+///
+/// Rules the schema cannot say, each refused with a 400 naming the field: `expires_at` must be
+/// in the future and after `send_at`.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", operation_id = "create_message", request_body = CreateMessageRequest,
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters; a repeat returns the first message")),
     responses(
         (status = 201, description = "created", body = MessageOut),
@@ -144,7 +147,7 @@ pub async fn create(
 }
 
 /// One message by id.
-#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages", operation_id = "get_message",
     params(("id" = String, Path, format = Uuid, description = "the message id")),
     responses(
         (status = 200, description = "the message", body = MessageOut),

@@ -21,7 +21,9 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+pub use message_batch::MAX_BATCH;
 pub use messages::CreateMessageRequest;
+pub use receipts::MAX_RECEIPTS;
 pub use scheduler::SchedulerStatus;
 
 use crate::json_body::BATCH_BODY_LIMIT_BYTES;

@@ -27,11 +27,18 @@ const MAX_MESSAGE_ID_LEN: usize = 512;
 pub struct ReceiptIn {
     /// The provider's id of the message: the `messageId` it answered our request with.
     #[serde(rename = "messageId")]
-    #[schema(example = "SM1f0e8ae6ade43cb3c0ce4525424e404f", min_length = 1, max_length = 512)]
+    /// Up to 512 characters, without NUL; surrounding white space is dropped and something must
+    /// be left.
+    #[schema(
+        example = "SM1f0e8ae6ade43cb3c0ce4525424e404f",
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+    )]
     pub message_id: String,
     pub status: DeliveryStatusOut,
     /// When it happened (RFC 3339); the receipt's arrival when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::request_fields::time")]
     pub timestamp: Option<DateTime<Utc>>,
     /// The provider's reason, e.g. for an undelivered message.
     #[serde(default)]
@@ -55,9 +62,12 @@ impl ReceiptIn {
         let mut errors: Vec<FieldError> =
             self.unknown.keys().map(|field| FieldError::new(field.clone(), "unknown field")).collect();
         let message_id = self.message_id.trim();
-        if message_id.is_empty() || message_id.len() > MAX_MESSAGE_ID_LEN {
-            errors
-                .push(FieldError::new("messageId", format!("must be 1 to {MAX_MESSAGE_ID_LEN} characters")));
+        let too_long = self.message_id.chars().count() > MAX_MESSAGE_ID_LEN;
+        if message_id.is_empty() || too_long || message_id.contains('\0') {
+            errors.push(FieldError::new(
+                "messageId",
+                format!("must be 1 to {MAX_MESSAGE_ID_LEN} characters, without NUL"),
+            ));
         }
         if let Some(Err(err)) = self.error_code.as_deref().map(Label::parse) {
             errors.push(FieldError::new("error_code", err.to_string()));

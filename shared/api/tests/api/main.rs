@@ -11,6 +11,7 @@ mod batch;
 mod bulk_retry;
 mod campaigns;
 mod create_rules;
+mod document_strictness;
 mod health;
 mod messages;
 mod metrics;

@@ -34,9 +34,14 @@ impl FromStr for ListCursor {
     type Err = BadCursor;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Exactly what `Display` writes (the OpenAPI document's pattern): 1 to 18 digits, `-`,
+        // 32 hex digits; any such position is a place to page from.
         let (micros, id) = s.split_once('-').ok_or(BadCursor)?;
+        if micros.is_empty() || micros.len() > 18 || !micros.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BadCursor);
+        }
         let micros: i64 = micros.parse().map_err(|_| BadCursor)?;
-        if id.len() != 32 {
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(BadCursor);
         }
         let id = Uuid::try_parse(id).map_err(|_| BadCursor)?;
