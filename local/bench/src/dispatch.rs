@@ -20,7 +20,6 @@ use crate::database::BenchDatabase;
 use crate::http_load::{self, LoadRequest};
 use crate::minimal_ceiling::Record;
 use crate::percentile::percentile;
-use crate::process_cpu::{self, ChildReceiver};
 use crate::{minimal_ceiling, Sizes};
 
 /// Concurrent runs, as concurrent Lambda invocations (or harness ticks) would make.
@@ -156,32 +155,8 @@ impl Drain<'_> {
     }
 }
 
-/// Microseconds of this process's CPU per message while it drains `total` at `batch`, the
-/// receiver answering from a child process: the median of `drains`.
-pub async fn cpu_per_message(
-    db: &BenchDatabase,
-    total: i64,
-    batch: u32,
-    drains: usize,
-) -> anyhow::Result<f64> {
-    eprintln!("dispatch: CPU per message, the receiver in another process ({drains} drains) ...");
-    let receiver = ChildReceiver::start().await?;
-    let dispatcher = dispatcher(db, &receiver.url, Drain::at(batch))?;
-    let mut samples = Vec::with_capacity(drains);
-    for _ in 0..drains {
-        db.only_pending(total).await?;
-        let before = process_cpu::cpu_seconds()?;
-        run_until_idle(&dispatcher).await?;
-        let used = process_cpu::cpu_seconds()? - before;
-        let sent = db.count_messages("status = 'sent'").await?;
-        ensure!(sent == total, "{sent} of {total} messages were sent");
-        samples.push(used * 1e6 / total as f64);
-    }
-    Ok(percentile(&mut samples, 50.0))
-}
-
 /// Runs RUNNERS runs at once, each again until one claims nothing.
-async fn run_until_idle(dispatcher: &Dispatcher) -> anyhow::Result<()> {
+pub async fn run_until_idle(dispatcher: &Dispatcher) -> anyhow::Result<()> {
     let mut runners = Vec::new();
     for _ in 0..RUNNERS {
         let dispatcher = dispatcher.clone();

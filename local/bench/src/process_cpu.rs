@@ -5,12 +5,14 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use anyhow::ensure;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::database::BenchDatabase;
-use crate::dispatch;
+use crate::dispatch::{self, Drain};
+use crate::percentile::percentile;
 
 #[derive(Debug, Default, Serialize)]
 pub struct CpuFigures {
@@ -20,7 +22,31 @@ pub struct CpuFigures {
 }
 
 pub async fn measure(db: &BenchDatabase, total: i64) -> anyhow::Result<CpuFigures> {
-    Ok(CpuFigures { dispatch_cpu_us_per_msg: dispatch::cpu_per_message(db, total, 1000, 5).await? })
+    Ok(CpuFigures { dispatch_cpu_us_per_msg: cpu_per_message(db, total, 1000, 5).await? })
+}
+
+/// Microseconds of this process's CPU per message while it drains `total` at `batch`, the
+/// receiver answering from a child process: the median of `drains`.
+pub async fn cpu_per_message(
+    db: &BenchDatabase,
+    total: i64,
+    batch: u32,
+    drains: usize,
+) -> anyhow::Result<f64> {
+    eprintln!("dispatch: CPU per message, the receiver in another process ({drains} drains) ...");
+    let receiver = ChildReceiver::start().await?;
+    let dispatcher = dispatch::dispatcher(db, &receiver.url, Drain::at(batch))?;
+    let mut samples = Vec::with_capacity(drains);
+    for _ in 0..drains {
+        db.only_pending(total).await?;
+        let before = cpu_seconds()?;
+        dispatch::run_until_idle(&dispatcher).await?;
+        let used = cpu_seconds()? - before;
+        let sent = db.count_messages("status = 'sent'").await?;
+        ensure!(sent == total, "{sent} of {total} messages were sent");
+        samples.push(used * 1e6 / total as f64);
+    }
+    Ok(percentile(&mut samples, 50.0))
 }
 
 /// Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux architecture we run on).
