@@ -19,53 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::database::BenchDatabase;
 use crate::dispatch::{self, Drain, RUNNERS};
 use crate::percentile::percentile;
-
-/// How much the part measures.
-pub struct CampaignSizes {
-    /// Low-priority messages due while the codes are created, and beside the timed claims.
-    pub low_backlog: i64,
-    pub codes: usize,
-    /// The claims' due-only baseline, as the queue-health part measures it.
-    pub due_only: i64,
-    pub claim_samples: usize,
-    /// The table the campaign's stats are read from, and the campaign in it.
-    pub table_rows: i64,
-    pub campaign_rows: i64,
-    pub stats_samples: usize,
-    /// The campaign cancelled, and the other messages dispatched beside it.
-    pub cancelled: i64,
-    pub dispatched_beside: i64,
-}
-
-impl CampaignSizes {
-    pub fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                low_backlog: 100_000,
-                codes: 5,
-                due_only: 5_000,
-                claim_samples: 20,
-                table_rows: 100_000,
-                campaign_rows: 10_000,
-                stats_samples: 50,
-                cancelled: 20_000,
-                dispatched_beside: 5_000,
-            }
-        } else {
-            Self {
-                low_backlog: 1_000_000,
-                codes: 20,
-                due_only: 100_000,
-                claim_samples: 300,
-                table_rows: 10_000_000,
-                campaign_rows: 1_000_000,
-                stats_samples: 1_000,
-                cancelled: 1_000_000,
-                dispatched_beside: 50_000,
-            }
-        }
-    }
-}
+use crate::sizes::CampaignSizes;
 
 #[derive(Debug, Default, Serialize)]
 pub struct CampaignFigures {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::api::{self, ApiFigures};
 use crate::database::BenchDatabase;
 use crate::percentile::percentile;
-use crate::Sizes;
+use crate::sizes::Sizes;
 
 #[derive(Debug, Default, Serialize)]
 pub struct LatencyFigures {

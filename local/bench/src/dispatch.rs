@@ -18,9 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::database::BenchDatabase;
 use crate::http_load::{self, LoadRequest};
+use crate::minimal_ceiling;
 use crate::minimal_ceiling::Record;
 use crate::percentile::percentile;
-use crate::{minimal_ceiling, Sizes};
+use crate::sizes::Sizes;
 
 /// Concurrent runs, as concurrent Lambda invocations (or harness ticks) would make.
 pub const RUNNERS: usize = 4;

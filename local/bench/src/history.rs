@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::database::BenchDatabase;
-use crate::{api, claims, dispatch, Sizes};
+use crate::sizes::Sizes;
+use crate::{api, claims, dispatch};
 
 #[derive(Debug, Default, Serialize)]
 pub struct HistoryFigures {

@@ -20,11 +20,11 @@ mod queue_health;
 mod receipts;
 mod results;
 mod scaleout;
+mod sizes;
 mod sql_cost;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use dispatcher_core::telemetry::{self, LogFormat};
@@ -34,6 +34,7 @@ use secrecy::ExposeSecret;
 
 use crate::database::BenchDatabase;
 use crate::results::Results;
+use crate::sizes::Sizes;
 
 /// The scale-out's shared rate limit lives here when REDIS_URL is unset (scripts/services
 /// starts it).
@@ -128,67 +129,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     results.write_json("bench-results.json")?;
     println!("wrote bench-results.json");
     Ok(())
-}
-
-/// How much each part measures: the full sizes, or `--quick` ones for a smoke run.
-pub struct Sizes {
-    pub drain: i64,
-    pub sent_rows: i64,
-    pub pending_rows: i64,
-    pub api_duration: Duration,
-    pub rss_messages: i64,
-    /// Messages past the retention that the purge deletes.
-    pub purge_rows: i64,
-    /// Pending messages past their expiry, expired beside the drain.
-    pub expiry_backlog: i64,
-    pub queue: queue_health::QueueSizes,
-    pub campaigns: campaigns::CampaignSizes,
-    /// The two history sizes compared (1M and 10M sent messages).
-    pub history_rows: [i64; 2],
-    /// Dispatch processes at once, and how long each count runs.
-    pub scaleout_processes: &'static [usize],
-    pub scaleout_window: Duration,
-}
-
-impl Sizes {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                drain: 5_000,
-                sent_rows: 50_000,
-                pending_rows: 10_000,
-                api_duration: Duration::from_secs(2),
-                rss_messages: 2_000,
-                purge_rows: 20_000,
-                expiry_backlog: 10_000,
-                queue: queue_health::QueueSizes::new(true),
-                campaigns: campaigns::CampaignSizes::new(true),
-                history_rows: [20_000, 100_000],
-                scaleout_processes: &[1, 2],
-                scaleout_window: Duration::from_secs(1),
-            }
-        } else {
-            Self {
-                drain: 50_000,
-                sent_rows: 1_000_000,
-                pending_rows: 100_000,
-                api_duration: Duration::from_secs(10),
-                rss_messages: 10_000,
-                purge_rows: 1_000_000,
-                expiry_backlog: 100_000,
-                queue: queue_health::QueueSizes::new(false),
-                campaigns: campaigns::CampaignSizes::new(false),
-                history_rows: [1_000_000, 10_000_000],
-                scaleout_processes: &[1, 2, 4, 8],
-                scaleout_window: Duration::from_secs(5),
-            }
-        }
-    }
-
-    /// Claims of 100 timed on the pending rows: half of them, within 10..=300.
-    fn claim_samples(&self) -> usize {
-        (self.pending_rows / 100 / 2).clamp(10, 300) as usize
-    }
 }
 
 async fn measure(

@@ -18,48 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::claims;
 use crate::database::BenchDatabase;
 use crate::dispatch::{self, Drain, RUNNERS};
-
-/// How much the part measures.
-pub struct QueueSizes {
-    pub due: i64,
-    pub scheduled: i64,
-    pub retry_waiting: i64,
-    /// The pending messages the two dispatch stretches drain from.
-    pub backlog: i64,
-    /// Dispatch without a snapshot, then with one held: each stretch's length, and the window
-    /// at its end whose rate counts.
-    pub free_stretch: Duration,
-    pub held_stretch: Duration,
-    pub window: Duration,
-}
-
-impl QueueSizes {
-    pub fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                due: 5_000,
-                scheduled: 50_000,
-                retry_waiting: 10_000,
-                backlog: 100_000,
-                free_stretch: Duration::from_secs(3),
-                held_stretch: Duration::from_secs(6),
-                window: Duration::from_secs(2),
-            }
-        } else {
-            Self {
-                due: 100_000,
-                scheduled: 1_000_000,
-                retry_waiting: 200_000,
-                // Enough for 75 s at 40,000 msg/s: with the held snapshot costing nothing, the
-                // two stretches drain at the free rate (about 20,000/s here; 1,500,000 ran out).
-                backlog: 3_000_000,
-                free_stretch: Duration::from_secs(15),
-                held_stretch: Duration::from_secs(60),
-                window: Duration::from_secs(10),
-            }
-        }
-    }
-}
+use crate::sizes::QueueSizes;
 
 #[derive(Debug, Default, Serialize)]
 pub struct QueueHealthFigures {

@@ -9,10 +9,11 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::api;
 use crate::database::BenchDatabase;
 use crate::http_load::{self, LoadRequest};
 use crate::percentile::percentile;
-use crate::{api, Sizes};
+use crate::sizes::Sizes;
 
 /// Receipts per request, and requests in flight: as a provider flushing its callbacks would.
 const PER_REQUEST: usize = 1000;
