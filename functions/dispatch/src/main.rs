@@ -5,6 +5,10 @@ use dispatcher_core::{db, dispatch::Dispatcher, lambda_init, Config};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
+/// mimalloc, not glibc malloc: 5 to 10 % less CPU per message sent (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One run at a time per instance needs few connections: claim, then batched records.
 const POOL_SIZE: u32 = 2;
 
