@@ -166,15 +166,25 @@ impl Receiver {
         self.shared.received.lock().unwrap().iter().map(Received::idempotency_key).collect()
     }
 
+    /// Requests received per Idempotency-Key (per message).
+    pub fn requests_per_key(&self) -> HashMap<String, usize> {
+        requests_per_key(&self.shared.received.lock().unwrap())
+    }
+
     /// (distinct messages received, requests beyond the first per message)
     pub fn distinct_and_duplicates(&self) -> (usize, usize) {
-        let keys = self.keys();
-        let mut per_key: HashMap<&String, usize> = HashMap::new();
-        for key in &keys {
-            *per_key.entry(key).or_default() += 1;
-        }
-        (per_key.len(), keys.len() - per_key.len())
+        let per_key = self.requests_per_key();
+        (per_key.len(), per_key.values().sum::<usize>() - per_key.len())
     }
+}
+
+/// How many of `requests` carry each Idempotency-Key (per message).
+pub fn requests_per_key(requests: &[Received]) -> HashMap<String, usize> {
+    let mut per_key = HashMap::new();
+    for request in requests {
+        *per_key.entry(request.idempotency_key()).or_default() += 1;
+    }
+    per_key
 }
 
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {

@@ -16,14 +16,22 @@ use utoipa::openapi::{OpenApi, Ref, RefOr, Schema};
 
 use crate::endpoints::{MAX_BATCH, MAX_RECEIPTS};
 
-/// An RFC 3339 time as the server reads it (`request_fields::time`: `T` or `t` between date and time,
-/// any fraction of a second, no leap second, `Z` or an offset). A day past its month's end (`02-30`) matches
-/// and is refused: a rule this pattern does not spell out.
-pub const RFC3339: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+/// An RFC 3339 time after its year, as the server reads it (`request_fields::time`: `T` or `t`
+/// between date and time, any fraction of a second, no leap second, `Z` or an offset). A day past
+/// its month's end (`02-30`) matches and is refused: a rule this pattern does not spell out.
+macro_rules! after_the_year {
+    () => {
+        r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    };
+}
 
-/// The same in the years 0001 to 9999 only, for the bulk filters (their times go to the
-/// database as bounds; year 0000 is refused).
-pub const RFC3339_YEAR_1_TO_9999: &str = r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+/// Any four-digit year.
+const RFC3339: &str = concat!(r"^[0-9]{4}", after_the_year!());
+
+/// The years 0001 to 9999 only, for the bulk filters (their times go to the database as
+/// bounds; year 0000 is refused).
+const RFC3339_YEAR_1_TO_9999: &str =
+    concat!(r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})", after_the_year!());
 
 /// Each time field of a request body, and the pattern it is read with.
 const TIMES: [(&str, &str, &str); 6] = [

@@ -58,11 +58,7 @@ impl Flaky {
 
     /// The most requests any one message got, from the receiver's own record.
     fn most_requests_for_one_message(&self) -> usize {
-        let mut per_message: HashMap<String, usize> = HashMap::new();
-        for key in self.receiver.keys() {
-            *per_message.entry(key).or_default() += 1;
-        }
-        per_message.into_values().max().unwrap_or(0)
+        self.receiver.requests_per_key().into_values().max().unwrap_or(0)
     }
 
     /// Messages accepted, after checking that none was accepted twice.

@@ -29,10 +29,7 @@ async fn eight_concurrent_runs_over_2000_messages_send_each_exactly_once(pool: P
     let sent_by_runs: i32 = testkit::concurrently(runners).await.iter().flatten().map(|s| s.sent).sum();
 
     let received = receiver.received();
-    let mut per_key: HashMap<String, usize> = HashMap::new();
-    for request in &received {
-        *per_key.entry(request.idempotency_key()).or_default() += 1;
-    }
+    let per_key = testkit::receiver::requests_per_key(&received);
     assert_eq!(received.len(), 2000, "the receiver saw every message once");
     assert_eq!(per_key.len(), 2000);
     assert!(per_key.values().all(|&n| n == 1), "no message sent twice");

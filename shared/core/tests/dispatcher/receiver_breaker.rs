@@ -85,10 +85,7 @@ fn probe_bound(open_for: chrono::Duration) -> i64 {
 
 /// Each message reached the receiver exactly once among `requests`, all `total` of them.
 fn assert_once_each(requests: &[testkit::receiver::Received], total: i64) {
-    let mut per_key: HashMap<String, usize> = HashMap::new();
-    for request in requests {
-        *per_key.entry(request.idempotency_key()).or_default() += 1;
-    }
+    let per_key = testkit::receiver::requests_per_key(requests);
     assert_eq!(per_key.len() as i64, total, "every message delivered");
     assert!(per_key.values().all(|n| *n == 1), "a message was delivered twice: {per_key:?}");
 }
